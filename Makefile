@@ -1,0 +1,39 @@
+# Two commands for a fresh clone: `make run` (install, index the demo corpus, serve on :8000) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+
+.PHONY: run test install index lint clean browser
+
+$(BIN)/accueil: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/accueil
+
+install: $(BIN)/accueil
+
+index: install
+	$(BIN)/accueil ingest corpus --data-dir $(DATA)
+
+run: index
+	$(BIN)/accueil demo-accounts --data-dir $(DATA)
+	@echo "Ouvrez http://127.0.0.1:8000/connexion et connectez-vous avec l'un des comptes ci-dessus."
+	$(BIN)/accueil serve --data-dir $(DATA) --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check server ingest eval tests
+
+# Debian's Chromium drives the page tests (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+test: install browser
+	$(BIN)/ruff check server ingest eval tests
+	$(BIN)/ruff format --check server ingest eval tests
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) $(DATA)

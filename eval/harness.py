@@ -1,0 +1,77 @@
+"""Runs every question of a dataset through ``Assistant.draft`` (the service's code path) into records."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+
+from tqdm import tqdm
+
+from eval.dataset import Item
+from eval.metrics import Record
+from server.core.assistant import Assistant
+from server.core.index import Index
+from server.core.models import DraftResult
+
+_MARKED = re.compile(r"(.+?)\s\[(\d+)\]")
+
+
+def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, int, int]:
+    """(citations, valid citations, body segments, segments carrying a valid citation) of an answered draft."""
+    valid_quotes: set[tuple[int, str]] = set()
+    for c in result.citations:
+        pos = index.positions.get(c.chunk_id)
+        chunk = index.chunks[pos] if pos is not None else None
+        if chunk is not None and chunk.doc_id == c.doc_id and c.quote in chunk.text:
+            valid_quotes.add((c.n, c.quote))
+    body = result.draft.split("Voici les informations dont nous disposons :", 1)[-1]
+    body = body.split("\nCordialement,", 1)[0]
+    segments = 0
+    cited = 0
+    for line in body.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        marked = _MARKED.findall(line)
+        leftover = _MARKED.sub("", line).strip()
+        segments += len(marked) + (1 if leftover else 0)
+        cited += sum(1 for text, n in marked if (int(n), text.strip()) in valid_quotes)
+    return len(result.citations), len(valid_quotes), segments, cited
+
+
+def run(assistant: Assistant, items: Sequence[Item], progress: bool = True) -> list[Record]:
+    """Draft every question and record what eval scores."""
+    index = assistant.index()
+    records: list[Record] = []
+    for item in tqdm(items, desc="Évaluation", unit="question", disable=not progress, file=sys.stderr):
+        result = assistant.draft(item.question, qid=item.id)
+        n_cit, n_valid, n_seg, n_cited = (
+            _sentence_citations(result, index) if result.status == "answered" else (0, 0, 0, 0)
+        )
+        guarded = result.abstain_reason not in (None, "confiance insuffisante")
+        records.append(
+            Record(
+                id=item.id,
+                question=item.question,
+                expect=item.expect,
+                kind=item.kind,
+                theme=item.theme,
+                status=result.status,
+                confidence=result.confidence,
+                guarded=guarded,
+                facts=item.facts,
+                gold=item.gold_sources,
+                ranked_docs=[s.doc_id for s in result.sources],
+                draft=result.draft,
+                candidate_draft=result.candidate_draft,
+                citations_total=n_cit,
+                citations_valid=n_valid,
+                sentences_total=n_seg,
+                sentences_cited=n_cited,
+                latency_ms=result.timings_ms.get("total", 0.0),
+                features=result.features,
+                sources=[{"doc_id": s.doc_id, "title": s.title, "stale": s.stale} for s in result.sources[:5]],
+            )
+        )
+    return records

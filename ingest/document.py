@@ -1,0 +1,58 @@
+"""What a loader returns: a document with its metadata and its text grouped in sections under heading paths."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Section:
+    """A run of text blocks (paragraphs, list items, table rows) under one heading path."""
+
+    path: tuple[str, ...]
+    blocks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceDoc:
+    """One document as read from a file, before chunking."""
+
+    doc_id: str
+    title: str
+    source: str
+    sections: list[Section]
+    url: str = ""
+    updated: str = ""
+    review_by: str = ""
+    audience: str = "public"
+    theme: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """Hash of everything that ends up in the index: metadata and text."""
+        payload = asdict(self)
+        payload.pop("source")
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+    def char_count(self) -> int:
+        """Total characters of text in the document."""
+        return sum(len(b) for s in self.sections for b in s.blocks)
+
+
+class SectionBuilder:
+    """Collects blocks under the current heading path, opening a new section when the path changes."""
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+
+    def add(self, path: tuple[str, ...], block: str) -> None:
+        """Append a non-empty block under ``path``."""
+        block = block.strip()
+        if not block:
+            return
+        if self.sections and self.sections[-1].path == path:
+            self.sections[-1].blocks.append(block)
+        else:
+            self.sections.append(Section(path, [block]))

@@ -1,0 +1,231 @@
+"""The ingest run: discover inputs, parse what changed, embed new chunks, commit a new index generation.
+
+Incremental: a source whose bytes are unchanged is not even parsed, a document whose content hash is
+unchanged keeps its chunks and embeddings, documents gone from an ingested folder are deleted.
+Atomic: everything is written to a new generation; CURRENT switches only at the end (see server.core.index).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest.document import SourceDoc
+from ingest.loaders import load_bytes
+from ingest.sources import SourceFile, discover, in_scope
+from ingest.split import SplitParams, split_document
+from server.core.chunk import Chunk
+from server.core.config import Settings
+from server.core.embed import get_embedder
+from server.core.errors import IngestError, LoaderError
+from server.core.index import (
+    GenerationWriter,
+    Manifest,
+    current_generation,
+    ingest_lock,
+    prune_generations,
+    read_chunks,
+)
+
+log = logging.getLogger(__name__)
+_EMBED_STEP = 256
+
+
+@dataclass
+class IngestSummary:
+    """Counts of an ingest run, by document, and the files that failed with their reason."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: list[str] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    generation: str = ""
+
+    @property
+    def ingested(self) -> int:
+        """Documents present in the index from this run's inputs."""
+        return self.added + self.updated + self.unchanged
+
+
+@dataclass
+class _Plan:
+    manifest: Manifest
+    kept_docs: set[str] = field(default_factory=set)
+    new_docs: dict[str, list[Chunk]] = field(default_factory=dict)
+    removed_docs: set[str] = field(default_factory=set)
+
+
+def _parse(source: SourceFile, settings: Settings) -> list[SourceDoc]:
+    if source.size > settings.max_file_bytes:
+        raise LoaderError(
+            source.name,
+            f"fichier trop volumineux ({source.size // 1_000_000} Mo, maximum "
+            f"{settings.max_file_bytes // 1_000_000} Mo)",
+        )
+    try:
+        data = source.read()
+    except OSError as exc:
+        raise LoaderError(source.name, f"lecture impossible : {exc.strerror or exc}") from exc
+    return load_bytes(source.name, data, source.doc_id)
+
+
+def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: IngestSummary) -> _Plan:
+    split = SplitParams(settings.chunk_max_chars, settings.chunk_min_chars)
+    manifest = Manifest(embedding_model=settings.embedding_model, dimension=0, split=split.__dict__)
+    plan = _Plan(manifest)
+    reusable = old is not None and old.embedding_model == settings.embedding_model and old.split == split.__dict__
+    old_sources = old.sources if old and reusable else {}
+    old_docs = old.docs if old and reusable else {}
+    if old and not reusable:
+        log.warning("Modèle ou découpage changé depuis la dernière ingestion : tout est réencodé.")
+    # Sources outside this run's folders are carried over untouched.
+    for key, src in (old.sources if old else {}).items():
+        if not in_scope(key, roots):
+            if reusable:
+                manifest.sources[key] = src
+                for doc_id in src["docs"]:
+                    manifest.docs[doc_id] = old_docs[doc_id]
+                    plan.kept_docs.add(doc_id)
+    seen_keys: set[str] = set()
+    for root in roots:
+        try:
+            sources = list(discover(root))
+        except LoaderError as exc:
+            summary.failed.append(str(exc))
+            continue
+        for source in sources:
+            seen_keys.add(source.key)
+            previous = old_sources.get(source.key)
+            if previous and previous["hash"] == source.digest:
+                manifest.sources[source.key] = previous
+                for doc_id in previous["docs"]:
+                    manifest.docs[doc_id] = old_docs[doc_id]
+                    plan.kept_docs.add(doc_id)
+                    summary.unchanged += 1
+                continue
+            try:
+                docs = _parse(source, settings)
+            except LoaderError as exc:
+                summary.failed.append(str(exc))
+                if previous:  # keep the last good version rather than lose it
+                    manifest.sources[source.key] = previous
+                    for doc_id in previous["docs"]:
+                        manifest.docs[doc_id] = old_docs[doc_id]
+                        plan.kept_docs.add(doc_id)
+                continue
+            doc_ids: list[str] = []
+            for doc in docs:
+                if doc.doc_id in manifest.docs and manifest.docs[doc.doc_id]["source"] != source.key:
+                    other = manifest.docs[doc.doc_id]["source"]
+                    summary.failed.append(f"{source.name} : identifiant {doc.doc_id!r} déjà utilisé par {other}")
+                    continue
+                chunks = split_document(doc, split)
+                if not chunks:
+                    summary.failed.append(f"{source.name} : aucun texte indexable")
+                    continue
+                digest = doc.content_hash()
+                before = old_docs.get(doc.doc_id)
+                entry = {
+                    "hash": digest,
+                    "source": source.key,
+                    "chunks": [c.chunk_id for c in chunks],
+                    "title": doc.title,
+                    "url": doc.url,
+                    "updated": doc.updated,
+                    "review_by": doc.review_by,
+                    "audience": doc.audience,
+                    "theme": doc.theme,
+                }
+                manifest.docs[doc.doc_id] = entry
+                doc_ids.append(doc.doc_id)
+                if before and before["hash"] == digest:
+                    plan.kept_docs.add(doc.doc_id)
+                    summary.unchanged += 1
+                else:
+                    plan.new_docs[doc.doc_id] = chunks
+                    if before:
+                        summary.updated += 1
+                    else:
+                        summary.added += 1
+            if doc_ids:
+                manifest.sources[source.key] = {"hash": source.digest, "docs": doc_ids}
+    for doc_id in old_docs:
+        if doc_id not in manifest.docs:
+            plan.removed_docs.add(doc_id)
+    summary.deleted = len(plan.removed_docs)
+    return plan
+
+
+def _embed(chunks: list[Chunk], settings: Settings, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Text embeddings of the chunks, and embeddings of their breadcrumbs (each distinct one encoded once)."""
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    texts = [c.embedding_text() for c in chunks]
+    crumbs = sorted({c.breadcrumb for c in chunks})
+    parts: list[np.ndarray] = []
+    with tqdm(
+        total=len(texts) + len(crumbs), desc="Encodage", unit="texte", disable=not progress, file=sys.stderr
+    ) as bar:
+        for start in range(0, len(texts), _EMBED_STEP):
+            parts.append(embedder.encode(texts[start : start + _EMBED_STEP]))
+            bar.update(len(parts[-1]))
+        crumb_vectors = embedder.encode(crumbs)
+        bar.update(len(crumbs))
+    empty = np.zeros((0, embedder.dimension), dtype=np.float32)
+    by_crumb = dict(zip(crumbs, crumb_vectors, strict=True))
+    headings = np.stack([by_crumb[c.breadcrumb] for c in chunks]) if chunks else empty
+    return (np.concatenate(parts) if parts else empty), headings
+
+
+def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, progress: bool = True) -> IngestSummary:
+    """Ingest ``roots`` into the index of ``settings.data_dir``; returns the counts (see IngestSummary)."""
+    summary = IngestSummary()
+    index_dir = settings.index_dir
+    with ingest_lock(index_dir):
+        prune_generations(index_dir, settings.keep_generations)
+        base = current_generation(index_dir)
+        old = Manifest.read(base / "manifest.json") if base else None
+        plan = _plan(settings, roots, old, summary)
+        if strict and summary.failed:
+            raise IngestError(f"{len(summary.failed)} fichier(s) en erreur (mode strict) : index inchangé.")
+        reusable = old is not None and not (
+            old.embedding_model != settings.embedding_model or old.split != plan.manifest.split
+        )
+        changed = plan.new_docs or plan.removed_docs or (old is not None and not reusable)
+        if base is not None and not changed:
+            summary.generation = base.name
+            summary.chunks_total = sum(len(d["chunks"]) for d in plan.manifest.docs.values())
+            return summary
+        if not plan.manifest.docs:
+            return summary
+        old_chunks = {c.chunk_id: c for c in read_chunks(base)} if base is not None and reusable else {}
+        new_chunks = [c for chunks in plan.new_docs.values() for c in chunks]
+        vectors, heading_vectors = _embed(new_chunks, settings, progress)
+        plan.manifest.dimension = int(vectors.shape[1]) if len(new_chunks) else (old.dimension if old else 0)
+        writer = GenerationWriter(index_dir, base if reusable else None, plan.manifest)
+        stale_ids = [
+            cid
+            for doc_id in (set(plan.new_docs) | plan.removed_docs)
+            if old and doc_id in old.docs
+            for cid in old.docs[doc_id]["chunks"]
+        ]
+        writer.delete([cid for cid in stale_ids if cid in old_chunks])
+        writer.add(new_chunks, vectors, heading_vectors)
+        fresh = {c.chunk_id: c for c in new_chunks}
+        all_chunks = [
+            fresh.get(cid) or old_chunks[cid]
+            for doc_id in sorted(plan.manifest.docs)
+            for cid in plan.manifest.docs[doc_id]["chunks"]
+        ]
+        summary.generation = writer.commit(all_chunks).name
+        summary.chunks_embedded = len(new_chunks)
+        summary.chunks_total = len(all_chunks)
+        prune_generations(index_dir, settings.keep_generations)
+    return summary

@@ -1,0 +1,1 @@
+"""accueil: assistant de l'accueil des mairies (service web, CLI et cœur de recherche)."""

@@ -1,0 +1,5 @@
+"""``python -m server`` runs the accueil CLI."""
+
+from server.cli import main
+
+main()

@@ -1,0 +1,308 @@
+"""The ``accueil`` command: the one place that imports every part (core, ingest, web, eval)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from server.core.config import Settings, get_settings
+from server.core.errors import AccueilError
+
+app = typer.Typer(
+    help="accueil : assistant de l'accueil des mairies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (index, base).")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def _fail(exc: AccueilError) -> None:
+    typer.echo(f"Erreur : {exc.message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers, dossiers ou zips à indexer.")],
+    data_dir: DataDir = None,
+    strict: Annotated[bool, typer.Option(help="Échouer (sans rien modifier) si un fichier est en erreur.")] = False,
+) -> None:
+    """Indexer des documents (Markdown, texte, HTML, PDF, fiches service-public XML ou zip)."""
+    from ingest.pipeline import run_ingest
+
+    try:
+        s = run_ingest(_settings(data_dir), paths, strict=strict, progress=sys.stderr.isatty())
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"Documents : {s.added} ajoutés, {s.updated} mis à jour, {s.unchanged} inchangés, "
+        f"{s.deleted} supprimés, {len(s.failed)} en erreur."
+    )
+    typer.echo(f"Extraits : {s.chunks_embedded} encodés, {s.chunks_total} dans l'index ({s.generation or 'aucun'}).")
+    for line in s.failed:
+        typer.echo(f"  ✗ {line}")
+    if s.ingested == 0:
+        typer.echo("Erreur : aucun document n'a pu être indexé.", err=True)
+        raise typer.Exit(1)
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    status = "Réponse proposée" if result.status == "answered" else "Abstention"
+    typer.echo(f"[{status} — confiance {result.confidence:.2f}, seuil {result.threshold:.2f}]\n")
+    typer.echo(result.draft)
+    if result.status == "abstained":
+        return
+    typer.echo("\nCitations :")
+    for c in result.citations:
+        typer.echo(f"  [{c.n}] {c.doc_id} : « {c.quote} »")
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="La question du citoyen.")] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    batch: Annotated[Path | None, typer.Option("--batch", help="Fichier JSONL {id, question} par ligne.")] = None,
+    history: Annotated[list[str] | None, typer.Option("--history", help="Question précédente du fil.")] = None,
+) -> None:
+    """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
+    from server.core.assistant import Assistant
+
+    assistant = Assistant(_settings(data_dir))
+    try:
+        if batch is None:
+            if not question:
+                typer.echo("Erreur : donnez une question ou --batch FICHIER.", err=True)
+                raise typer.Exit(2)
+            _print_result(assistant.draft(question, history=history), as_json)
+            return
+        assistant.index()
+        with open(batch, encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    result = assistant.draft(str(item["question"]), qid=str(item.get("id", line_no)))
+                except (ValueError, KeyError, TypeError) as exc:
+                    typer.echo(f"Ligne {line_no} ignorée : {exc}", err=True)
+                    continue
+                except AccueilError as exc:
+                    typer.echo(f"Ligne {line_no} : {exc.message}", err=True)
+                    continue
+                sys.stdout.write(result.model_dump_json() + "\n")
+    except AccueilError as exc:
+        _fail(exc)
+    except OSError as exc:
+        typer.echo(f"Erreur : lecture impossible de {batch} : {exc.strerror}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+) -> None:
+    """Démarrer le service web (API et pages)."""
+    import uvicorn
+
+    from server.web.app import create_app
+
+    settings = _settings(data_dir)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _calibrate(
+    settings: Settings,
+    assistant: Any,
+    items: Any,
+    dataset: str,
+    target_accuracy: float,
+    target_recall: float,
+    min_coverage: float,
+) -> Any:
+    """Fit the sentence scorer, then the confidence model and threshold; save; return the final records."""
+    from eval import calibrate as calib
+    from eval import harness
+    from server.core.assistant import Assistant
+
+    calibration = assistant.calibration
+    calibration.units = calib.fit_units(assistant, items)
+    records = harness.run(assistant, items, progress=sys.stderr.isatty())
+    calibration.confidence = calib.fit_confidence(records)
+    calib.rescore(records, calibration.confidence)
+    calibration.threshold, rule = calib.choose_threshold(records, target_accuracy, target_recall, min_coverage)
+    for key, value in calib.stamp(dataset, target_accuracy, target_recall, rule).items():
+        setattr(calibration, key, value)
+    settings.calibration_file.parent.mkdir(parents=True, exist_ok=True)
+    calibration.save(settings.calibration_file)
+    typer.echo(f"Calibration écrite dans {settings.calibration_file} (seuil {calibration.threshold:.3f}).")
+    return harness.run(Assistant(settings), items, progress=sys.stderr.isatty())
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Jeu de questions JSONL.")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier du rapport.")],
+    data_dir: DataDir = None,
+    mode: Annotated[str, typer.Option("--mode", help="Mode de rédaction évalué.")] = "extractive",
+    calibrate: Annotated[bool, typer.Option(help="Recalibrer la confiance et le seuil sur ce jeu.")] = False,
+    target_accuracy: Annotated[float, typer.Option(help="Précision visée des réponses données.")] = 0.90,
+    target_recall: Annotated[float, typer.Option(help="Rappel d'abstention visé.")] = 0.90,
+    min_coverage: Annotated[
+        float, typer.Option(help="Part minimale des questions à réponse auxquelles l'assistant doit répondre.")
+    ] = 0.5,
+) -> None:
+    """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
+    from eval import harness, report
+    from eval.dataset import dataset_digest, load_dataset
+    from server.core.assistant import Assistant
+
+    if mode != "extractive":
+        typer.echo(f"Erreur : mode {mode!r} non disponible (seul 'extractive' l'est).", err=True)
+        raise typer.Exit(2)
+    settings = _settings(data_dir)
+    try:
+        items = load_dataset(dataset)
+        assistant = Assistant(settings)
+        if calibrate:
+            records = _calibrate(settings, assistant, items, str(dataset), target_accuracy, target_recall, min_coverage)
+            assistant = Assistant(settings)
+        else:
+            records = harness.run(assistant, items, progress=sys.stderr.isatty())
+        index = assistant.index()
+        meta = {
+            "dataset": str(dataset),
+            "dataset_digest": dataset_digest(dataset),
+            "mode": mode,
+            "documents": len(index.manifest.docs),
+            "chunks": len(index.chunks),
+            "index_version": index.version,
+            "embedding_model": index.manifest.embedding_model,
+            "threshold": assistant.threshold,
+            "calibration": assistant.calibration.version,
+        }
+        built = report.build(records, meta)
+        report.write(out, records, built)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    m = built["metrics"]
+    typer.echo(f"Rapport : {out / 'report.html'}")
+    for key in (
+        "hit@5",
+        "correctness",
+        "selective_accuracy",
+        "abstain_precision",
+        "abstain_recall",
+        "over_abstention",
+        "citation_validity",
+        "latency_p95_ms",
+    ):
+        typer.echo(f"  {key:<20} {m[key]}")
+
+
+user_app = typer.Typer(help="Comptes des agents, responsables et administrateurs.", no_args_is_help=True)
+token_app = typer.Typer(help="Jetons d'API pour les intégrations.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+DEMO_ACCOUNTS = (("agent", "agent"), ("superviseur", "supervisor"))
+
+
+def _database(data_dir: Path | None) -> Any:
+    from server.core.db import Database
+
+    return Database(_settings(data_dir))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    role: Annotated[str, typer.Option("--role", help="agent, supervisor ou admin.")] = "agent",
+    data_dir: DataDir = None,
+) -> None:
+    """Créer un compte ; le mot de passe est demandé (ou généré et affiché une seule fois si vide)."""
+    from server.core import auth
+
+    password = typer.prompt("Mot de passe (vide : en générer un)", default="", hide_input=True, show_default=False)
+    try:
+        with _database(data_dir).session() as db:
+            _, generated = auth.add_user(db, name, role, password or None)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Compte {name!r} créé (rôle {role}).")
+    if generated:
+        typer.echo(f"Mot de passe généré (affiché une seule fois) : {generated}")
+
+
+@user_app.command("password")
+def user_password(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
+    """Donner un nouveau mot de passe généré à un compte (affiché une seule fois)."""
+    from server.core import auth
+
+    try:
+        with _database(data_dir).session() as db:
+            password = auth.reset_password(db, name)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Nouveau mot de passe de {name!r} (affiché une seule fois) : {password}")
+
+
+@app.command("demo-accounts")
+def demo_accounts(data_dir: DataDir = None) -> None:
+    """Créer (ou réinitialiser) les comptes de démonstration et afficher comment se connecter."""
+    from server.core import auth
+
+    lines = []
+    with _database(data_dir).session() as db:
+        for name, role in DEMO_ACCOUNTS:
+            if auth.find_user(db, name) is None:
+                _, password = auth.add_user(db, name, role)
+            else:
+                password = auth.reset_password(db, name)
+            lines.append(f"  {name:<12} ({role:<10}) mot de passe : {password}")
+    typer.echo("Comptes de démonstration (mots de passe renouvelés à chaque lancement) :")
+    typer.echo("\n".join(lines))
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="Compte auquel le jeton est rattaché.")],
+    name: Annotated[str, typer.Option("--name", help="Nom de l'intégration.")] = "integration",
+    data_dir: DataDir = None,
+) -> None:
+    """Créer un jeton d'API (Authorization: Bearer …), affiché une seule fois."""
+    from server.core import auth
+
+    try:
+        with _database(data_dir).session() as db:
+            token = auth.create_token(db, user, name)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(token)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    app()

@@ -1,0 +1,78 @@
+"""The schema of an indexed chunk: one owner for its fields, its id, its hash and its Chroma metadata."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from server.core.text import tokens
+
+PATH_SEPARATOR = " > "
+HEADING_MARK = "## "
+
+
+def heading_line(path: tuple[str, ...]) -> str:
+    """A sub-heading kept inside a merged chunk's text; never quoted, read as context."""
+    return HEADING_MARK + PATH_SEPARATOR.join(path)
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of a chunk's text: recorded with every citation so that a later change is detected."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, stored in the vector and lexical indexes with its metadata."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str
+    updated: str
+    review_by: str
+    audience: str
+    theme: str
+    heading_path: str
+    position: int
+    text: str
+    content_hash: str
+
+    @staticmethod
+    def make_id(doc_id: str, position: int, text_hash: str) -> str:
+        """Deterministic id: the same text at the same place of the same document keeps its id."""
+        return f"{doc_id}#{position}:{text_hash[:12]}"
+
+    @property
+    def breadcrumb(self) -> str:
+        """Title and heading path, e.g. "Carte d'identité > Demande en France > Coût"."""
+        return PATH_SEPARATOR.join(p for p in (self.title, self.heading_path) if p)
+
+    def embedding_text(self) -> str:
+        """What the embedding model and the lexical index see: breadcrumb then text."""
+        return f"{self.breadcrumb}\n{self.text}"
+
+    def lexical_terms(self) -> list[str]:
+        """What the BM25 index sees: the breadcrumb counts twice (a section's title names its topic)."""
+        crumb = tokens(self.breadcrumb)
+        return crumb + crumb + tokens(self.text)
+
+    def metadata(self) -> dict[str, Any]:
+        """Chroma metadata (no None values, as Chroma requires)."""
+        meta = asdict(self)
+        del meta["chunk_id"], meta["text"]
+        return meta
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready form for the generation's chunk table."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Chunk:
+        """Inverse of ``to_record``."""
+        return cls(**record)
+
+    def is_stale(self, today: str) -> bool:
+        """True when the document's ``review_by`` date (YYYY-MM-DD) is past."""
+        return bool(self.review_by) and self.review_by < today

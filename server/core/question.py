@@ -1,0 +1,179 @@
+"""What a question asks: its content terms, the kind of fact it wants, whether it follows up, and guard signals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from server.core.text import STOP_WORDS, fold, tokens, words
+
+# The kind of fact asked, found by cue words in the folded question, and the pattern of that kind of fact.
+KIND_CUES: dict[str, tuple[str, ...]] = {
+    "prix": (
+        "combien",
+        "cout",
+        "coute",
+        "prix",
+        "tarif",
+        "payer",
+        "payant",
+        "gratuit",
+        "cher",
+        "euros",
+        "€",
+        "frais",
+        "montant",
+        "timbre",
+    ),
+    "horaire": (
+        "horaire",
+        "heure",
+        "ouvert",
+        "ouverture",
+        "ferme",
+        "fermeture",
+        "jour",
+        "quand",
+        "passage",
+        "collecte",
+        "ramass",
+    ),
+    "delai": ("delai", "combien de temps", "valable", "validite", "duree", "attente", "avant", "jusqu", "date"),
+    "pieces": ("piece", "document", "papier", "fournir", "apporter", "justificatif", "dossier", "besoin"),
+    "lieu": ("ou ", "adresse", "lieu", "endroit", "aller", "se rendre", "guichet", "bureau"),
+    "contact": ("telephone", "numero", "tel ", "contacter", "appeler", "mail", "joindre"),
+}
+KIND_PATTERNS: dict[str, re.Pattern[str]] = {
+    "prix": re.compile(r"\d[\d  ]*(?:[,.]\d+)?\s?(?:€|euros?)|gratuit|timbre fiscal", re.I),
+    "horaire": re.compile(r"\d{1,2}\s?h(?:\s?\d{2})?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche", re.I),
+    "delai": re.compile(r"\d+\s?(?:jours?|semaines?|mois|ans?|heures?)|délai|avant le|au plus tard", re.I),
+    "pieces": re.compile(r"justificatif|pièce|photo|acte|formulaire|cerfa|livret|carte|passeport|document", re.I),
+    "lieu": re.compile(r"\d+,? (?:rue|place|avenue|boulevard|chemin|allée)|mairie|guichet|bureau|préfecture", re.I),
+    "contact": re.compile(r"\d{2}(?:[ .]?\d{2}){4}|@|téléphone", re.I),
+}
+_FOLLOW_UP = re.compile(r"^(et|mais|sinon|aussi|pareil|idem|meme chose|et si|et pour|et le|et la|et les)\b")
+_INJECTION = re.compile(
+    r"ignor\w* (?:\w+ ){0,3}(?:instruction|consigne|regle)|oubli\w* (?:\w+ ){0,3}(?:instruction|consigne|regle)"
+    r"|prompt|system\s*:|\bsysteme\b.*\b(?:message|instruction)|tu es (?:maintenant|desormais)"
+    r"|a partir de maintenant|jailbreak|mode (?:developpeur|dan|debug)|cle (?:d'?)?api|api key|mot de passe admin"
+    r"|reponds? uniquement|repete (?:apres moi|exactement)|ecris exactement|affiche (?:tes|la) (?:config|regle)",
+    re.I,
+)
+_ENGLISH = frozenset("the what is are how do does can where when which my i you your please of to for and".split())
+_SPANISH_GERMAN = frozenset(
+    "el los las que donde cuando cual por favor como der die das ist wie wo wann ich und".split()
+)
+
+
+# SMS spellings and desk abbreviations, expanded before retrieval (folded forms, whole words only).
+ABBREVIATIONS: dict[str, str] = {
+    "cni": "carte nationale d'identite",
+    "cb": "combien",
+    "cmb": "combien",
+    "cbien": "combien",
+    "koi": "quoi",
+    "kwa": "quoi",
+    "kan": "quand",
+    "qd": "quand",
+    "pr": "pour",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "ds": "dans",
+    "tps": "temps",
+    "rdv": "rendez-vous",
+    "ado": "adolescent mineur",
+    "bb": "bebe",
+    "hlm": "logement social",
+    "jdc": "journee defense et citoyennete",
+    "pb": "probleme",
+    "dmd": "demande",
+    "docs": "documents",
+    "doc": "document",
+    "kel": "quel",
+    "kelle": "quelle",
+    "keske": "qu'est-ce que",
+    "nouvo": "nouveau",
+    "mtn": "maintenant",
+    "auj": "aujourd'hui",
+    "tjr": "toujours",
+    "tjrs": "toujours",
+    "bcp": "beaucoup",
+    "qqn": "quelqu'un",
+    "qqch": "quelque chose",
+    "ptit": "petit",
+    "gosse": "enfant",
+    "gamin": "enfant",
+    "mome": "enfant",
+    "papiers": "documents pieces",
+    "pacse": "pacs",
+    "pacser": "pacs",
+    "mat": "maternelle",
+    "tel": "telephone",
+    "num": "numero",
+    "adr": "adresse",
+    "bjr": "bonjour",
+    # Words of everyday speech, next to the administrative word the documents use.
+    "adulte": "adulte majeur",
+    "adultes": "adultes majeurs",
+    "enfant": "enfant mineur",
+    "enfants": "enfants mineurs",
+    "bebe": "bebe enfant",
+    "prix": "prix tarif",
+    "tarif": "tarif prix",
+}
+_ABBREV_RE = re.compile(r"\b(" + "|".join(map(re.escape, ABBREVIATIONS)) + r")\b")
+
+
+def expand(text: str) -> str:
+    """The question with SMS spellings and abbreviations spelled out (folded)."""
+    return _ABBREV_RE.sub(lambda m: ABBREVIATIONS[m.group(1)], fold(text))
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question ready for retrieval and drafting."""
+
+    text: str
+    query: str
+    terms: list[str]
+    kinds: tuple[str, ...]
+    follow_up: bool
+    injection: bool
+    foreign: bool
+
+
+_DURATION_ASKED = re.compile(r"combien de (?:temps|jours?|semaines?|mois|ans?|annees?)|jusqu'?a quand|dure")
+
+
+def asked_kinds(text: str) -> tuple[str, ...]:
+    """Kinds of fact the question asks for (prix, horaire, delai, pieces, lieu, contact)."""
+    folded = _DURATION_ASKED.sub(" delai ", f" {fold(text)} ")
+    return tuple(kind for kind, cues in KIND_CUES.items() if any(cue in folded for cue in cues))
+
+
+def is_foreign(text: str) -> bool:
+    """True when the question is clearly not in French (more foreign than French function words)."""
+    ws = words(text)
+    if len(ws) < 3:
+        return False
+    french = sum(w in STOP_WORDS for w in ws)
+    foreign = sum(w in _ENGLISH or w in _SPANISH_GERMAN for w in ws)
+    non_latin = sum(1 for ch in text if ch.isalpha() and ord(ch) > 0x24F)
+    return non_latin > len(text) * 0.3 or (foreign >= 2 and foreign > french)
+
+
+def analyse(text: str, history: list[str] | None = None) -> Question:
+    """Analyse a question; a short follow-up ("et pour un mineur ?") is read with the previous question."""
+    history = [h for h in (history or []) if h.strip()]
+    own_terms = tokens(expand(text))
+    follow_up = bool(history) and (bool(_FOLLOW_UP.match(fold(text).strip())) or len(own_terms) <= 3)
+    query = expand(f"{history[-1]} {text}" if follow_up else text)
+    return Question(
+        text=text,
+        query=query,
+        terms=tokens(query),
+        kinds=asked_kinds(expand(text)) or (asked_kinds(expand(history[-1])) if follow_up else ()),
+        follow_up=follow_up,
+        injection=bool(_INJECTION.search(fold(text))),
+        foreign=is_foreign(text),
+    )

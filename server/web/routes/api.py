@@ -1,0 +1,209 @@
+"""JSON API under /api/v1 (OpenAPI-documented): the same actions as the pages, for integrations.
+
+Authentication: ``Authorization: Bearer <token>`` (``accueil token create``), or the page session with an
+``X-CSRF-Token`` header for state-changing calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from server.core import workflow
+from server.core.models import DraftResult
+from server.core.tables import Request as Demande
+from server.core.tables import User
+from server.web.security import DbDep, check_csrf, require
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+AgentUser = Annotated[User, Depends(require("agent"))]
+
+
+def csrf_unless_token(request: Request, user: AgentUser, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
+    """State-changing calls made with the session cookie must carry the CSRF token (checked after login)."""
+    if not getattr(request.state, "via_token", False):
+        check_csrf(request, x_csrf_token)
+
+
+Writes = Depends(csrf_unless_token)
+
+
+class DraftRequest(BaseModel):
+    """Body of ``POST /api/v1/drafts``."""
+
+    question: str = Field(..., min_length=1, max_length=10_000)
+    history: list[Annotated[str, Field(max_length=10_000)]] = Field(
+        default_factory=list, max_length=20, description="Questions précédentes du même fil, la plus ancienne d'abord."
+    )
+    id: str | None = Field(None, max_length=200)
+
+
+class NewRequest(BaseModel):
+    """Body of ``POST /api/v1/requests``."""
+
+    question: str = Field(..., min_length=1, max_length=10_000)
+    channel: Literal["guichet", "telephone", "courrier", "web"] = "guichet"
+    draft: bool = Field(True, description="Rédiger un brouillon tout de suite.")
+
+
+class TextBody(BaseModel):
+    """Body of save and validate."""
+
+    text: str = Field(..., max_length=20_000)
+
+
+class RejectBody(BaseModel):
+    """Body of reject."""
+
+    reason: Literal["incorrect", "incomplet", "obsolete", "hors_sujet", "autre"]
+    comment: str = Field("", max_length=2000)
+
+
+class TransferBody(BaseModel):
+    """Body of transfer."""
+
+    to: str = Field(..., min_length=1, max_length=200)
+    comment: str = Field("", max_length=2000)
+
+
+class RegenerateBody(BaseModel):
+    """Body of regenerate: document ids to use first, and to leave out."""
+
+    pinned: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=20)
+    excluded: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
+
+
+class FollowUpBody(BaseModel):
+    """Body of follow-up."""
+
+    question: str = Field(..., min_length=1, max_length=10_000)
+
+
+class RequestOut(BaseModel):
+    """A request as the API shows it."""
+
+    id: int
+    ref: str
+    thread_id: int | None
+    question: str
+    channel: str
+    theme: str
+    state: str
+    created_at: dt.datetime
+    current_text: str
+    current_version: int
+    transferred_to: str | None
+
+
+class AuditOut(BaseModel):
+    """One audit event."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    data: dict[str, Any]
+
+
+def _out(d: Demande) -> RequestOut:
+    return RequestOut.model_validate(d, from_attributes=True)
+
+
+@router.post("/drafts", response_model=DraftResult, dependencies=[Writes])
+def create_draft(body: DraftRequest, request: Request, user: AgentUser) -> DraftResult:
+    """Draft a grounded reply to a question, or abstain with the nearest sources (nothing stored)."""
+    return request.app.state.assistant.draft(body.question, history=body.history, qid=body.id)  # type: ignore[no-any-return]
+
+
+@router.get("/requests", response_model=list[RequestOut])
+def list_requests(
+    db: DbDep, user: AgentUser, state: str | None = None, channel: str | None = None, theme: str | None = None
+) -> list[RequestOut]:
+    """The inbox, newest first."""
+    return [_out(d) for d in workflow.inbox(db, state=state, channel=channel, theme=theme)]
+
+
+@router.post("/requests", response_model=RequestOut, status_code=201, dependencies=[Writes])
+def create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+    """Register a request (and draft its reply)."""
+    d = workflow.create_request(db, body.question, body.channel, user.username, user=user)
+    if body.draft:
+        workflow.generate_draft(db, d, request.app.state.assistant, user.username)
+    return _out(d)
+
+
+@router.get("/requests/{request_id}", response_model=RequestOut)
+def get_request(request_id: int, db: DbDep, user: AgentUser) -> RequestOut:
+    """One request."""
+    return _out(workflow.get_request(db, request_id))
+
+
+@router.get("/requests/{request_id}/draft", response_model=DraftResult | None)
+def latest_draft(request_id: int, db: DbDep, user: AgentUser) -> Any:
+    """The latest draft the assistant generated for the request."""
+    generated = workflow.last_generated(db, workflow.get_request(db, request_id))
+    return generated.result if generated else None
+
+
+@router.post("/requests/{request_id}/save", response_model=RequestOut, dependencies=[Writes])
+def save(request_id: int, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
+    """Save the working text."""
+    d = workflow.get_request(db, request_id)
+    workflow.save(db, d, body.text, user.username)
+    return _out(d)
+
+
+@router.post("/requests/{request_id}/validate", response_model=RequestOut, dependencies=[Writes])
+def validate(request_id: int, body: TextBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+    """Validate the final reply."""
+    d = workflow.get_request(db, request_id)
+    workflow.validate(db, d, body.text, user.username, request.app.state.assistant)
+    return _out(d)
+
+
+@router.post("/requests/{request_id}/reject", response_model=RequestOut, dependencies=[Writes])
+def reject(request_id: int, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
+    """Reject the draft with a reason."""
+    d = workflow.get_request(db, request_id)
+    workflow.reject(db, d, body.reason, body.comment, user.username)
+    return _out(d)
+
+
+@router.post("/requests/{request_id}/transfer", response_model=RequestOut, dependencies=[Writes])
+def transfer(request_id: int, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
+    """Hand the request over to a service or colleague."""
+    d = workflow.get_request(db, request_id)
+    workflow.transfer(db, d, body.to, body.comment, user.username)
+    return _out(d)
+
+
+@router.post("/requests/{request_id}/regenerate", response_model=DraftResult, dependencies=[Writes])
+def regenerate(request_id: int, body: RegenerateBody, request: Request, db: DbDep, user: AgentUser) -> DraftResult:
+    """Draft again with pinned and excluded sources."""
+    d = workflow.get_request(db, request_id)
+    return workflow.generate_draft(
+        db, d, request.app.state.assistant, user.username, pinned=body.pinned, excluded=body.excluded
+    )
+
+
+@router.post("/requests/{request_id}/follow-up", response_model=RequestOut, status_code=201, dependencies=[Writes])
+def follow_up(request_id: int, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+    """Ask a follow-up question in the same thread."""
+    parent = workflow.get_request(db, request_id)
+    child = workflow.create_request(
+        db, body.question, parent.channel, user.username, user=user, thread=parent, citizen_email=parent.citizen_email
+    )
+    workflow.generate_draft(db, child, request.app.state.assistant, user.username)
+    return _out(child)
+
+
+@router.get("/requests/{request_id}/audit", response_model=list[AuditOut])
+def audit(request_id: int, db: DbDep, user: AgentUser) -> list[AuditOut]:
+    """The request's audit trail, oldest first."""
+    rows = workflow.audit_trail(db, workflow.get_request(db, request_id))
+    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]

@@ -1,0 +1,49 @@
+"""The accueil command as a user runs it: ask, ask --json, ask --batch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from server.core.config import Settings
+from tests.conftest import REPO_ROOT
+
+CLI = str(REPO_ROOT / ".venv" / "bin" / "accueil")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+
+
+def test_ask_prints_a_cited_draft(full_index: Settings) -> None:
+    out = _run("ask", "horaires de la mairie", "--data-dir", str(full_index.data_dir))
+    assert out.returncode == 0, out.stderr
+    assert "Bonjour," in out.stdout and "[1]" in out.stdout and "Citations" in out.stdout
+
+
+def test_ask_json(full_index: Settings) -> None:
+    out = _run("ask", "quelle est la météo à Paris demain", "--json", "--data-dir", str(full_index.data_dir))
+    body = json.loads(out.stdout)
+    assert body["status"] == "abstained" and len(body["sources"]) == 10
+
+
+def test_ask_batch_writes_one_json_line_per_question(full_index: Settings, tmp_path: Path) -> None:
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        '{"id": "a", "question": "horaires déchetterie", "autre": 1}\n'
+        "pas du json\n"
+        '{"id": "b", "question": "Qui a gagné la coupe du monde ?"}\n',
+        encoding="utf-8",
+    )
+    out = _run("ask", "--batch", str(batch), "--data-dir", str(full_index.data_dir))
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in lines] == ["a", "b"]
+    assert lines[0]["status"] == "answered" and lines[1]["status"] == "abstained"
+    assert "Ligne 2" in out.stderr
+
+
+def test_ask_without_index_says_what_to_do(tmp_path: Path) -> None:
+    out = _run("ask", "horaires", "--data-dir", str(tmp_path / "vide"))
+    assert out.returncode == 1 and "accueil ingest" in out.stderr

@@ -1,0 +1,72 @@
+"""`accueil eval` end to end on the development set, over the real index."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from eval import harness
+from eval.dataset import load_dataset
+from eval.metrics import DEFINITIONS
+from server.core.assistant import Assistant
+from server.core.config import Settings
+from tests.conftest import REPO_ROOT
+
+DEV = REPO_ROOT / "eval" / "datasets" / "dev.jsonl"
+TEST = REPO_ROOT / "eval" / "datasets" / "test.jsonl"
+
+
+def test_datasets_have_the_required_shape() -> None:
+    dev, test = load_dataset(DEV), load_dataset(TEST)
+    answerable = [i for i in dev if i.expect == "answer"]
+    adversarial = [i for i in dev if i.id.startswith("adv-")]
+    assert len(dev) >= 250 and len(answerable) >= 150
+    assert len([i for i in dev if i.expect == "abstain"]) - len(adversarial) >= 70 and len(adversarial) >= 20
+    assert all(i.facts and i.gold_sources and i.kind and i.theme for i in answerable)
+    assert not {i.question for i in dev} & {i.question for i in test}
+
+
+def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "rapport"
+    run = subprocess.run(
+        [
+            str(REPO_ROOT / ".venv" / "bin" / "accueil"),
+            "eval",
+            "--dataset",
+            str(DEV),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(full_index.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO_ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["metrics"]) >= set(DEFINITIONS)
+    assert all(report["metrics"][k] is not None for k in DEFINITIONS)
+    assert report["metrics"]["questions"] == len(load_dataset(DEV))
+    assert report["metrics"]["citation_validity"] == 1.0
+    assert {"identite", "dechets"} <= set(report["by_theme"]) and {"sms", "injection"} <= set(report["by_kind"])
+    assert len(report["risk_coverage"]) > 10
+    assert report["meta"]["documents"] > 400 and report["meta"]["embedding_model"] == "all-MiniLM-L6-v2"
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "seuil" in html and "Abstentions à tort" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html), "le rapport doit être autonome (pas de CDN)"
+    with open(out / "questions.csv", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == report["metrics"]["questions"]
+
+
+def test_same_dataset_same_index_same_numbers(full_index: Settings) -> None:
+    items = load_dataset(DEV)[::9]
+    first = harness.run(Assistant(full_index), items, progress=False)
+    second = harness.run(Assistant(full_index), items, progress=False)
+    assert [(r.status, r.confidence, r.ranked_docs, r.draft) for r in first] == [
+        (r.status, r.confidence, r.ranked_docs, r.draft) for r in second
+    ]

@@ -1,0 +1,158 @@
+"""Ingest with the real model, Chroma and BM25: incremental, bad input, model mismatch, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import run_ingest
+from server.core.assistant import Assistant
+from server.core.errors import IndexMismatchError, IngestError
+from server.core.index import Index, current_generation
+from tests.conftest import CORPUS, REPO_ROOT, settings_for
+
+
+def _generations(data_dir: Path) -> list[str]:
+    return sorted(p.name for p in (data_dir / "index").glob("gen-*"))
+
+
+def test_ingest_is_incremental(tmp_path: Path, small_corpus: Path) -> None:
+    settings = settings_for(tmp_path / "data")
+    first = run_ingest(settings, [small_corpus], progress=False)
+    assert (first.added, first.updated, first.unchanged, first.deleted, first.failed) == (6, 0, 0, 0, [])
+    assert first.chunks_embedded == first.chunks_total > 6
+
+    again = run_ingest(settings, [small_corpus], progress=False)
+    assert (again.added, again.updated, again.unchanged, again.deleted) == (0, 0, 6, 0)
+    assert again.chunks_embedded == 0 and again.generation == first.generation
+
+    docs = sorted(small_corpus.glob("*.md"))
+    docs[0].write_text(docs[0].read_text(encoding="utf-8") + "\nUne phrase ajoutée pour le test.\n", encoding="utf-8")
+    docs[1].unlink()
+    changed = run_ingest(settings, [small_corpus], progress=False)
+    assert (changed.added, changed.updated, changed.unchanged, changed.deleted) == (0, 1, 4, 1)
+    assert 0 < changed.chunks_embedded < first.chunks_embedded
+    index = Index(current_generation(settings.index_dir))  # type: ignore[arg-type]
+    assert index.collection.count() == len(index.chunks) == changed.chunks_total
+    assert any("Une phrase ajoutée pour le test." in c.text for c in index.chunks)
+
+
+def test_other_folders_are_kept_when_one_is_reingested(tmp_path: Path, small_corpus: Path) -> None:
+    other = tmp_path / "autre"
+    other.mkdir()
+    (other / "note.md").write_text(
+        "---\nid: autre/note\ntitle: Note\n---\nLe marché a lieu le samedi.\n", encoding="utf-8"
+    )
+    settings = settings_for(tmp_path / "data")
+    run_ingest(settings, [small_corpus, other], progress=False)
+    summary = run_ingest(settings, [other], progress=False)
+    assert summary.deleted == 0 and summary.unchanged == 1
+    index = Index(current_generation(settings.index_dir))  # type: ignore[arg-type]
+    assert "autre/note" in index.manifest.docs and len(index.manifest.docs) == 7
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path, small_corpus: Path) -> None:
+    (small_corpus / "vide.md").write_bytes(b"")
+    (small_corpus / "casse.xml").write_bytes(b"<Publication ID='F1'><oops></Publication>")
+    (small_corpus / "binaire.txt").write_bytes(b"\x00\x01\x02\x03")
+    (small_corpus / "latin1.txt").write_bytes("Été".encode("latin-1") + b" texte")
+    (small_corpus / "tableur.xlsx").write_bytes(b"PK\x03\x04")
+    (small_corpus / "enorme.txt").write_bytes(b"a" * 2_000_000)
+    settings = settings_for(tmp_path / "data", max_file_bytes=1_000_000)
+    summary = run_ingest(settings, [small_corpus], progress=False)
+    assert summary.added == 6
+    failed = "\n".join(summary.failed)
+    for name, reason in [
+        ("vide.md", "vide"),
+        ("casse.xml", "XML mal formé"),
+        ("binaire.txt", "binaire"),
+        ("latin1.txt", "UTF-8"),
+        ("tableur.xlsx", "format non pris en charge"),
+        ("enorme.txt", "trop volumineux"),
+    ]:
+        assert name in failed and reason in failed, (name, failed)
+    assert len(summary.failed) == 6
+
+
+def test_strict_mode_changes_nothing_on_error(tmp_path: Path, small_corpus: Path) -> None:
+    settings = settings_for(tmp_path / "data")
+    first = run_ingest(settings, [small_corpus], progress=False)
+    (small_corpus / "vide.md").write_bytes(b"")
+    with pytest.raises(IngestError):
+        run_ingest(settings, [small_corpus], strict=True, progress=False)
+    assert current_generation(settings.index_dir).name == first.generation  # type: ignore[union-attr]
+
+
+def test_cli_exit_code_is_non_zero_only_when_nothing_was_ingested(tmp_path: Path, small_corpus: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "vide.md").write_bytes(b"")
+    cli = [str(REPO_ROOT / ".venv" / "bin" / "accueil"), "ingest", "--data-dir", str(tmp_path / "data")]
+    nothing = subprocess.run([*cli, str(bad)], capture_output=True, text=True, timeout=300)
+    assert nothing.returncode == 1 and "vide.md" in nothing.stdout
+    (small_corpus / "vide.md").write_bytes(b"")
+    some = subprocess.run([*cli, str(small_corpus)], capture_output=True, text=True, timeout=300)
+    assert some.returncode == 0, some.stderr
+    assert "6 ajoutés" in some.stdout and "1 en erreur" in some.stdout and "vide.md" in some.stdout
+
+
+def test_index_built_with_another_model_is_refused(tmp_path: Path, small_corpus: Path) -> None:
+    settings = settings_for(tmp_path / "data")
+    run_ingest(settings, [small_corpus], progress=False)
+    manifest_path = current_generation(settings.index_dir) / "manifest.json"  # type: ignore[operator]
+    manifest = json.loads(manifest_path.read_text())
+    manifest["embedding_model"] = "un-autre-modele"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="un-autre-modele"):
+        Assistant(settings).draft("horaires de la mairie")
+
+
+@pytest.mark.parametrize("moment", ["encoding", "writing"])
+def test_kill_9_during_ingest_leaves_the_previous_index_in_service(tmp_path: Path, moment: str) -> None:
+    first = tmp_path / "premier"
+    first.mkdir()
+    (first / "marche.md").write_text(
+        "---\nid: test/marche\ntitle: Marché\n---\n## Jours\n\n"
+        "Le marché a lieu le samedi matin sur la place de l'Église.\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(tmp_path / "data")
+    run_ingest(settings, [first], progress=False)
+    before = current_generation(settings.index_dir)
+    assert before is not None
+    question = "Quel jour a lieu le marché ?"
+    answer_before = Assistant(settings).draft(question)
+
+    big = tmp_path / "corpus"
+    shutil.copytree(CORPUS, big)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "ingest", str(first), str(big), "--data-dir", str(settings.data_dir)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while proc.poll() is None and time.monotonic() - started < 300:
+        fresh = [g for g in _generations(settings.data_dir) if g != before.name]
+        if (moment == "encoding" and time.monotonic() - started > 10) or (moment == "writing" and fresh):
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "l'ingestion s'est terminée avant d'être interrompue"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    assert current_generation(settings.index_dir) == before
+    after = Assistant(settings).draft(question)
+    assert after.draft == answer_before.draft and after.provenance.index_version == before.name
+    # The next ingest removes the unfinished generation and completes.
+    summary = run_ingest(settings, [first, big], progress=False)
+    assert summary.failed == [] and summary.generation != before.name
+    assert all((settings.index_dir / g / "COMPLETE").exists() for g in _generations(settings.data_dir))
