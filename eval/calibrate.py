@@ -11,17 +11,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from eval.dataset import Item
 from eval.metrics import Record, risk_coverage
 from server.core import draft as drafting
+from server.core import memory
 from server.core.assistant import Assistant
 from server.core.confidence import FEATURES
 from server.core.logistic import Logistic
-from server.core.question import analyse
+from server.core.question import analyse, expand
 from server.core.retrieve import retrieve
 
 
@@ -62,7 +66,7 @@ def fit_units(assistant: Assistant, items: Sequence[Item]) -> Logistic:
     for item in items:
         if item.expect != "answer" or not item.facts:
             continue
-        q = analyse(item.question)
+        q = analyse(item.question, commune=assistant.settings.commune_name)
         found = retrieve(
             index,
             assistant.embedder.encode([q.query])[0],
@@ -127,3 +131,41 @@ def stamp(dataset: str, target_accuracy: float, target_recall: float, rule: str)
         "fitted_on": dataset,
         "version": f"logistique-{dt.date.today().isoformat()}",
     }
+
+
+def load_pairs(path: Path) -> list[dict[str, Any]]:
+    """The answer-memory pairs: {"id", "a", "b", "same"} per line."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def fit_memory(
+    assistant: Assistant, pairs: list[dict[str, Any]], min_recall: float = 0.03
+) -> tuple[memory.PairRule, float, float]:
+    """Choose the answer-memory limits: best precision on the pairs among rules keeping ``min_recall``.
+
+    Precision comes first: offering the reply to another question (adult vs minor fee) misleads the agent,
+    missing a paraphrase only costs a new draft.
+
+    Returns (rule, precision, recall) measured on the pairs.
+    """
+    index = assistant.index()
+    vectors_a = assistant.embedder.encode([expand(p["a"]) for p in pairs])
+    vectors_b = assistant.embedder.encode([expand(p["b"]) for p in pairs])
+    rows = [
+        memory.pair_features(index, p["a"], va, p["b"], vb)
+        for p, va, vb in zip(pairs, vectors_a, vectors_b, strict=True)
+    ]
+    labels = [bool(p["same"]) for p in pairs]
+    positives = sum(labels) or 1
+    best = (memory.PairRule(), 0.0, 0.0)
+    for min_cos in np.arange(0.5, 1.0, 0.025):
+        for max_diff in np.arange(0.0, 1.2, 0.05):
+            rule = memory.PairRule(round(float(min_cos), 3), round(float(max_diff), 3))
+            chosen = [lab for r, lab in zip(rows, labels, strict=True) if rule.close(r)]
+            if not chosen:
+                continue
+            precision, recall = sum(chosen) / len(chosen), sum(chosen) / positives
+            if recall >= min_recall and (precision, recall) > (best[1], best[2]):
+                best = (rule, precision, recall)
+    return best[0], round(best[1], 4), round(best[2], 4)

@@ -137,8 +137,9 @@ def _calibrate(
     target_accuracy: float,
     target_recall: float,
     min_coverage: float,
+    memory_pairs: Path | None,
 ) -> Any:
-    """Fit the sentence scorer, then the confidence model and threshold; save; return the final records."""
+    """Fit the sentence scorer, the confidence model and threshold, the answer memory; save; rerun."""
     from eval import calibrate as calib
     from eval import harness
     from server.core.assistant import Assistant
@@ -149,6 +150,13 @@ def _calibrate(
     calibration.confidence = calib.fit_confidence(records)
     calib.rescore(records, calibration.confidence)
     calibration.threshold, rule = calib.choose_threshold(records, target_accuracy, target_recall, min_coverage)
+    if memory_pairs is not None:
+        pair_rule, precision, recall = calib.fit_memory(assistant, calib.load_pairs(memory_pairs))
+        calibration.memory = pair_rule
+        typer.echo(
+            f"Mémoire des réponses : similarité ≥ {pair_rule.min_cos}, terme différent ≤ {pair_rule.max_diff} "
+            f"(précision {precision:.2f}, rappel {recall:.2f} sur {memory_pairs.name})."
+        )
     for key, value in calib.stamp(dataset, target_accuracy, target_recall, rule).items():
         setattr(calibration, key, value)
     settings.calibration_file.parent.mkdir(parents=True, exist_ok=True)
@@ -169,6 +177,9 @@ def evaluate(
     min_coverage: Annotated[
         float, typer.Option(help="Part minimale des questions à réponse auxquelles l'assistant doit répondre.")
     ] = 0.5,
+    memory_pairs: Annotated[
+        Path | None, typer.Option(help="Paires de questions pour calibrer la mémoire des réponses (avec --calibrate).")
+    ] = None,
 ) -> None:
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
     from eval import harness, report
@@ -183,7 +194,9 @@ def evaluate(
         items = load_dataset(dataset)
         assistant = Assistant(settings)
         if calibrate:
-            records = _calibrate(settings, assistant, items, str(dataset), target_accuracy, target_recall, min_coverage)
+            records = _calibrate(
+                settings, assistant, items, str(dataset), target_accuracy, target_recall, min_coverage, memory_pairs
+            )
             assistant = Assistant(settings)
         else:
             records = harness.run(assistant, items, progress=sys.stderr.isatty())

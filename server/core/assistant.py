@@ -114,7 +114,7 @@ class Assistant:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         index = self.index()
-        q = analyse(text, history)
+        q = analyse(text, history, self.settings.commune_name)
         vector = self.embedder.encode([q.query])[0]
         timings["embed"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()

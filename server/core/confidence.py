@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.core.draft import DEFAULT_UNIT_MODEL, Selection, covered, weights
 from server.core.errors import ConfigError
 from server.core.index import Index
 from server.core.logistic import Logistic
+from server.core.memory import PairRule
 from server.core.question import Question
 from server.core.retrieve import Retrieval
 from server.core.text import tokens
@@ -25,6 +26,7 @@ from server.core.text import tokens
 log = logging.getLogger(__name__)
 
 FEATURES = (
+    "other_place",
     "miss_best",
     "miss_sel",
     "dense_top",
@@ -48,6 +50,7 @@ class Calibration:
     units: Logistic
     threshold: float
     unit_floor: float = 0.4
+    memory: PairRule = field(default_factory=PairRule)
     target: str = ""
     fitted_on: str = ""
     version: str = "heuristique"
@@ -72,6 +75,7 @@ class Calibration:
                 units=Logistic.from_dict(data["units"]),
                 threshold=float(data["threshold"]),
                 unit_floor=float(data.get("unit_floor", 0.4)),
+                memory=PairRule(**data["memory"]) if "memory" in data else PairRule(),
                 target=str(data.get("target", "")),
                 fitted_on=str(data.get("fitted_on", "")),
                 version=str(data.get("version", "")),
@@ -89,6 +93,7 @@ class Calibration:
             "unit_floor": self.unit_floor,
             "confidence": self.confidence.to_dict(),
             "units": self.units.to_dict(),
+            "memory": {"min_cos": self.memory.min_cos, "max_diff": self.memory.max_diff},
         }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -114,6 +119,7 @@ def features(index: Index, question: Question, retrieval: Retrieval, selection: 
     agree = float(dense_best is not None and lex_best is not None and dense_best.chunk.doc_id == lex_best.chunk.doc_id)
     log_n = math.log(index.n_chunks + 1) or 1.0
     return {
+        "other_place": float(question.other_place),
         "miss_best": max((v for t, v in w.items() if t not in best), default=0.0) / log_n,
         "miss_sel": max((v for t, v in w.items() if t not in selection.present), default=0.0) / log_n,
         "dense_top": retrieval.dense_top,

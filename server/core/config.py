@@ -16,6 +16,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ACCUEIL_", env_file=".env", extra="ignore")
 
+    commune_name: str = Field(
+        "Belval-sur-Ornette",
+        description="Nom de la commune servie : une question qui nomme une autre grande commune est moins sûre.",
+    )
     data_dir: Path = Field(Path("data"), description="Dossier des données : index (générations), base, journaux.")
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
@@ -58,10 +62,10 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Cookies marqués Secure (à activer quand le service est servi en HTTPS)."
     )
-    memory_threshold: float = Field(
-        0.9,
-        description="Similarité (cosinus) à partir de laquelle une réponse déjà validée est proposée pour une "
-        "question proche.",
+    memory_threshold: float | None = Field(
+        None,
+        description="Seuil de proximité (0 à 1) à partir duquel une réponse déjà validée est proposée ; par défaut "
+        "celui du fichier de calibration.",
     )
     host: str = Field("127.0.0.1", description="Adresse d'écoute du service.")
     port: int = Field(8000, description="Port d'écoute du service.")

@@ -24,6 +24,7 @@ from server.core.text import fold, sentences, tokens
 
 CHUNKS_PER_DOC = (4, 3, 2, 1)
 MAX_SOURCES = len(CHUNKS_PER_DOC)
+CITED_DOCS = 2  # documents quoted in one draft at most
 MAX_LIST_ITEMS = 8
 REDUNDANCY = 0.6
 UNIT_FEATURES = (
@@ -194,6 +195,9 @@ def select(
         if len(chosen) >= max_sentences or (chosen and u.score < best * floor):
             break
         if any(len(u.terms & c.terms) / max(len(u.terms | c.terms), 1) > REDUNDANCY for c in chosen):
+            continue
+        docs = {c.chunk.doc_id for c in chosen}
+        if u.chunk.doc_id not in docs and len(docs) >= CITED_DOCS:
             continue
         chosen.append(u)
     extra: list[Unit] = []

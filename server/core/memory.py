@@ -1,4 +1,10 @@
-"""Answer memory: validated replies offered again for close questions, unless their sources changed since."""
+"""Answer memory: validated replies offered again for close questions, unless their sources changed since.
+
+Two questions are "close" when their embeddings are similar enough AND no term that only one of them has
+weighs much (IDF): "passeport pour un adulte" and "passeport pour un mineur", very similar for the
+embedding model, differ by a heavy term and are told apart. Both limits are chosen on
+eval/datasets/memory-pairs.jsonl (``accueil eval --calibrate --memory-pairs …``) for the best precision.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.index import Index
+from server.core.question import expand
 from server.core.tables import MemoryEntry
+from server.core.text import tokens
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """The limits of closeness: minimum similarity, maximum weight of a term only one question has."""
+
+    min_cos: float = 0.9
+    max_diff: float = 0.3
+
+    def close(self, features: dict[str, float]) -> bool:
+        """True when two questions described by ``features`` may share their reply."""
+        return features["cos"] >= self.min_cos and features["diff_max"] <= self.max_diff
 
 
 @dataclass
@@ -17,8 +37,19 @@ class Recall:
     """A validated reply close to the question, and whether its sources changed since."""
 
     entry: MemoryEntry
-    similarity: float
+    closeness: float
     changed_sources: list[str]
+
+
+def pair_features(
+    index: Index, question_a: str, vector_a: np.ndarray, question_b: str, vector_b: np.ndarray
+) -> dict[str, float]:
+    """How close two questions are, as the pair model reads it."""
+    diff = set(tokens(expand(question_a))) ^ set(tokens(expand(question_b)))
+    return {
+        "cos": float(vector_a.astype(np.float32) @ vector_b.astype(np.float32)),
+        "diff_max": max((index.idf(t) for t in diff), default=0.0) / 10.0,
+    }
 
 
 def remember(
@@ -49,19 +80,20 @@ def changed(index: Index, sources: list[dict[str, str]]) -> list[str]:
 def recall(
     session: Session,
     index: Index,
+    question: str,
     vector: np.ndarray,
-    threshold: float,
+    rule: PairRule,
     exclude_request: int | None = None,
     limit: int = 3,
 ) -> list[Recall]:
-    """Validated replies whose question is at least ``threshold`` similar to this one, best first."""
-    rows = session.scalars(select(MemoryEntry)).all()
+    """Validated replies to questions close to this one, most similar first."""
     found = []
-    for row in rows:
+    for row in session.scalars(select(MemoryEntry)):
         if row.request_id == exclude_request:
             continue
-        sim = float(np.frombuffer(row.embedding, dtype=np.float32) @ vector.astype(np.float32))
-        if sim >= threshold:
-            found.append(Recall(row, sim, changed(index, row.sources)))
-    found.sort(key=lambda r: -r.similarity)
+        stored = np.frombuffer(row.embedding, dtype=np.float32)
+        features = pair_features(index, question, vector, row.question, stored)
+        if rule.close(features):
+            found.append(Recall(row, features["cos"], changed(index, row.sources)))
+    found.sort(key=lambda r: -r.closeness)
     return found[:limit]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from server.core.places import other_commune
 from server.core.text import STOP_WORDS, fold, tokens, words
 
 # The kind of fact asked, found by cue words in the folded question, and the pattern of that kind of fact.
@@ -140,6 +141,7 @@ class Question:
     follow_up: bool
     injection: bool
     foreign: bool
+    other_place: bool = False
 
 
 _DURATION_ASKED = re.compile(r"combien de (?:temps|jours?|semaines?|mois|ans?|annees?)|jusqu'?a quand|dure")
@@ -152,17 +154,19 @@ def asked_kinds(text: str) -> tuple[str, ...]:
 
 
 def is_foreign(text: str) -> bool:
-    """True when the question is clearly not in French (more foreign than French function words)."""
+    """True when the question is clearly not in French: another script, or more foreign than French words."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(1 for ch in letters if ord(ch) > 0x24F) > len(letters) * 0.5:
+        return True
     ws = words(text)
     if len(ws) < 3:
         return False
     french = sum(w in STOP_WORDS for w in ws)
     foreign = sum(w in _ENGLISH or w in _SPANISH_GERMAN for w in ws)
-    non_latin = sum(1 for ch in text if ch.isalpha() and ord(ch) > 0x24F)
-    return non_latin > len(text) * 0.3 or (foreign >= 2 and foreign > french)
+    return foreign >= 2 and foreign > french
 
 
-def analyse(text: str, history: list[str] | None = None) -> Question:
+def analyse(text: str, history: list[str] | None = None, commune: str = "") -> Question:
     """Analyse a question; a short follow-up ("et pour un mineur ?") is read with the previous question."""
     history = [h for h in (history or []) if h.strip()]
     own_terms = tokens(expand(text))
@@ -176,4 +180,5 @@ def analyse(text: str, history: list[str] | None = None) -> Question:
         follow_up=follow_up,
         injection=bool(_INJECTION.search(fold(text))),
         foreign=is_foreign(text),
+        other_place=other_commune(text, commune),
     )

@@ -76,18 +76,12 @@ def login_session(request: Request, user: User) -> None:
 
 def get_db(request: Request) -> Iterator[Session]:
     """A database session for this request: committed when the route succeeds, rolled back otherwise."""
-    session: Session = request.app.state.db.sessions()
-    try:
+    with request.app.state.db.session() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
-DbDep = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response leaves, so that a redirect never outruns its own data.
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def optional_user(request: Request, db: DbDep) -> User | None:

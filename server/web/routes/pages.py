@@ -182,7 +182,11 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
     recalls: list[memory.Recall] = []
     if index is not None and demande.state in workflow.OPEN_STATES:
         vector = assistant.embedder.encode([demande.question])[0]
-        recalls = memory.recall(db, index, vector, request.app.state.settings.memory_threshold, demande.id)
+        rule = assistant.calibration.memory
+        override = request.app.state.settings.memory_threshold
+        if override is not None:
+            rule = memory.PairRule(min_cos=override, max_diff=rule.max_diff)
+        recalls = memory.recall(db, index, demande.question, vector, rule, demande.id)
     return render(
         request,
         "request_view.html",
