@@ -75,7 +75,7 @@ class Record:
 
 
 _NUM_SPACE = re.compile(r"(?<=\d)[\s  .](?=\d{3}\b)")
-_HOUR = re.compile(r"(\d{1,2})\s*h\s*(\d{2})?")
+_HOUR = re.compile(r"\b(\d{1,2})\s*h(?:\s*(\d{2}))?\b")
 _NON_WORD = re.compile(r"[^a-z0-9€%.]+")
 _LONE_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 

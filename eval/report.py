@@ -40,6 +40,21 @@ LABELS = {
 }
 
 
+def fr_value(value: object, name: str = "") -> str:
+    """A metric as a French reader expects it: "90,6 %", "0,78", "123 ms", "—" when undefined."""
+    if value is None:
+        return "—"
+    if not isinstance(value, int | float):
+        return str(value)
+    if name.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if name == "mrr":
+        return f"{value:.2f}".replace(".", ",")
+    if name == "questions":
+        return str(value)
+    return f"{value * 100:.1f} %".replace(".", ",")
+
+
 def code_version() -> str:
     """The git commit of the code that ran, or 'inconnue'."""
     try:
@@ -141,6 +156,7 @@ def write(out_dir: Path, records: Sequence[Record], report: dict[str, Any]) -> N
     env = Environment(
         loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=select_autoescape(["html", "j2"])
     )
+    env.filters["fr"] = fr_value
     html = env.get_template("report.html.j2").render(
         r=report,
         labels=LABELS,

@@ -36,6 +36,8 @@ def _rec(
 def test_normalise_units_numbers_and_hours() -> None:
     assert normalise("86 euros") == normalise("86 €") == normalise("86€")
     assert normalise("8h30") == normalise("8 h 30")
+    assert facts_found(["16 h à 20 h", "15 h à 19 h"], "de 16 h à 20 h d'avril à octobre et de 15h à 19h l'hiver")
+    assert not facts_found(["16 h à 20 h"], "de 16 h à 20 h 30")
     assert normalise("11 478 €") == normalise("11478 €")
     assert normalise("Coûte 3,50 €.") == " coute 3.50 € "
     assert facts_found(["25 €", "timbre fiscal"], "Il faut un Timbre fiscal de 25 euros.")
