@@ -25,7 +25,7 @@ from server.core import memory
 from server.core.assistant import Assistant
 from server.core.confidence import FEATURES
 from server.core.logistic import Logistic
-from server.core.question import analyse, expand
+from server.core.question import analyse
 from server.core.retrieve import retrieve
 
 
@@ -150,8 +150,8 @@ def fit_memory(
     Returns (rule, precision, recall) measured on the pairs.
     """
     index = assistant.index()
-    vectors_a = assistant.embedder.encode([expand(p["a"]) for p in pairs])
-    vectors_b = assistant.embedder.encode([expand(p["b"]) for p in pairs])
+    vectors_a = [memory.question_vector(assistant.embedder, p["a"]) for p in pairs]
+    vectors_b = [memory.question_vector(assistant.embedder, p["b"]) for p in pairs]
     rows = [
         memory.pair_features(index, p["a"], va, p["b"], vb)
         for p, va, vb in zip(pairs, vectors_a, vectors_b, strict=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,8 +38,13 @@ class Recall:
     """A validated reply close to the question, and whether its sources changed since."""
 
     entry: MemoryEntry
-    closeness: float
+    similarity: float
     changed_sources: list[str]
+
+
+def question_vector(embedder: Embeddings, question: str) -> np.ndarray:
+    """The embedding a question is remembered and compared by (abbreviations spelled out first)."""
+    return np.asarray(embedder.embed_query(expand(question)), dtype=np.float32)
 
 
 def pair_features(
@@ -95,5 +101,5 @@ def recall(
         features = pair_features(index, question, vector, row.question, stored)
         if rule.close(features):
             found.append(Recall(row, features["cos"], changed(index, row.sources)))
-    found.sort(key=lambda r: -r.closeness)
+    found.sort(key=lambda r: -r.similarity)
     return found[:limit]

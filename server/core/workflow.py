@@ -222,7 +222,7 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
         {"doc_id": c["doc_id"], "title": c["title"], "chunk_id": c["chunk_id"], "content_hash": c["content_hash"]}
         for c in citations
     ]
-    vector = assistant.embedder.encode([request.question])[0]
+    vector = memory.question_vector(assistant.embedder, request.question)
     memory.remember(session, request.id, request.question, vector, text, sources)
 
 

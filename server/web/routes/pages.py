@@ -181,7 +181,7 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
         index = None
     recalls: list[memory.Recall] = []
     if index is not None and demande.state in workflow.OPEN_STATES:
-        vector = assistant.embedder.encode([demande.question])[0]
+        vector = memory.question_vector(assistant.embedder, demande.question)
         rule = assistant.calibration.memory
         override = request.app.state.settings.memory_threshold
         if override is not None:
