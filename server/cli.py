@@ -80,6 +80,9 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
     batch: Annotated[Path | None, typer.Option("--batch", help="Fichier JSONL {id, question} par ligne.")] = None,
     history: Annotated[list[str] | None, typer.Option("--history", help="Question précédente du fil.")] = None,
+    public_only: Annotated[
+        bool, typer.Option("--public-only", help="N'utiliser que les documents destinés au public.")
+    ] = False,
 ) -> None:
     """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
     from server.core.assistant import Assistant
@@ -90,7 +93,7 @@ def ask(
             if not question:
                 typer.echo("Erreur : donnez une question ou --batch FICHIER.", err=True)
                 raise typer.Exit(2)
-            _print_result(assistant.draft(question, history=history), as_json)
+            _print_result(assistant.draft(question, history=history, public_only=public_only), as_json)
             return
         assistant.index()
         with open(batch, encoding="utf-8") as fh:
@@ -99,7 +102,9 @@ def ask(
                     continue
                 try:
                     item = json.loads(line)
-                    result = assistant.draft(str(item["question"]), qid=str(item.get("id", line_no)))
+                    result = assistant.draft(
+                        str(item["question"]), qid=str(item.get("id", line_no)), public_only=public_only
+                    )
                 except (ValueError, KeyError, TypeError) as exc:
                     typer.echo(f"Ligne {line_no} ignorée : {exc}", err=True)
                     continue

@@ -47,3 +47,11 @@ def test_ask_batch_writes_one_json_line_per_question(full_index: Settings, tmp_p
 def test_ask_without_index_says_what_to_do(tmp_path: Path) -> None:
     out = _run("ask", "horaires", "--data-dir", str(tmp_path / "vide"))
     assert out.returncode == 1 and "accueil ingest" in out.stderr
+
+
+def test_ask_can_be_restricted_to_public_documents(full_index: Settings) -> None:
+    question = "procédure interne pour l'accueil téléphonique et les astreintes"
+    everything = json.loads(_run("ask", question, "--json", "--data-dir", str(full_index.data_dir)).stdout)
+    assert any(s["audience"] == "internal" for s in everything["sources"])
+    public = json.loads(_run("ask", question, "--json", "--public-only", "--data-dir", str(full_index.data_dir)).stdout)
+    assert public["sources"] and all(s["audience"] == "public" for s in public["sources"])

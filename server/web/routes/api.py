@@ -41,6 +41,7 @@ class DraftRequest(BaseModel):
         default_factory=list, max_length=20, description="Questions précédentes du même fil, la plus ancienne d'abord."
     )
     id: str | None = Field(None, max_length=200)
+    public_only: bool = Field(False, description="N'utiliser que les documents destinés au public.")
 
 
 class NewRequest(BaseModel):
@@ -117,7 +118,9 @@ def _out(d: Demande) -> RequestOut:
 @router.post("/drafts", response_model=DraftResult, dependencies=[Writes])
 def create_draft(body: DraftRequest, request: Request, user: AgentUser) -> DraftResult:
     """Draft a grounded reply to a question, or abstain with the nearest sources (nothing stored)."""
-    return request.app.state.assistant.draft(body.question, history=body.history, qid=body.id)  # type: ignore[no-any-return]
+    return request.app.state.assistant.draft(  # type: ignore[no-any-return]
+        body.question, history=body.history, qid=body.id, public_only=body.public_only
+    )
 
 
 @router.get("/requests", response_model=list[RequestOut])
