@@ -17,6 +17,7 @@ from server.core.config import Settings
 from server.core.embed import Embedder, get_embedder
 from server.core.errors import InputError, RetrievalError
 from server.core.index import CURRENT, Index
+from server.core.memory import PairRule
 from server.core.models import Citation, DraftResult, Provenance, Source
 from server.core.prompts import get_prompts
 from server.core.question import analyse
@@ -48,6 +49,13 @@ class Assistant:
         """Abstention threshold: the setting when given, else the calibrated one."""
         t = self.settings.abstain_threshold
         return self.calibration.threshold if t is None else t
+
+    @property
+    def memory_rule(self) -> PairRule:
+        """When a validated reply counts as close: the calibrated rule, its similarity limit overridable by setting."""
+        rule = self.calibration.memory
+        override = self.settings.memory_threshold
+        return rule if override is None else PairRule(min_cos=override, max_diff=rule.max_diff)
 
     @property
     def embedder(self) -> Embedder:

@@ -182,11 +182,7 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
     recalls: list[memory.Recall] = []
     if index is not None and demande.state in workflow.OPEN_STATES:
         vector = memory.question_vector(assistant.embedder, demande.question)
-        rule = assistant.calibration.memory
-        override = request.app.state.settings.memory_threshold
-        if override is not None:
-            rule = memory.PairRule(min_cos=override, max_diff=rule.max_diff)
-        recalls = memory.recall(db, index, demande.question, vector, rule, demande.id)
+        recalls = memory.recall(db, index, demande.question, vector, assistant.memory_rule, demande.id)
     return render(
         request,
         "request_view.html",
