@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from eval.dataset import Item
-from eval.metrics import Record, risk_coverage
+from eval.metrics import Record, public_curve, risk_coverage
 from server.core import draft as drafting
 from server.core import memory
 from server.core.assistant import Assistant
-from server.core.confidence import FEATURES
+from server.core.confidence import FEATURES, NEVER
 from server.core.logistic import Logistic
 from server.core.question import analyse
 from server.core.retrieve import retrieve
@@ -120,6 +120,25 @@ def choose_threshold(
             f"seuil le plus bas gardant le rappel d'abstention ≥ {target_recall:.2f}"
         )
     return max(p["threshold"] for p in curve), "aucun seuil n'atteint les cibles : seuil le plus prudent"
+
+
+def choose_public_threshold(
+    records: Sequence[Record], floor: float, target_precision: float, min_shown: int
+) -> tuple[float, str]:
+    """The citizen side's threshold: the lowest (at or above the agents' ``floor``) whose answers reach
+    ``target_precision`` with at least ``min_shown`` answers; when none does, documents are never quoted to
+    citizens (only published FAQ entries are shown), and the rule says so."""
+    ok = [
+        p["threshold"]
+        for p in public_curve(records)
+        if p["threshold"] >= floor and p["shown"] >= min_shown and p["precision"] >= target_precision
+    ]
+    if ok:
+        return min(ok), f"précision ≥ {target_precision:.2f} avec au moins {min_shown} réponses"
+    return NEVER, (
+        f"précision {target_precision:.2f} inatteignable avec au moins {min_shown} réponses : aucun extrait de "
+        "document n'est montré aux habitants, seules les entrées de FAQ publiées le sont"
+    )
 
 
 def stamp(dataset: str, target_accuracy: float, target_recall: float, rule: str) -> dict[str, str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tqdm import tqdm
 
 from eval.dataset import Item
 from eval.metrics import Record
+from server.core import public_answer
 from server.core.assistant import Assistant
 from server.core.index import Index
 from server.core.models import DraftResult
@@ -40,16 +41,30 @@ def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, in
     return len(result.citations), len(valid_quotes), segments, cited
 
 
-def run(assistant: Assistant, items: Sequence[Item], progress: bool = True) -> list[Record]:
-    """Draft every question and record what eval scores."""
+def _in_public_chunk(index: Index, quote: str) -> bool:
+    """Checked apart from the code that chose the extract: is it word for word in some public chunk?"""
+    return any(c.audience == "public" and quote in c.text for c in index.chunks)
+
+
+def run(
+    assistant: Assistant,
+    items: Sequence[Item],
+    progress: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[Record]:
+    """Draft every question and record what eval scores; ``on_progress(done)`` is called every few questions."""
     index = assistant.index()
     records: list[Record] = []
-    for item in tqdm(items, desc="Évaluation", unit="question", disable=not progress, file=sys.stderr):
+    for done, item in enumerate(
+        tqdm(items, desc="Évaluation", unit="question", disable=not progress, file=sys.stderr), start=1
+    ):
         result = assistant.draft(item.question, qid=item.id)
         n_cit, n_valid, n_seg, n_cited = (
             _sentence_citations(result, index) if result.status == "answered" else (0, 0, 0, 0)
         )
         guarded = result.abstain_reason not in (None, "confiance insuffisante")
+        public = public_answer.candidate(assistant, item.question)
+        shown = public.decide(assistant.public_threshold).kind == "extraits"
         records.append(
             Record(
                 id=item.id,
@@ -72,6 +87,15 @@ def run(assistant: Assistant, items: Sequence[Item], progress: bool = True) -> l
                 latency_ms=result.timings_ms.get("total", 0.0),
                 features=result.features,
                 sources=[{"doc_id": s.doc_id, "title": s.title, "stale": s.stale} for s in result.sources[:5]],
+                public_shown=shown,
+                public_confidence=public.confidence,
+                public_in_scope=not public.reason,
+                public_text="\n".join(e.quote for e in public.extracts),
+                public_not_verbatim=sum(1 for e in public.extracts if not _in_public_chunk(index, e.quote))
+                if shown
+                else 0,
             )
         )
+        if on_progress and (done % 10 == 0 or done == len(items)):
+            on_progress(done)
     return records

@@ -28,6 +28,12 @@ DEFINITIONS = {
         "Part des citations des brouillons répondus dont l'extrait figure mot pour mot dans le document cité."
     ),
     "cited_sentences": "Part des phrases des brouillons répondus qui portent une citation [n] valide.",
+    "public_coverage": "Côté habitants : part des questions auxquelles des extraits de documents publics sont montrés "
+    "(sans compter la FAQ, absente de l'évaluation).",
+    "public_precision": "Côté habitants : part des réponses montrées qui contiennent tous les faits de la réponse de "
+    "référence (une réponse à une question qui appelait une abstention compte comme fausse).",
+    "public_not_verbatim": "Côté habitants : nombre d'extraits montrés qui ne figurent pas mot pour mot dans un "
+    "document public de l'index (doit être 0 : jamais de texte rédigé).",
     "latency_p50_ms": "Temps de réponse médian par question, en millisecondes.",
     "latency_p95_ms": "Temps de réponse sous lequel se trouvent 95 % des questions, en millisecondes.",
 }
@@ -57,6 +63,11 @@ class Record:
     latency_ms: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     sources: list[dict[str, object]] = field(default_factory=list)
+    public_shown: bool = False
+    public_confidence: float = 0.0
+    public_in_scope: bool = False
+    public_text: str = ""
+    public_not_verbatim: int = 0
 
     @property
     def answered(self) -> bool:
@@ -67,6 +78,11 @@ class Record:
     def candidate_correct(self) -> bool:
         """True when the draft the assistant would give is correct (abstain-expected questions never are)."""
         return self.expect == "answer" and bool(self.facts) and facts_found(self.facts, self.candidate_draft)
+
+    @property
+    def public_correct(self) -> bool:
+        """True when the citizen side's extracts (shown or not) hold every reference fact."""
+        return self.expect == "answer" and bool(self.facts) and facts_found(self.facts, self.public_text)
 
     @property
     def correct(self) -> bool:
@@ -148,9 +164,31 @@ def summarise(records: Sequence[Record]) -> dict[str, float | int | None]:
         "over_abstention": _ratio(sum(1 for r in answerable if not r.answered), len(answerable)),
         "citation_validity": _ratio(sum(r.citations_valid for r in answered), sum(r.citations_total for r in answered)),
         "cited_sentences": _ratio(sum(r.sentences_cited for r in answered), sum(r.sentences_total for r in answered)),
+        "public_coverage": _ratio(sum(1 for r in records if r.public_shown), len(records)),
+        "public_precision": _ratio(
+            sum(1 for r in records if r.public_shown and r.public_correct), sum(1 for r in records if r.public_shown)
+        ),
+        "public_not_verbatim": sum(r.public_not_verbatim for r in records),
         "latency_p50_ms": percentile([r.latency_ms for r in records], 50),
         "latency_p95_ms": percentile([r.latency_ms for r in records], 95),
     }
+
+
+def public_curve(records: Sequence[Record]) -> list[dict[str, float]]:
+    """The citizen side's precision against coverage as its threshold sweeps over the observed confidences."""
+    eligible = [r for r in records if r.public_in_scope and r.public_text]
+    curve = []
+    for t in sorted({r.public_confidence for r in eligible}, reverse=True):
+        shown = [r for r in eligible if r.public_confidence >= t]
+        curve.append(
+            {
+                "threshold": round(t, 4),
+                "shown": len(shown),
+                "coverage": round(len(shown) / len(records), 4),
+                "precision": round(sum(1 for r in shown if r.public_correct) / len(shown), 4),
+            }
+        )
+    return curve
 
 
 def breakdown(records: Sequence[Record], key: str) -> dict[str, dict[str, float | int | None]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from eval.metrics import DEFINITIONS, Record, breakdown, rank_of_gold, risk_coverage, summarise
+from eval.metrics import DEFINITIONS, Record, breakdown, public_curve, rank_of_gold, risk_coverage, summarise
 
 TARGETS = {
     "hit@5": (0.90, ">="),
@@ -20,6 +20,8 @@ TARGETS = {
     "abstain_recall": (0.90, ">="),
     "over_abstention": (0.15, "<="),
     "citation_validity": (1.00, ">="),
+    "public_precision": (0.98, ">="),
+    "public_not_verbatim": (0, "<="),
 }
 LABELS = {
     "hit@1": "Bonne source en 1re position",
@@ -35,6 +37,9 @@ LABELS = {
     "over_abstention": "Abstentions à tort",
     "citation_validity": "Citations exactes",
     "cited_sentences": "Phrases citées",
+    "public_coverage": "Côté habitants : taux de réponse par extraits",
+    "public_precision": "Côté habitants : précision des réponses",
+    "public_not_verbatim": "Côté habitants : extraits non trouvés mot pour mot",
     "latency_p50_ms": "Latence médiane (ms)",
     "latency_p95_ms": "Latence p95 (ms)",
 }
@@ -50,7 +55,7 @@ def fr_value(value: object, name: str = "") -> str:
         return f"{value:.0f} ms"
     if name == "mrr":
         return f"{value:.2f}".replace(".", ",")
-    if name == "questions":
+    if name in ("questions", "public_not_verbatim"):
         return str(value)
     return f"{value * 100:.1f} %".replace(".", ",")
 
@@ -146,6 +151,8 @@ def build(records: Sequence[Record], meta: dict[str, Any]) -> dict[str, Any]:
         "by_kind": breakdown(records, "kind"),
         "by_theme": breakdown(records, "theme"),
         "risk_coverage": risk_coverage(records),
+        # The citizen side's precision as its threshold would sweep: where 0.98 is (or is not) reached.
+        "public_curve": public_curve(records),
     }
 
 

@@ -20,6 +20,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# The citizen side: answered precision targeted, and the fewest answers that make a precision meaningful.
+PUBLIC_PRECISION = 0.98
+PUBLIC_MIN_SHOWN = 10
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (index, base).")]
 
 
@@ -167,13 +170,33 @@ def _calibrate(
     settings.calibration_file.parent.mkdir(parents=True, exist_ok=True)
     calibration.save(settings.calibration_file)
     typer.echo(f"Calibration écrite dans {settings.calibration_file} (seuil {calibration.threshold:.3f}).")
-    return harness.run(Assistant(settings), items, progress=sys.stderr.isatty())
+    # The citizen side's threshold is chosen on the refitted confidence, from a run with the new models.
+    records = harness.run(Assistant(settings), items, progress=sys.stderr.isatty())
+    _calibrate_public(settings, calibration, records)
+    return records
+
+
+def _calibrate_public(settings: Settings, calibration: Any, records: list[Any]) -> None:
+    """Choose the citizen side's threshold on these records, save it, and mark what would now be shown."""
+    from eval import calibrate as calib
+
+    calibration.public_threshold, rule = calib.choose_public_threshold(
+        records, calibration.threshold, PUBLIC_PRECISION, PUBLIC_MIN_SHOWN
+    )
+    calibration.public_target = f"précision côté habitants ≥ {PUBLIC_PRECISION:.2f} ({rule})"
+    calibration.save(settings.calibration_file)
+    typer.echo(f"Seuil côté habitants : {calibration.public_threshold:.3f} ({rule}).")
+    floor = max(calibration.public_threshold, calibration.threshold)
+    for r in records:
+        r.public_shown = r.public_in_scope and bool(r.public_text) and r.public_confidence >= floor
 
 
 @app.command("eval")
 def evaluate(
     dataset: Annotated[Path, typer.Option("--dataset", help="Jeu de questions JSONL.")],
-    out: Annotated[Path, typer.Option("--out", help="Dossier du rapport.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Dossier du rapport (par défaut : <données>/evals/<date>-<jeu>).")
+    ] = None,
     data_dir: DataDir = None,
     mode: Annotated[str, typer.Option("--mode", help="Mode de rédaction évalué.")] = "extractive",
     calibrate: Annotated[bool, typer.Option(help="Recalibrer la confiance et le seuil sur ce jeu.")] = False,
@@ -185,18 +208,25 @@ def evaluate(
     memory_pairs: Annotated[
         Path | None, typer.Option(help="Paires de questions pour calibrer la mémoire des réponses (avec --calibrate).")
     ] = None,
+    calibrate_public: Annotated[
+        bool, typer.Option(help="Recalibrer seulement le seuil du côté habitants sur ce jeu (le reste inchangé).")
+    ] = False,
 ) -> None:
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
     from eval import harness, report
     from eval.dataset import dataset_digest, load_dataset
+    from server.core import eval_runs
     from server.core.assistant import Assistant
 
     if mode != "extractive":
         typer.echo(f"Erreur : mode {mode!r} non disponible (seul 'extractive' l'est).", err=True)
         raise typer.Exit(2)
     settings = _settings(data_dir)
+    run_dir = out or eval_runs.new_run_dir(settings, dataset)
+    run_dir.mkdir(parents=True, exist_ok=True)
     try:
         items = load_dataset(dataset)
+        eval_runs.mark_started(run_dir, dataset, len(items))
         assistant = Assistant(settings)
         if calibrate:
             records = _calibrate(
@@ -204,7 +234,14 @@ def evaluate(
             )
             assistant = Assistant(settings)
         else:
-            records = harness.run(assistant, items, progress=sys.stderr.isatty())
+            records = harness.run(
+                assistant,
+                items,
+                progress=sys.stderr.isatty(),
+                on_progress=lambda done: eval_runs.mark_progress(run_dir, done),
+            )
+            if calibrate_public:
+                _calibrate_public(settings, assistant.calibration, records)
         index = assistant.index()
         meta = {
             "dataset": str(dataset),
@@ -218,12 +255,17 @@ def evaluate(
             "calibration": assistant.calibration.version,
         }
         built = report.build(records, meta)
-        report.write(out, records, built)
+        report.write(run_dir, records, built)
     except AccueilError as exc:
+        eval_runs.mark_finished(run_dir, exc.message)
         _fail(exc)
         return
+    except BaseException as exc:
+        eval_runs.mark_finished(run_dir, f"interrompue ({type(exc).__name__})")
+        raise
+    eval_runs.mark_finished(run_dir)
     m = built["metrics"]
-    typer.echo(f"Rapport : {out / 'report.html'}")
+    typer.echo(f"Rapport : {run_dir / 'report.html'}")
     for key in (
         "hit@5",
         "correctness",
@@ -232,9 +274,104 @@ def evaluate(
         "abstain_recall",
         "over_abstention",
         "citation_validity",
+        "public_coverage",
+        "public_precision",
+        "public_not_verbatim",
         "latency_p95_ms",
     ):
         typer.echo(f"  {key:<20} {m[key]}")
+
+
+@app.command("report")
+def weekly_report(
+    since: Annotated[
+        str, typer.Option("--since", help="Période : « 7d » (7 derniers jours) ou « AAAA-MM-JJ:AAAA-MM-JJ ».")
+    ] = "7d",
+    out: Annotated[Path, typer.Option("--out", help="Fichier HTML écrit.")] = Path("rapport-accueil.html"),
+    data_dir: DataDir = None,
+) -> None:
+    """Écrire la synthèse de la période (activité, lacunes, sources, évaluations) en un seul fichier HTML."""
+    from server.core.period import Period
+    from server.web.summary import write_summary
+
+    settings = _settings(data_dir)
+    try:
+        period = Period.parse(since)
+        write_summary(settings, period, out)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Synthèse {period.label()} : {out}")
+
+
+@app.command("purge")
+def purge_command(
+    days: Annotated[
+        int | None, typer.Option("--days", help="Durée de conservation en jours (par défaut ACCUEIL_RETENTION_DAYS).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Anonymiser les demandes plus anciennes que la durée de conservation (données personnelles masquées)."""
+    from server.core import erasure
+
+    settings = _settings(data_dir)
+    retention = days if days is not None else settings.retention_days
+    try:
+        with _database(data_dir).session() as db:
+            count = erasure.purge(db, retention, "accueil purge")
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{count} demande(s) de plus de {retention} jours anonymisée(s).")
+
+
+@app.command("forget")
+def forget_command(
+    email: Annotated[str, typer.Argument(help="Adresse électronique de l'habitant.")], data_dir: DataDir = None
+) -> None:
+    """Effacer les données d'un habitant : toutes les demandes envoyées avec cette adresse."""
+    from server.core import erasure
+
+    try:
+        with _database(data_dir).session() as db:
+            count = erasure.forget(db, email, "accueil forget")
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{count} demande(s) effacée(s) pour cette adresse.")
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Option("--out", help="Archive écrite (.tar.gz).")], data_dir: DataDir = None
+) -> None:
+    """Sauvegarder la base, l'index en service, la clé de session et les rapports d'évaluation (service en marche)."""
+    from server.core import backup
+
+    try:
+        done = backup.backup(_settings(data_dir), out)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"Sauvegarde {done.path} : {done.requests} demande(s), {done.audit_events} événement(s) d'audit, "
+        f"index {done.generation or '(aucun)'}, {done.size_bytes / 1e6:.1f} Mo."
+    )
+
+
+@app.command("restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(help="Archive produite par « accueil backup ».")], data_dir: DataDir = None
+) -> None:
+    """Restaurer une sauvegarde dans un dossier de données vide (puis lancer « accueil serve » dessus)."""
+    from server.core import backup
+
+    try:
+        manifest = backup.restore(_settings(data_dir), archive)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Sauvegarde du {manifest.get('created')} restaurée ({manifest.get('requests')} demande(s)).")
 
 
 user_app = typer.Typer(help="Comptes des agents, responsables et administrateurs.", no_args_is_help=True)

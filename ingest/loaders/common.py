@@ -13,7 +13,7 @@ _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 def read_text_bytes(name: str, data: bytes) -> str:
     """Decode a text file as UTF-8, refusing binary content and other encodings with a clear reason."""
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise LoaderError(name, "fichier binaire (octets nuls), pas un texte")
     try:
         text = data.decode("utf-8-sig")

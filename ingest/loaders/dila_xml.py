@@ -122,6 +122,8 @@ def load_dila_xml(name: str, data: bytes) -> SourceDoc:
             heading = _title(child)
             for fiche in child.findall("Fiche"):
                 out.add((heading,) if heading else (), f"- {_text(fiche)}")
+    if not out.sections:
+        raise LoaderError(name, "fiche sans texte")
     breadcrumb = [_text(n) for n in root.iter("Niveau")][1:-1]
     theme = " > ".join(breadcrumb) or _text(root.find(f"{DC}subject"))
     return SourceDoc(

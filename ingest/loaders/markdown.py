@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import yaml
 
@@ -10,12 +11,14 @@ from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, iso_date, prettify_stem
 from server.core.errors import LoaderError
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INLINE_MD = re.compile(r"(\*\*|__|`)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+# Brackets and parentheses excluded inside: otherwise a long run of "[" or "[a](" is scanned quadratically.
+_LINK = re.compile(r"\[([^\[\]]+)\]\(([^()]+)\)")
 AUDIENCES = ("public", "internal")
+_SCALARS = (str, int, float, date)
 
 
 def split_front_matter(name: str, text: str) -> tuple[dict[str, object], str]:
@@ -27,11 +30,31 @@ def split_front_matter(name: str, text: str) -> tuple[dict[str, object], str]:
         raise LoaderError(name, "en-tête YAML non fermé (ligne '---' manquante)")
     try:
         meta = yaml.safe_load(text[3:end]) or {}
-    except yaml.YAMLError as exc:
-        raise LoaderError(name, f"en-tête YAML invalide : {str(exc).splitlines()[0]}") from exc
+    except RecursionError as exc:
+        raise LoaderError(name, "en-tête YAML invalide : imbrication trop profonde") from exc
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date that does not exist, an over-long integer
+        raise LoaderError(name, f"en-tête YAML invalide : {(str(exc).splitlines() or ['?'])[0]}") from exc
     if not isinstance(meta, dict):
         raise LoaderError(name, "en-tête YAML invalide : un dictionnaire est attendu")
     return meta, text[end + 4 :].lstrip("\n")
+
+
+def _scalar(name: str, meta: dict[str, object], key: str) -> object:
+    """A front-matter value that must be single (text, number or date), or None when absent."""
+    value = meta.get(key)
+    if value is not None and not isinstance(value, _SCALARS):
+        # A list or mapping is refused before str() is called: YAML aliases can make its text exponential.
+        raise LoaderError(name, f"en-tête YAML : « {key} » doit être une valeur simple (texte, nombre ou date)")
+    return value
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """Level and text of an ATX heading line (closing hashes dropped), or None for another line."""
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    # Closing hashes stripped here, not in the regex: "(.*?)\s*#*\s*$" backtracks cubically on runs of spaces.
+    return len(match.group(1)), match.group(2).rstrip().rstrip("#").rstrip()
 
 
 def inline(text: str) -> str:
@@ -72,10 +95,10 @@ def parse_body(body: str, title: str) -> SectionBuilder:
             table.clear()
 
     for line in body.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
+        found = _heading(line)
+        if found:
             flush()
-            level, text = len(heading.group(1)), inline(heading.group(2))
+            level, text = found[0], inline(found[1])
             if level == 1 and (not path) and text.lower() == title.lower():
                 continue
             del path[max(level - 2, 0) :]
@@ -106,26 +129,30 @@ def parse_body(body: str, title: str) -> SectionBuilder:
 def load_markdown(name: str, text: str, doc_id: str) -> SourceDoc:
     """Read a Markdown document; its front matter gives id, title, dates, audience, theme and tags."""
     meta, body = split_front_matter(name, text)
-    first_heading = next((m.group(2) for m in map(_HEADING.match, body.splitlines()) if m), None)
-    title = str(meta.get("title") or first_heading or prettify_stem(doc_id.rsplit("/", 1)[-1]))
+    keys = ("id", "title", "updated", "review_by", "audience", "theme", "source_url")
+    fields = {key: _scalar(name, meta, key) for key in keys}
+    first_heading = next((h[1] for h in map(_heading, body.splitlines()) if h), None)
+    title = str(fields["title"] or first_heading or prettify_stem(doc_id.rsplit("/", 1)[-1]))
     audience = str(meta.get("audience", "public"))
     if audience not in AUDIENCES:
         raise LoaderError(name, f"audience inconnue {audience!r} (public ou internal)")
     tags = meta.get("tags") or []
     if not isinstance(tags, list):
-        tags = [str(tags)]
+        tags = [_scalar(name, meta, "tags")]
+    if not all(isinstance(t, _SCALARS) for t in tags):
+        raise LoaderError(name, "en-tête YAML : « tags » doit être une liste de mots-clés")
     sections = parse_body(body, title).sections
     if not sections:
         raise LoaderError(name, "aucun texte après l'en-tête")
     return SourceDoc(
-        doc_id=str(meta.get("id") or doc_id),
+        doc_id=str(fields["id"] or doc_id),
         title=title,
         source=name,
         sections=sections,
-        url=str(meta.get("source_url") or ""),
-        updated=iso_date(meta.get("updated"), name, "updated"),
-        review_by=iso_date(meta.get("review_by"), name, "review_by"),
+        url=str(fields["source_url"] or ""),
+        updated=iso_date(fields["updated"], name, "updated"),
+        review_by=iso_date(fields["review_by"], name, "review_by"),
         audience=audience,
-        theme=str(meta.get("theme") or ""),
+        theme=str(fields["theme"] or ""),
         tags=[str(t) for t in tags],
     )

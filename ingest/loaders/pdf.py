@@ -6,7 +6,7 @@ import io
 import logging
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PyPdfError
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, prettify_stem
@@ -21,7 +21,8 @@ def load_pdf(name: str, data: bytes, doc_id: str) -> SourceDoc:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        title = str(info.title) if info is not None and info.title else ""
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:  # PyPdfError: LimitReachedError too
         raise LoaderError(name, f"PDF illisible : {exc}") from exc
     builder = SectionBuilder()
     for number, page in enumerate(pages, start=1):
@@ -31,5 +32,5 @@ def load_pdf(name: str, data: bytes, doc_id: str) -> SourceDoc:
                 builder.add((f"Page {number}",) if len(pages) > 1 else (), block)
     if not builder.sections:
         raise LoaderError(name, "PDF sans texte extractible (document scanné ?)")
-    title = str(info.title) if info is not None and info.title else prettify_stem(doc_id.rsplit("/", 1)[-1])
+    title = title or prettify_stem(doc_id.rsplit("/", 1)[-1])
     return SourceDoc(doc_id=doc_id, title=title, source=name, sections=builder.sections)

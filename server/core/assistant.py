@@ -51,6 +51,12 @@ class Assistant:
         return self.calibration.threshold if t is None else t
 
     @property
+    def public_threshold(self) -> float:
+        """The citizen side's threshold: the setting or the calibrated one, never below the agents' threshold."""
+        t = self.settings.public_threshold
+        return max(self.calibration.public_threshold if t is None else t, self.threshold)
+
+    @property
     def memory_rule(self) -> PairRule:
         """When a validated reply counts as close: the calibrated rule, its similarity limit overridable by setting."""
         rule = self.calibration.memory
@@ -68,7 +74,11 @@ class Assistant:
         pointer = pointer_file.read_text().strip() if pointer_file.exists() else ""
         with self._lock:
             if self._index is None or pointer != self._pointer:
-                self._index = Index.open_current(self.settings.index_dir, self.settings.embedding_model)
+                index = Index.open_current(self.settings.index_dir, self.settings.embedding_model)
+                # Read the vectors now, under the lock: Chroma's client is not safe to create from several threads
+                # at once (a load test of 32 clients met "Could not connect to tenant" on the first requests).
+                _ = index.vectors
+                self._index = index
                 self._pointer = pointer
             return self._index
 

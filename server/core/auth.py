@@ -1,7 +1,8 @@
-"""Accounts: password hashing (argon2), users, roles, API tokens for integrations."""
+"""Accounts: password hashing (argon2), users, roles, throttled login, API tokens for integrations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -10,6 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.core import throttle
+from server.core.config import Settings
 from server.core.errors import InputError, NotFound
 from server.core.tables import ROLES, ApiToken, AuditEvent, User
 
@@ -74,6 +77,26 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+def login(
+    session: Session, settings: Settings, username: str, password: str, ip: str, now: dt.datetime | None = None
+) -> User | None:
+    """Authenticate under throttling: the user, or None (failure recorded), or TooManyAttempts while locked.
+
+    A locked username or IP is refused before the password is checked, so a right password does not get
+    through a lockout; unknown and existing usernames are counted and locked alike, which reveals nothing.
+    """
+    limits = throttle.Limits.from_settings(settings)
+    remaining = throttle.locked_for(session, limits, username, ip, now)
+    if remaining is not None:
+        raise throttle.TooManyAttempts(throttle.minutes(remaining))
+    user = authenticate(session, username, password)
+    if user is None:
+        throttle.record_failure(session, limits, username, ip, now)
+        return None
+    throttle.clear(session, username)
     return user
 
 

@@ -42,6 +42,9 @@ FEATURES = (
 )
 
 
+NEVER = 1.01
+
+
 @dataclass
 class Calibration:
     """The fitted models (sentence scorer, confidence) and the abstention threshold, from the calibration file."""
@@ -51,6 +54,9 @@ class Calibration:
     threshold: float
     unit_floor: float = 0.4
     memory: PairRule = field(default_factory=PairRule)
+    # The citizen side's threshold: above 1 until calibrated, i.e. documents are never quoted, only FAQ entries shown.
+    public_threshold: float = NEVER
+    public_target: str = ""
     target: str = ""
     fitted_on: str = ""
     version: str = "heuristique"
@@ -76,6 +82,8 @@ class Calibration:
                 threshold=float(data["threshold"]),
                 unit_floor=float(data.get("unit_floor", 0.4)),
                 memory=PairRule(**data["memory"]) if "memory" in data else PairRule(),
+                public_threshold=float(data.get("public_threshold", NEVER)),
+                public_target=str(data.get("public_target", "")),
                 target=str(data.get("target", "")),
                 fitted_on=str(data.get("fitted_on", "")),
                 version=str(data.get("version", "")),
@@ -94,6 +102,8 @@ class Calibration:
             "confidence": self.confidence.to_dict(),
             "units": self.units.to_dict(),
             "memory": {"min_cos": self.memory.min_cos, "max_diff": self.memory.max_diff},
+            "public_threshold": self.public_threshold,
+            "public_target": self.public_target,
         }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

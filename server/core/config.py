@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         description="Seuil de confiance sous lequel l'assistant s'abstient ; par défaut celui du fichier "
         "de calibration.",
     )
+    public_threshold: float | None = Field(
+        None,
+        description="Seuil de confiance du côté habitants (plus strict que celui des agents) au-dessus duquel des "
+        "extraits de documents publics sont montrés ; par défaut celui du fichier de calibration (au-dessus de 1 : "
+        "seules les entrées de FAQ publiées sont montrées).",
+    )
     chunk_max_chars: int = Field(1400, description="Taille maximale d'un extrait indexé, en caractères.")
     chunk_min_chars: int = Field(300, description="Taille sous laquelle un extrait est fusionné au suivant.")
     max_file_bytes: int = Field(
@@ -66,6 +72,95 @@ class Settings(BaseSettings):
         None,
         description="Seuil de proximité (0 à 1) à partir duquel une réponse déjà validée est proposée ; par défaut "
         "celui du fichier de calibration.",
+    )
+    stale_months: int = Field(
+        18,
+        description="Ancienneté (en mois depuis la dernière mise à jour) à partir de laquelle un document est "
+        "signalé à revoir dans l'espace de supervision, même sans date de révision dépassée.",
+    )
+    heavy_edit_ratio: float = Field(
+        0.5,
+        description="Part de texte modifiée par l'agent (0 à 1) à partir de laquelle une réponse validée compte "
+        "comme « très retouchée » dans les lacunes du corpus.",
+    )
+    gap_similarity: float = Field(
+        0.6,
+        description="Similarité (cosinus, 0 à 1) à partir de laquelle deux questions sans réponse fiable sont "
+        "regroupées dans le même sujet de lacune.",
+    )
+    eval_datasets_dir: Path = Field(
+        REPO_ROOT / "eval" / "datasets",
+        description="Dossier des jeux d'évaluation proposés dans l'espace de supervision.",
+    )
+    session_idle_minutes: int = Field(
+        60,
+        ge=1,
+        description="Inactivité (en minutes) au bout de laquelle une session d'agent se ferme ; chaque page "
+        "consultée repousse cette échéance, dans la limite de la durée de validité de la session.",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Échecs de connexion tolérés pour un même identifiant pendant la fenêtre, avant blocage "
+        "temporaire de ce compte (même avec le bon mot de passe).",
+    )
+    login_ip_max_failures: int = Field(
+        20,
+        ge=1,
+        description="Échecs de connexion tolérés depuis une même adresse IP pendant la fenêtre, avant blocage "
+        "temporaire des connexions depuis cette adresse.",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="Fenêtre (en minutes) sur laquelle les échecs de connexion sont comptés."
+    )
+    login_lockout_minutes: int = Field(
+        15, ge=1, description="Durée (en minutes) du blocage après trop d'échecs de connexion."
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="Serveur SMTP des réponses envoyées aux habitants ; sans lui, les courriels restent en attente "
+        "dans la file d'envoi (rien n'est perdu) et l'agent le voit.",
+    )
+    smtp_port: int = Field(25, description="Port du serveur SMTP (587 avec STARTTLS, 465 en TLS direct).")
+    smtp_username: str | None = Field(
+        None, description="Identifiant SMTP (si le serveur demande une authentification)."
+    )
+    smtp_password: str | None = Field(None, description="Mot de passe SMTP.")
+    smtp_starttls: bool = Field(False, description="Passer en TLS avec STARTTLS après la connexion.")
+    smtp_ssl: bool = Field(False, description="Connexion TLS directe (port 465).")
+    smtp_timeout: float = Field(10.0, description="Délai maximal d'une connexion ou d'un envoi SMTP, en secondes.")
+    mail_from: str = Field(
+        "Accueil de la mairie <accueil@belval-sur-ornette.example>",
+        description="Expéditeur des courriels envoyés aux habitants.",
+    )
+    mail_retry_seconds: float = Field(
+        60.0,
+        description="Délai avant le premier nouvel essai d'un courriel en échec, doublé à chaque essai (plafonné à "
+        "une heure).",
+    )
+    mail_max_attempts: int = Field(
+        10, description="Essais d'envoi d'un courriel avant qu'il soit marqué en échec (l'agent peut le relancer)."
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Adresse publique du service, pour le lien privé de réponse envoyé aux habitants.",
+    )
+    public_contacts: str = Field(
+        "Mairie de Belval-sur-Ornette, 1 place de la République, 99450 Belval-sur-Ornette — téléphone "
+        "01 99 00 10 00 — du lundi au vendredi de 8 h 30 à 12 h et de 13 h 30 à 17 h 30 (jeudi jusqu'à 19 h), "
+        "le samedi de 9 h à 12 h.",
+        description="Contacts de la mairie montrés aux habitants quand aucune réponse fiable n'est trouvée.",
+    )
+    retention_days: int = Field(
+        365,
+        description="Jours de conservation des demandes avant anonymisation par 'accueil purge' (adresse effacée, "
+        "données personnelles masquées).",
+    )
+    public_requests_per_minute: int = Field(
+        60, description="Requêtes par minute et par adresse IP sur les pages publiques (au-delà : 429)."
+    )
+    public_questions_per_hour: int = Field(
+        3, description="Questions envoyées par heure et par adresse électronique avec le formulaire public."
     )
     host: str = Field("127.0.0.1", description="Adresse d'écoute du service.")
     port: int = Field(8000, description="Port d'écoute du service.")

@@ -11,11 +11,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.core.config import Settings
-from server.core.errors import ConfigError
+from server.core.errors import ConfigError, StorageError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -51,6 +51,22 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise ConfigError(f"Base de données inaccessible ou migration impossible : {exc}") from exc
+
+
+def storage_error(exc: OperationalError) -> StorageError:
+    """A clear French error for a database that refuses a write; the transaction was rolled back."""
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    if "locked" in text or "busy" in text:
+        message = "La base de données est occupée : réessayez dans quelques secondes (rien n'a été enregistré)."
+    elif "full" in text or "readonly" in text or "read-only" in text or "disk i/o" in text:
+        message = (
+            "Le stockage est plein ou en lecture seule : la consultation reste possible, les modifications sont "
+            "refusées (rien n'a été enregistré). Prévenez l'administrateur."
+        )
+    else:
+        message = "La base de données est momentanément indisponible : réessayez (rien n'a été enregistré)."
+    log.error("Écriture refusée par la base : %s", text)
+    return StorageError(message)
 
 
 class Database:

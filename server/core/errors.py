@@ -9,6 +9,10 @@
     ├── RetrievalError            the stores failed while answering a question
     ├── DraftError                a draft could not be assembled
     │   └── CitationError         a citation does not match its source verbatim
+    ├── StorageError              the database is busy, full or read-only (503; nothing half-written)
+    ├── MailError                 an e-mail could not be sent (kept in the outbox and retried)
+    ├── RateLimited               too many requests from one address or for one e-mail (429)
+    ├── TooManyAttempts           login locked after repeated failures (429; in server.core.throttle)
     ├── InputError                a question or request is invalid (too long, empty…)
     ├── NotFound                  a request, user or document does not exist
     ├── Forbidden                 the user's role does not allow the action
@@ -70,6 +74,24 @@ class DraftError(AccueilError):
 
 class CitationError(DraftError):
     """Raised when a cited quote is not found verbatim in its source chunk."""
+
+
+class StorageError(AccueilError):
+    """Raised when the database refuses a write (locked too long, disk full, read-only); reads go on."""
+
+    http_status = 503
+
+
+class MailError(AccueilError):
+    """Raised when the SMTP server cannot take a message; the outbox keeps it and retries."""
+
+    http_status = 503
+
+
+class RateLimited(AccueilError):
+    """Raised when a client or an e-mail address sends too many requests; the message says when to retry."""
+
+    http_status = 429
 
 
 class InputError(AccueilError):

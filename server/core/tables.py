@@ -1,7 +1,7 @@
-"""Database tables (SQLAlchemy 2): accounts, requests, draft versions, the audit trail, validated answers.
+"""Database tables (SQLAlchemy 2): accounts, requests, draft versions, the audit trail, validated answers, FAQ.
 
-``draft_versions`` and ``audit_events`` are append-only: database triggers (see the migration) refuse any
-UPDATE or DELETE, so nothing in the trail can be changed in place.
+``draft_versions``, ``audit_events`` and ``faq_versions`` are append-only: database triggers (see the
+migrations) refuse any UPDATE or DELETE, so nothing in the trail can be changed in place.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Request(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     transferred_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DraftVersion(Base):
@@ -112,3 +113,92 @@ class MemoryEntry(Base):
     text: Mapped[str] = mapped_column(Text)
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     validated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FaqEntry(Base):
+    """A FAQ entry: a question and its verified answer, shown to citizens while published."""
+
+    __tablename__ = "faq_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str] = mapped_column(String(200), default="", index=True)
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FaqVersion(Base):
+    """One step of a FAQ entry's history (written, edited, published, unpublished), with its content. Append-only."""
+
+    __tablename__ = "faq_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faq_id: Mapped[int] = mapped_column(ForeignKey("faq_entries.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str] = mapped_column(String(200))
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    published: Mapped[bool] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginAttempt(Base):
+    """One failed login, keyed by the folded username or by the client IP (``kind`` says which).
+
+    Rows older than the throttling horizon are pruned; migration 0003 adds an index on (kind, key, at).
+    """
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "username" or "ip"
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class OutgoingMail(Base):
+    """A reply e-mailed to a citizen: kept until it is sent, retried with a growing delay, never dropped."""
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="a_envoyer", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReplyLink(Base):
+    """The private, unguessable link through which a citizen reads the reply to a web request."""
+
+    __tablename__ = "reply_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Erasure(Base):
+    """One run of ``accueil purge`` or ``accueil forget``: when, what kind, how many requests; no personal data.
+
+    While its state is ``en_cours`` (inside its own transaction only) the trail's triggers let it rewrite rows.
+    """
+
+    __tablename__ = "erasures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # "purge" or "oubli"
+    subject: Mapped[str] = mapped_column(String(80))  # cut-off date, or SHA-256 of the e-mail address
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(20), default="en_cours", index=True)
+    actor: Mapped[str] = mapped_column(String(80))

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core import memory
+from server.core import memory, outbox
 from server.core.assistant import Assistant
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.models import DraftResult
-from server.core.tables import CHANNELS, REJECT_REASONS, AuditEvent, DraftVersion, Request, User, utcnow
+from server.core.tables import (
+    CHANNELS,
+    REJECT_REASONS,
+    AuditEvent,
+    DraftVersion,
+    MemoryEntry,
+    Request,
+    User,
+    utcnow,
+)
 
 OPEN_STATES = ("nouvelle", "brouillon_pret")
 MAX_TEXT = 20_000
@@ -27,15 +37,14 @@ def _audit(session: Session, request: Request | None, actor: str, action: str, *
     session.add(AuditEvent(request_id=request.id if request else None, actor=actor, action=action, data=data))
 
 
-def _next_ref(session: Session) -> str:
-    year = dt.date.today().year
-    count = session.scalar(select(func.count(Request.id))) or 0
-    return f"D-{year}-{count + 1:06d}"
+def _ref_for(request: Request) -> str:
+    """The request's reference, from its id: unique even when requests are created at the same time."""
+    return f"D-{dt.date.today().year}-{request.id:06d}"
 
 
 def get_request(session: Session, request_id: int) -> Request:
-    """A request by id, or NotFound."""
-    request = session.get(Request, request_id)
+    """A request by id, or NotFound (also for an id SQLite cannot even hold)."""
+    request = session.get(Request, request_id) if 0 < request_id < 2**63 else None
     if request is None:
         raise NotFound(f"Demande {request_id} introuvable.")
     return request
@@ -68,7 +77,7 @@ def create_request(
     if channel not in CHANNELS:
         raise InputError(f"Canal inconnu {channel!r} ({', '.join(CHANNELS)}).")
     request = Request(
-        ref=_next_ref(session),
+        ref=f"tmp-{uuid.uuid4().hex[:24]}",  # replaced by the id-based reference below, in the same transaction
         question=question,
         channel=channel,
         state="nouvelle",
@@ -80,6 +89,7 @@ def create_request(
     )
     session.add(request)
     session.flush()
+    request.ref = _ref_for(request)
     _audit(
         session,
         request,
@@ -101,10 +111,16 @@ def generate_draft(
     pinned: list[str] | None = None,
     excluded: list[str] | None = None,
 ) -> DraftResult:
-    """Ask the assistant for a draft (with the thread's earlier questions) and record it as a new version."""
+    """Ask the assistant for a draft (with the thread's earlier questions) and record it as a new version.
+
+    What the session holds so far (the new request) is committed before drafting.
+    """
     if request.state not in OPEN_STATES:
         raise Conflict("Cette demande est close : on ne peut plus régénérer son brouillon.")
     history = [r.question for r in thread_of(session, request) if r.id < request.id]
+    # Commit first: the question is kept even if drafting fails, and no write lock is held while drafting
+    # (a load test of 16 writers on SQLite timed out on "database is locked" when it was).
+    session.commit()
     result = assistant.draft(request.question, history=history, pinned=pinned, excluded=excluded)
     request.current_version += 1
     request.current_text = result.draft if result.status == "answered" else ""
@@ -177,6 +193,46 @@ def save(session: Session, request: Request, text: str, actor: str) -> None:
     _audit(session, request, actor, "enregistree", version=request.current_version, text=text)
 
 
+def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) -> None:
+    """Take a reply validated earlier (answer memory) as the working text; the reuse is recorded."""
+    _check_open(request)
+    entry = session.get(MemoryEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"Réponse mémorisée {entry_id} introuvable.")
+    request.current_version += 1
+    request.current_text = entry.text
+    session.add(
+        DraftVersion(
+            request_id=request.id,
+            version=request.current_version,
+            origin="memoire",
+            text=entry.text,
+            status="edited",
+            confidence=None,
+            result={"memory_entry": entry.id, "from_request": entry.request_id},
+            created_by=actor,
+        )
+    )
+    _audit(
+        session,
+        request,
+        actor,
+        "memoire_reprise",
+        version=request.current_version,
+        memory_entry=entry.id,
+        from_request=entry.request_id,
+    )
+
+
+def _reused_memory(session: Session, request: Request) -> int | None:
+    event = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.request_id == request.id, AuditEvent.action == "memoire_reprise")
+        .order_by(AuditEvent.id.desc())
+    )
+    return int(event.data["memory_entry"]) if event else None
+
+
 def last_generated(session: Session, request: Request) -> DraftVersion | None:
     """The latest draft the assistant generated for the request."""
     return session.scalar(
@@ -199,6 +255,8 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
     text = _clean_text(text)
     if not text:
         raise InputError("La réponse validée ne peut pas être vide.")
+    # Encoded before any write, so that no write lock is held while the model runs.
+    vector = memory.question_vector(assistant.embedder, request.question)
     generated = last_generated(session, request)
     draft_text = generated.text if generated and generated.status == "answered" else ""
     diff, ratio = edit_summary(draft_text, text)
@@ -217,13 +275,15 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
         edit_ratio=ratio,
         edited=ratio > 0,
         sending="à envoyer" if request.citizen_email else "remise par l'agent",
+        memory_reused=_reused_memory(session, request),
     )
     sources = [
         {"doc_id": c["doc_id"], "title": c["title"], "chunk_id": c["chunk_id"], "content_hash": c["content_hash"]}
         for c in citations
     ]
-    vector = memory.question_vector(assistant.embedder, request.question)
     memory.remember(session, request.id, request.question, vector, text, sources)
+    if request.channel == "web" and request.citizen_email:
+        outbox.enqueue_reply(session, assistant.settings, request)
 
 
 def reject(session: Session, request: Request, reason: str, comment: str, actor: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,38 +12,59 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from server.core.assistant import Assistant
 from server.core.config import Settings
-from server.core.db import Database
+from server.core.db import Database, storage_error
 from server.core.errors import AccueilError
-from server.web.routes import api, pages
-from server.web.security import SESSION_COOKIE, NotAuthenticated, secret_key
+from server.web.mail_worker import MailWorker
+from server.web.rate_limit import SlidingWindow
+from server.web.routes import api, faq_admin, pages, public, supervision
+from server.web.security import SECURITY_HEADERS, SESSION_COOKIE, NotAuthenticated, secret_key
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/health"
 
 
+PUBLIC_PREFIXES = ("/faq", "/question", "/reponse/", "/confidentialite")
+
+
+def _is_public(request: Request) -> bool:
+    return request.url.path.startswith(PUBLIC_PREFIXES)
+
+
+def _public_context(settings: Settings) -> dict[str, str]:
+    return {"commune": settings.commune_name, "contacts": settings.public_contacts}
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the application for ``settings`` (database migrated; index opened at first use)."""
+    database = Database(settings)
+    worker = MailWorker(settings, database)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        yield
+        worker.stop()
+
     app = FastAPI(
-        title="accueil", version="0.1.0", description="Brouillons de réponse sourcés pour l'accueil des mairies."
+        title="accueil",
+        version="0.1.0",
+        description="Brouillons de réponse sourcés pour l'accueil des mairies.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.db = Database(settings)
+    app.state.db = database
+    app.state.mail_worker = worker
+    app.state.public_limiter = SlidingWindow(settings.public_requests_per_minute)
     app.state.assistant = Assistant(settings)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.add_middleware(
@@ -64,11 +87,23 @@ def create_app(settings: Settings) -> FastAPI:
     async def accueil_error(request: Request, exc: AccueilError) -> Response:
         if isinstance(exc, NotAuthenticated) and not _wants_json(request):
             return pages.login_redirect(request.url.path)
+        retry = exc.context.get("retry_after")
+        headers = {"Retry-After": str(retry)} if retry else None
         if _wants_json(request):
-            return JSONResponse({"error": type(exc).__name__, "message": exc.message}, status_code=exc.http_status)
+            return JSONResponse(
+                {"error": type(exc).__name__, "message": exc.message}, status_code=exc.http_status, headers=headers
+            )
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"message": exc.message, "user": None, "csrf": ""}, status_code=exc.http_status
+            request,
+            "public_error.html" if _is_public(request) else "error.html",
+            {"message": exc.message, "user": None, "csrf": "", **_public_context(settings)},
+            status_code=exc.http_status,
+            headers=headers,
         )
+
+    @app.exception_handler(OperationalError)
+    async def storage_refused(request: Request, exc: OperationalError) -> Response:
+        return await accueil_error(request, storage_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -85,7 +120,10 @@ def create_app(settings: Settings) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"error": "HTTPError", "message": message}, status_code=exc.status_code)
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"message": message, "user": None, "csrf": ""}, status_code=exc.status_code
+            request,
+            "public_error.html" if _is_public(request) else "error.html",
+            {"message": message, "user": None, "csrf": "", **_public_context(settings)},
+            status_code=exc.status_code,
         )
 
     @app.get("/health")
@@ -106,5 +144,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(supervision.router)
+    app.include_router(faq_admin.router)
+    app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return app

@@ -1,9 +1,12 @@
-"""Web security: signed session cookies, CSRF tokens, the current user from a session or an API token, roles.
+"""Web security: signed session cookies, CSRF tokens, the current user from a session or an API token, roles,
+and the security headers of every response.
 
-Sessions are Starlette's signed cookies (itsdangerous): HttpOnly, SameSite=Lax, Secure when configured,
-with an absolute expiry. The session holds the user id, the login time and a CSRF token; every form
-carries that token and every state-changing request is refused without it (API calls with a bearer token
-are exempt: they carry no ambient credential).
+Sessions are Starlette's signed cookies (itsdangerous): HttpOnly, SameSite=Lax, Secure when configured. The
+session holds the user id, the login time, the time of the last activity and a CSRF token. It is cleared and
+issued anew at login (nothing set before login survives it), ends after ``session_hours`` whatever the activity
+and after ``session_idle_minutes`` without a request, and is cleared at logout or as soon as its account is
+disabled. Every form carries the CSRF token and every state-changing request is refused without it (API calls
+with a bearer token are exempt: they carry no ambient credential).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -24,6 +27,18 @@ from server.core.errors import AccueilError, Forbidden
 from server.core.tables import User
 
 SESSION_COOKIE = "accueil_session"
+# Set on every response that does not set its own (a report page may loosen its CSP on purpose).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# The last-activity time is rewritten at most this often, so that not every request re-issues the cookie.
+SEEN_EVERY_SECONDS = 60
 
 
 class NotAuthenticated(AccueilError):
@@ -66,12 +81,26 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise CsrfError("Jeton de sécurité (CSRF) manquant ou invalide : rechargez la page et réessayez.")
 
 
-def login_session(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (new CSRF token: the session is rotated at login)."""
+def client_ip(request: Request) -> str:
+    """The client's address (uvicorn resolves X-Forwarded-For only from the trusted proxy addresses)."""
+    return request.client.host if request.client is not None else "inconnue"
+
+
+def login_session(request: Request, user: User, now: float | None = None) -> None:
+    """Start a fresh session for ``user``: everything set before login is dropped, new CSRF token (no fixation)."""
+    now = time.time() if now is None else now
     request.session.clear()
     request.session["uid"] = user.id
-    request.session["at"] = int(time.time())
+    request.session["at"] = int(now)
+    request.session["seen"] = int(now)
     request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def session_expired(data: Mapping[str, Any], settings: Settings, now: float) -> bool:
+    """True when a session is past its absolute lifetime or has been idle too long."""
+    started = float(data.get("at", 0))
+    seen = float(data.get("seen", started))
+    return now - started > settings.session_hours * 3600 or now - seen > settings.session_idle_minutes * 60
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -96,11 +125,17 @@ def optional_user(request: Request, db: DbDep) -> User | None:
     if not uid:
         return None
     settings: Settings = request.app.state.settings
-    if time.time() - float(request.session.get("at", 0)) > settings.session_hours * 3600:
+    now = time.time()
+    if session_expired(request.session, settings, now):
         request.session.clear()
         return None
     user = db.get(User, uid)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        request.session.clear()
+        return None
+    if now - float(request.session.get("seen", 0)) >= SEEN_EVERY_SECONDS:
+        request.session["seen"] = int(now)
+    return user
 
 
 def current_user(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:

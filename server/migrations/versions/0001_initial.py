@@ -10,16 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.helpers import append_only, timestamp
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
 APPEND_ONLY = ("draft_versions", "audit_events")
-
-
-def _ts(name: str, **kw: object) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, sa.DateTime(timezone=True), **kw)  # type: ignore[arg-type]
 
 
 def upgrade() -> None:
@@ -31,7 +29,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
-        _ts("created_at", nullable=False),
+        timestamp("created_at", nullable=False),
     )
     op.create_table(
         "api_tokens",
@@ -40,7 +38,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(80), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True, index=True),
         sa.Column("revoked", sa.Boolean, nullable=False),
-        _ts("created_at", nullable=False),
+        timestamp("created_at", nullable=False),
     )
     op.create_table(
         "requests",
@@ -51,13 +49,13 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(20), nullable=False, index=True),
         sa.Column("theme", sa.String(200), nullable=False, index=True),
         sa.Column("state", sa.String(20), nullable=False, index=True),
-        _ts("created_at", nullable=False, index=True),
+        timestamp("created_at", nullable=False, index=True),
         sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
         sa.Column("citizen_email", sa.String(320), nullable=True),
         sa.Column("current_text", sa.Text, nullable=False),
         sa.Column("current_version", sa.Integer, nullable=False),
         sa.Column("transferred_to", sa.String(200), nullable=True),
-        _ts("closed_at", nullable=True),
+        timestamp("closed_at", nullable=True),
     )
     op.create_table(
         "draft_versions",
@@ -69,14 +67,14 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("confidence", sa.Float, nullable=True),
         sa.Column("result", sa.JSON, nullable=False),
-        _ts("created_at", nullable=False),
+        timestamp("created_at", nullable=False),
         sa.Column("created_by", sa.String(80), nullable=False),
     )
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id"), nullable=True, index=True),
-        _ts("at", nullable=False, index=True),
+        timestamp("at", nullable=False, index=True),
         sa.Column("actor", sa.String(80), nullable=False),
         sa.Column("action", sa.String(40), nullable=False, index=True),
         sa.Column("data", sa.JSON, nullable=False),
@@ -89,25 +87,10 @@ def upgrade() -> None:
         sa.Column("embedding", sa.LargeBinary, nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("sources", sa.JSON, nullable=False),
-        _ts("validated_at", nullable=False),
+        timestamp("validated_at", nullable=False),
     )
-    dialect = op.get_bind().dialect.name
     for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} : ajout seul, modification interdite'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$ BEGIN "
-                f"RAISE EXCEPTION '{table} : ajout seul, modification interdite'; END; $$ LANGUAGE plpgsql"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
+        append_only(table)
 
 
 def downgrade() -> None:

@@ -7,20 +7,83 @@ Authentication: ``Authorization: Bearer <token>`` (``accueil token create``), or
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import AfterValidator, BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from server.core import workflow
+from server.core.errors import InputError
 from server.core.models import DraftResult
 from server.core.tables import Request as Demande
 from server.core.tables import User
 from server.web.security import DbDep, check_csrf, require
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+
+class ErrorDetail(BaseModel):
+    """One invalid field of a request."""
+
+    champ: str
+    message: str
 
 
+class ErrorOut(BaseModel):
+    """Every API error: the exception's class name and a French message (and the fields at fault, if any)."""
+
+    error: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class JsonRoute(APIRoute):
+    """An API route whose unreadable body (not UTF-8…) is an InputError, not FastAPI's bare English 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, with the body-parsing HTTPException (Starlette's own class) turned into an InputError."""
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                raise InputError("Corps de la requête illisible : du JSON encodé en UTF-8 est attendu.") from exc
+
+        return route
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Jeton absent, invalide ou révoqué."},
+    403: {"model": ErrorOut, "description": "Rôle insuffisant, ou jeton CSRF manquant avec le cookie de session."},
+    404: {"model": ErrorOut, "description": "Demande introuvable."},
+    409: {"model": ErrorOut, "description": "Action impossible dans l'état de la demande."},
+    422: {"model": ErrorOut, "description": "Requête invalide : champ manquant, trop long, mal typé…"},
+    503: {"model": ErrorOut, "description": "Index indisponible."},
+}
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS, route_class=JsonRoute)
+
+
+def _no_nul(value: str) -> str:
+    """Refuse the NUL character: the text goes to SQLite, e-mails and CSV exports."""
+    if "\x00" in value:
+        raise ValueError("caractère nul (U+0000) interdit")
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives datetimes back naive; they were stored in UTC, and RFC 3339 needs the offset."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+# Up to SQLite's largest integer: a larger id used to overflow in the database driver (a 500).
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Numéro de la demande.")]
+Filter = Annotated[str | None, Query(max_length=100)]
 AgentUser = Annotated[User, Depends(require("agent"))]
 
 
@@ -36,18 +99,18 @@ Writes = Depends(csrf_unless_token)
 class DraftRequest(BaseModel):
     """Body of ``POST /api/v1/drafts``."""
 
-    question: str = Field(..., min_length=1, max_length=10_000)
-    history: list[Annotated[str, Field(max_length=10_000)]] = Field(
+    question: Text = Field(..., min_length=1, max_length=10_000)
+    history: list[Annotated[Text, Field(max_length=10_000)]] = Field(
         default_factory=list, max_length=20, description="Questions précédentes du même fil, la plus ancienne d'abord."
     )
-    id: str | None = Field(None, max_length=200)
+    id: Text | None = Field(None, max_length=200)
     public_only: bool = Field(False, description="N'utiliser que les documents destinés au public.")
 
 
 class NewRequest(BaseModel):
     """Body of ``POST /api/v1/requests``."""
 
-    question: str = Field(..., min_length=1, max_length=10_000)
+    question: Text = Field(..., min_length=1, max_length=10_000)
     channel: Literal["guichet", "telephone", "courrier", "web"] = "guichet"
     draft: bool = Field(True, description="Rédiger un brouillon tout de suite.")
 
@@ -55,34 +118,34 @@ class NewRequest(BaseModel):
 class TextBody(BaseModel):
     """Body of save and validate."""
 
-    text: str = Field(..., max_length=20_000)
+    text: Text = Field(..., max_length=20_000)
 
 
 class RejectBody(BaseModel):
     """Body of reject."""
 
     reason: Literal["incorrect", "incomplet", "obsolete", "hors_sujet", "autre"]
-    comment: str = Field("", max_length=2000)
+    comment: Text = Field("", max_length=2000)
 
 
 class TransferBody(BaseModel):
     """Body of transfer."""
 
-    to: str = Field(..., min_length=1, max_length=200)
-    comment: str = Field("", max_length=2000)
+    to: Text = Field(..., min_length=1, max_length=200)
+    comment: Text = Field("", max_length=2000)
 
 
 class RegenerateBody(BaseModel):
     """Body of regenerate: document ids to use first, and to leave out."""
 
-    pinned: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=20)
-    excluded: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
+    pinned: list[Annotated[Text, Field(max_length=300)]] = Field(default_factory=list, max_length=20)
+    excluded: list[Annotated[Text, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
 
 
 class FollowUpBody(BaseModel):
     """Body of follow-up."""
 
-    question: str = Field(..., min_length=1, max_length=10_000)
+    question: Text = Field(..., min_length=1, max_length=10_000)
 
 
 class RequestOut(BaseModel):
@@ -95,7 +158,7 @@ class RequestOut(BaseModel):
     channel: str
     theme: str
     state: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
     current_text: str
     current_version: int
     transferred_to: str | None
@@ -105,7 +168,7 @@ class AuditOut(BaseModel):
     """One audit event."""
 
     id: int
-    at: dt.datetime
+    at: UtcDatetime
     actor: str
     action: str
     data: dict[str, Any]
@@ -125,7 +188,7 @@ def create_draft(body: DraftRequest, request: Request, user: AgentUser) -> Draft
 
 @router.get("/requests", response_model=list[RequestOut])
 def list_requests(
-    db: DbDep, user: AgentUser, state: str | None = None, channel: str | None = None, theme: str | None = None
+    db: DbDep, user: AgentUser, state: Filter = None, channel: Filter = None, theme: Filter = None
 ) -> list[RequestOut]:
     """The inbox, newest first."""
     return [_out(d) for d in workflow.inbox(db, state=state, channel=channel, theme=theme)]
@@ -141,20 +204,20 @@ def create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUse
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut)
-def get_request(request_id: int, db: DbDep, user: AgentUser) -> RequestOut:
+def get_request(request_id: RequestId, db: DbDep, user: AgentUser) -> RequestOut:
     """One request."""
     return _out(workflow.get_request(db, request_id))
 
 
 @router.get("/requests/{request_id}/draft", response_model=DraftResult | None)
-def latest_draft(request_id: int, db: DbDep, user: AgentUser) -> Any:
+def latest_draft(request_id: RequestId, db: DbDep, user: AgentUser) -> Any:
     """The latest draft the assistant generated for the request."""
     generated = workflow.last_generated(db, workflow.get_request(db, request_id))
     return generated.result if generated else None
 
 
 @router.post("/requests/{request_id}/save", response_model=RequestOut, dependencies=[Writes])
-def save(request_id: int, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
+def save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Save the working text."""
     d = workflow.get_request(db, request_id)
     workflow.save(db, d, body.text, user.username)
@@ -162,15 +225,18 @@ def save(request_id: int, body: TextBody, db: DbDep, user: AgentUser) -> Request
 
 
 @router.post("/requests/{request_id}/validate", response_model=RequestOut, dependencies=[Writes])
-def validate(request_id: int, body: TextBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
-    """Validate the final reply."""
+def validate(
+    request_id: RequestId, body: TextBody, request: Request, db: DbDep, user: AgentUser, tasks: BackgroundTasks
+) -> RequestOut:
+    """Validate the final reply (a web request's reply is then e-mailed to the citizen)."""
     d = workflow.get_request(db, request_id)
     workflow.validate(db, d, body.text, user.username, request.app.state.assistant)
+    tasks.add_task(request.app.state.mail_worker.wake)
     return _out(d)
 
 
 @router.post("/requests/{request_id}/reject", response_model=RequestOut, dependencies=[Writes])
-def reject(request_id: int, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
+def reject(request_id: RequestId, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Reject the draft with a reason."""
     d = workflow.get_request(db, request_id)
     workflow.reject(db, d, body.reason, body.comment, user.username)
@@ -178,7 +244,7 @@ def reject(request_id: int, body: RejectBody, db: DbDep, user: AgentUser) -> Req
 
 
 @router.post("/requests/{request_id}/transfer", response_model=RequestOut, dependencies=[Writes])
-def transfer(request_id: int, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
+def transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Hand the request over to a service or colleague."""
     d = workflow.get_request(db, request_id)
     workflow.transfer(db, d, body.to, body.comment, user.username)
@@ -186,7 +252,9 @@ def transfer(request_id: int, body: TransferBody, db: DbDep, user: AgentUser) ->
 
 
 @router.post("/requests/{request_id}/regenerate", response_model=DraftResult, dependencies=[Writes])
-def regenerate(request_id: int, body: RegenerateBody, request: Request, db: DbDep, user: AgentUser) -> DraftResult:
+def regenerate(
+    request_id: RequestId, body: RegenerateBody, request: Request, db: DbDep, user: AgentUser
+) -> DraftResult:
     """Draft again with pinned and excluded sources."""
     d = workflow.get_request(db, request_id)
     return workflow.generate_draft(
@@ -195,7 +263,7 @@ def regenerate(request_id: int, body: RegenerateBody, request: Request, db: DbDe
 
 
 @router.post("/requests/{request_id}/follow-up", response_model=RequestOut, status_code=201, dependencies=[Writes])
-def follow_up(request_id: int, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+def follow_up(request_id: RequestId, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
     """Ask a follow-up question in the same thread."""
     parent = workflow.get_request(db, request_id)
     child = workflow.create_request(
@@ -206,7 +274,7 @@ def follow_up(request_id: int, body: FollowUpBody, request: Request, db: DbDep, 
 
 
 @router.get("/requests/{request_id}/audit", response_model=list[AuditOut])
-def audit(request_id: int, db: DbDep, user: AgentUser) -> list[AuditOut]:
+def audit(request_id: RequestId, db: DbDep, user: AgentUser) -> list[AuditOut]:
     """The request's audit trail, oldest first."""
     rows = workflow.audit_trail(db, workflow.get_request(db, request_id))
     return [AuditOut.model_validate(r, from_attributes=True) for r in rows]

@@ -8,67 +8,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
+from starlette.background import BackgroundTask
 
-from server.core import auth, memory, workflow
+from server.core import auth, memory, outbox, workflow
 from server.core.errors import AccueilError
 from server.core.tables import CHANNELS, STATES, User
-from server.core.tables import Request as Demande
-from server.web.security import Admin, Agent, DbDep, Supervisor, check_csrf, csrf_token, login_session
+from server.core.throttle import TooManyAttempts
+from server.web.render import MAIL_STATES, back, render
+from server.web.security import Admin, Agent, DbDep, check_csrf, client_ip, login_session
 from server.web.views import source_panels
 
 router = APIRouter()
 Csrf = Annotated[str, Form(alias="csrf_token")]
-
-STATE_LABELS = {
-    "nouvelle": "Nouvelle",
-    "brouillon_pret": "Brouillon prêt",
-    "validee": "Validée",
-    "rejetee": "Rejetée",
-    "transmise": "Transmise",
-}
-CHANNEL_LABELS = {"guichet": "Guichet", "telephone": "Téléphone", "courrier": "Courrier", "web": "Web"}
-REASON_LABELS = {
-    "incorrect": "Incorrect",
-    "incomplet": "Incomplet",
-    "obsolete": "Obsolète",
-    "hors_sujet": "Hors sujet",
-    "autre": "Autre",
-}
-ACTION_LABELS = {
-    "creee": "Demande créée",
-    "brouillon_genere": "Brouillon généré",
-    "enregistree": "Texte enregistré",
-    "validee": "Réponse validée",
-    "rejetee": "Brouillon rejeté",
-    "transmise": "Demande transmise",
-}
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the common context (user, CSRF token, labels, flash message)."""
-    templates = request.app.state.templates
-    flash = request.session.pop("flash", None) if "session" in request.scope else None
-    return templates.TemplateResponse(
-        request,
-        name,
-        status_code=status,
-        context={
-            "csrf": csrf_token(request),
-            "flash": flash,
-            "states": STATE_LABELS,
-            "channels": CHANNEL_LABELS,
-            "reasons": REASON_LABELS,
-            "actions": ACTION_LABELS,
-            **context,
-        },
-    )
-
-
-def _back(request: Request, url: str, message: str | None = None) -> RedirectResponse:
-    if message:
-        request.session["flash"] = message
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -86,9 +38,12 @@ def login(
     password: Annotated[str, Form()],
     suivant: Annotated[str, Form()] = "/demandes",
 ) -> Response:
-    """Check credentials and open a session (rotated)."""
+    """Check credentials under throttling (429 while locked) and open a fresh session."""
     check_csrf(request, csrf)
-    user = auth.authenticate(db, username, password)
+    try:
+        user = auth.login(db, request.app.state.settings, username, password, client_ip(request))
+    except TooManyAttempts as exc:
+        return render(request, "login.html", status=429, user=None, suivant=suivant, error=exc.message)
     if user is None:
         return render(
             request,
@@ -164,7 +119,11 @@ def create(
     """Register the request and draft a reply at once."""
     check_csrf(request, csrf)
     demande = workflow.create_request(db, question, canal, user.username, user=user)
-    workflow.generate_draft(db, demande, request.app.state.assistant, user.username)
+    try:
+        workflow.generate_draft(db, demande, request.app.state.assistant, user.username)
+    except AccueilError as exc:
+        # The request is saved (committed before drafting); the agent can regenerate later or answer directly.
+        return back(request, f"/demandes/{demande.id}", f"Demande enregistrée sans brouillon : {exc.message}")
     return RedirectResponse(f"/demandes/{demande.id}", status_code=303)
 
 
@@ -195,6 +154,8 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
         trail=workflow.audit_trail(db, demande),
         recalls=recalls,
         open=demande.state in workflow.OPEN_STATES,
+        mails=outbox.mails_of(db, demande),
+        mail_states=MAIL_STATES,
     )
 
 
@@ -202,9 +163,12 @@ def _text_action(request: Request, db: DbDep, user: User, request_id: int, text:
     demande = workflow.get_request(db, request_id)
     if action == "valider":
         workflow.validate(db, demande, text, user.username, request.app.state.assistant)
-        return _back(request, f"/demandes/{request_id}", "Réponse validée.")
+        done = back(request, f"/demandes/{request_id}", "Réponse validée.")
+        # After the response the transaction is committed: the mail worker then finds the reply in the outbox.
+        done.background = BackgroundTask(request.app.state.mail_worker.wake)
+        return done
     workflow.save(db, demande, text, user.username)
-    return _back(request, f"/demandes/{request_id}", "Texte enregistré.")
+    return back(request, f"/demandes/{request_id}", "Texte enregistré.")
 
 
 @router.post("/demandes/{request_id}/reponse")
@@ -222,6 +186,26 @@ def answer(
     return _text_action(request, db, user, request_id, texte, action)
 
 
+@router.post("/demandes/{request_id}/reprendre")
+def reuse_memory(
+    request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf, memoire: Annotated[int, Form()]
+) -> RedirectResponse:
+    """Take a reply validated earlier for a close question as the working text (recorded as a reuse)."""
+    check_csrf(request, csrf)
+    workflow.reuse_memory(db, workflow.get_request(db, request_id), memoire, user.username)
+    return back(request, f"/demandes/{request_id}", "Réponse mémorisée reprise : relisez-la avant de valider.")
+
+
+@router.post("/demandes/{request_id}/courriel")
+def resend_mail(request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf) -> RedirectResponse:
+    """Send a waiting or failed reply mail again now."""
+    check_csrf(request, csrf)
+    outbox.retry_now(db, workflow.get_request(db, request_id), user.username)
+    done = back(request, f"/demandes/{request_id}", "Nouvel envoi du courriel demandé.")
+    done.background = BackgroundTask(request.app.state.mail_worker.wake)
+    return done
+
+
 @router.post("/demandes/{request_id}/rejet")
 def reject(
     request: Request,
@@ -235,7 +219,7 @@ def reject(
     """Reject the draft with a reason."""
     check_csrf(request, csrf)
     workflow.reject(db, workflow.get_request(db, request_id), motif, commentaire, user.username)
-    return _back(request, f"/demandes/{request_id}", "Brouillon rejeté.")
+    return back(request, f"/demandes/{request_id}", "Brouillon rejeté.")
 
 
 @router.post("/demandes/{request_id}/transfert")
@@ -251,7 +235,7 @@ def transfer(
     """Hand the request over to a service or colleague."""
     check_csrf(request, csrf)
     workflow.transfer(db, workflow.get_request(db, request_id), destinataire, commentaire, user.username)
-    return _back(request, f"/demandes/{request_id}", "Demande transmise.")
+    return back(request, f"/demandes/{request_id}", "Demande transmise.")
 
 
 @router.post("/demandes/{request_id}/regenerer")
@@ -270,7 +254,7 @@ def regenerate(
     workflow.generate_draft(
         db, demande, request.app.state.assistant, user.username, pinned=epingler or [], excluded=exclure or []
     )
-    return _back(request, f"/demandes/{request_id}", "Nouveau brouillon généré.")
+    return back(request, f"/demandes/{request_id}", "Nouveau brouillon généré.")
 
 
 @router.post("/demandes/{request_id}/suivi")
@@ -285,13 +269,6 @@ def follow_up(
     )
     workflow.generate_draft(db, child, request.app.state.assistant, user.username)
     return RedirectResponse(f"/demandes/{child.id}", status_code=303)
-
-
-@router.get("/supervision", response_class=HTMLResponse)
-def supervision(request: Request, db: DbDep, user: Supervisor) -> HTMLResponse:
-    """Supervisor overview: requests by state (the full supervisor space builds on this page)."""
-    counts = dict(db.execute(select(Demande.state, func.count(Demande.id)).group_by(Demande.state)).all())
-    return render(request, "supervision.html", user=user, counts=counts)
 
 
 @router.get("/admin/utilisateurs", response_class=HTMLResponse)

@@ -1,0 +1,144 @@
+"""Backup and restore of an instance: the SQLite database, the index generation in service, the session key and
+the evaluation reports, in one ``.tar.gz`` with a manifest.
+
+The database is copied with SQLite's online backup (consistent while the service writes); the index generation is
+copied under the ingest lock (no ingest can switch or prune it meanwhile). PostgreSQL is saved with its own tools
+(``pg_dump``), not here. Restore refuses a data directory that already holds a database, and every archive member
+is checked before anything is written (no absolute path, no ``..``, no link).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from server.core.config import Settings
+from server.core.errors import ConfigError, InputError
+from server.core.index import CURRENT, current_generation, ingest_lock
+
+FORMAT = "accueil-sauvegarde-1"
+DB_NAME = "accueil.db"
+
+
+@dataclass
+class BackupSummary:
+    """What an archive holds."""
+
+    path: Path
+    generation: str
+    requests: int
+    audit_events: int
+    size_bytes: int
+
+
+def _sqlite_path(settings: Settings) -> Path:
+    url = settings.db_url
+    if not url.startswith("sqlite:///"):
+        raise ConfigError("Sauvegarde intégrée réservée à SQLite : pour PostgreSQL, utilisez pg_dump / pg_restore.")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _count(db: Path, table: str) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed table names
+
+
+def backup(settings: Settings, out: Path) -> BackupSummary:
+    """Write the instance's archive to ``out``."""
+    source_db = _sqlite_path(settings)
+    if not source_db.exists():
+        raise ConfigError(f"Base introuvable : {source_db}")
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        copy = staging / DB_NAME
+        with closing(sqlite3.connect(source_db)) as src, closing(sqlite3.connect(copy)) as dst:
+            src.backup(dst)
+        manifest: dict[str, object] = {
+            "format": FORMAT,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "requests": _count(copy, "requests"),
+            "audit_events": _count(copy, "audit_events"),
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partiel")
+        with ingest_lock(settings.index_dir):
+            gen = current_generation(settings.index_dir)
+            manifest["generation"] = gen.name if gen else ""
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+            with tarfile.open(partial, "w:gz") as tar:
+                tar.add(staging / "manifest.json", "manifest.json")
+                tar.add(copy, DB_NAME)
+                if gen is not None:
+                    tar.add(gen, f"index/{gen.name}")
+                    tar.add(settings.index_dir / CURRENT, f"index/{CURRENT}")
+                for name in ("secret_key", "evals"):
+                    if (settings.data_dir / name).exists():
+                        tar.add(settings.data_dir / name, name)
+        partial.replace(out)
+    return BackupSummary(
+        path=out,
+        generation=str(manifest["generation"]),
+        requests=_count_of(manifest, "requests"),
+        audit_events=_count_of(manifest, "audit_events"),
+        size_bytes=out.stat().st_size,
+    )
+
+
+def _count_of(manifest: dict[str, object], key: str) -> int:
+    value = manifest.get(key, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _check_members(tar: tarfile.TarFile) -> dict[str, object]:
+    for member in tar.getmembers():
+        path = PurePosixPath(member.name)
+        if path.is_absolute() or ".." in path.parts or not (member.isfile() or member.isdir()):
+            raise InputError(f"Archive refusée : élément suspect {member.name!r}.")
+    try:
+        extracted = tar.extractfile("manifest.json")
+        manifest = json.loads(extracted.read()) if extracted else {}
+    except (KeyError, ValueError):
+        raise InputError(
+            "Archive refusée : pas de manifeste lisible (ce n'est pas une sauvegarde d'accueil)."
+        ) from None
+    if manifest.get("format") != FORMAT:
+        raise InputError(f"Archive refusée : format {manifest.get('format')!r} inconnu.")
+    return dict(manifest)
+
+
+def restore(settings: Settings, archive: Path) -> dict[str, object]:
+    """Restore an archive into the (empty) data directory of ``settings``; returns the archive's manifest."""
+    target_db = _sqlite_path(settings)
+    if target_db.exists() or (settings.index_dir / CURRENT).exists():
+        raise InputError(f"{settings.data_dir} contient déjà une base ou un index : restaurez dans un dossier vide.")
+    try:
+        tar = tarfile.open(archive, "r:gz")
+    except (OSError, tarfile.TarError) as exc:
+        raise InputError(f"Archive illisible : {exc}") from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with tar, tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
+        try:
+            manifest = _check_members(tar)
+            tar.extractall(tmp, filter="data")
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            raise InputError(f"Archive illisible ou tronquée : {exc}") from exc
+        staging = Path(tmp)
+        for name in ("index", "evals", "secret_key"):
+            if not (staging / name).exists():
+                continue
+            dest = settings.data_dir / name
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            elif dest.exists():
+                dest.unlink()
+            shutil.move(str(staging / name), dest)
+        target_db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(staging / DB_NAME), target_db)
+    return manifest

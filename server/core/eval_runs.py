@@ -1,0 +1,192 @@
+"""The evaluation runs of an instance: one folder each under ``<data_dir>/evals/``, with a status file.
+
+``accueil eval`` writes ``status.json`` as it goes (state, questions done, total) and the report files at the end;
+the supervisor page lists the folders and can start a run in the background, as a separate ``accueil eval``
+process (the web service never imports the evaluation code, and a run survives a page reload).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server.core.config import Settings
+from server.core.errors import Conflict, InputError, NotFound
+
+STATUS = "status.json"
+HEADLINE = ("hit@5", "correctness", "selective_accuracy", "abstain_recall", "over_abstention", "latency_p95_ms")
+_RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_-]{1,40}$")
+
+
+@dataclass
+class EvalRun:
+    """One evaluation run: where it is, how far it went, its headline metrics once done."""
+
+    run_id: str
+    path: Path
+    state: str
+    dataset: str = ""
+    done: int = 0
+    total: int = 0
+    started: str = ""
+    finished: str = ""
+    error: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> float:
+        """Share of the questions drafted so far."""
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def has_report(self) -> bool:
+        """True when the HTML report exists."""
+        return (self.path / "report.html").is_file()
+
+
+def runs_dir(settings: Settings) -> Path:
+    """Where the instance's evaluation runs are kept."""
+    return settings.data_dir / "evals"
+
+
+def new_run_dir(settings: Settings, dataset: Path) -> Path:
+    """A fresh run folder named after the time and the dataset."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^a-z0-9_-]+", "-", dataset.stem.lower())[:40] or "jeu"
+    path = runs_dir(settings) / f"{stamp}-{name}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def write_status(run_dir: Path, **fields: Any) -> None:
+    """Update the run's status file atomically (readers never see half a file)."""
+    current = read_status(run_dir)
+    current.update(fields)
+    tmp = run_dir / f".{STATUS}.tmp"
+    tmp.write_text(json.dumps(current, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, run_dir / STATUS)
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """The run's status, or {} when it has none yet."""
+    try:
+        return dict(json.loads((run_dir / STATUS).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load(path: Path) -> EvalRun:
+    """A run folder as an EvalRun (a run whose process died is marked failed)."""
+    status = read_status(path)
+    state = str(status.get("state", "inconnu"))
+    error = str(status.get("error", ""))
+    if state == "en_cours" and not _pid_alive(status.get("pid")):
+        state, error = "echec", error or "le processus d'évaluation s'est arrêté avant la fin"
+    metrics: dict[str, Any] = {}
+    if (path / "report.json").is_file():
+        try:
+            report = json.loads((path / "report.json").read_text(encoding="utf-8"))
+            metrics = {k: report["metrics"].get(k) for k in HEADLINE}
+        except (OSError, ValueError, KeyError):
+            error = error or "rapport illisible"
+    return EvalRun(
+        run_id=path.name,
+        path=path,
+        state=state,
+        dataset=str(status.get("dataset", "")),
+        done=int(status.get("done", 0)),
+        total=int(status.get("total", 0)),
+        started=str(status.get("started", "")),
+        finished=str(status.get("finished", "")),
+        error=error,
+        metrics=metrics,
+    )
+
+
+def list_runs(settings: Settings) -> list[EvalRun]:
+    """Every run of the instance, newest first."""
+    root = runs_dir(settings)
+    if not root.is_dir():
+        return []
+    return [load(p) for p in sorted(root.iterdir(), reverse=True) if p.is_dir() and _RUN_ID.match(p.name)]
+
+
+def get_run(settings: Settings, run_id: str) -> EvalRun:
+    """One run by its id (the folder name), or NotFound; ids are checked, never used as raw paths."""
+    if not _RUN_ID.match(run_id) or not (runs_dir(settings) / run_id).is_dir():
+        raise NotFound(f"Évaluation {run_id!r} introuvable.")
+    return load(runs_dir(settings) / run_id)
+
+
+def datasets(settings: Settings) -> list[Path]:
+    """The evaluation sets offered on the supervisor page."""
+    folder = settings.eval_datasets_dir
+    return sorted(p for p in folder.glob("*.jsonl") if p.name != "memory-pairs.jsonl") if folder.is_dir() else []
+
+
+def start(settings: Settings, dataset_name: str) -> EvalRun:
+    """Start ``accueil eval`` on the current index in the background; one run at a time."""
+    dataset = next((p for p in datasets(settings) if p.name == dataset_name), None)
+    if dataset is None:
+        raise InputError(f"Jeu d'évaluation inconnu {dataset_name!r}.")
+    if any(run.state == "en_cours" for run in list_runs(settings)):
+        raise Conflict("Une évaluation est déjà en cours : attendez sa fin.")
+    run_dir = new_run_dir(settings, dataset)
+    write_status(run_dir, state="en_cours", dataset=dataset.name, done=0, total=0, started=_now())
+    log = open(run_dir / "journal.txt", "wb")  # noqa: SIM115 - handed to the child process, closed below
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "eval", "--dataset", str(dataset), "--out", str(run_dir)]
+            + ["--data-dir", str(settings.data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+    # Reap the child when it ends, so that a crashed run is not taken for a live one.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    write_status(run_dir, pid=proc.pid)
+    return load(run_dir)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def mark_started(run_dir: Path, dataset: Path, total: int) -> None:
+    """Called by ``accueil eval`` when it begins drafting."""
+    write_status(run_dir, state="en_cours", dataset=dataset.name, done=0, total=total, pid=os.getpid())
+    if not read_status(run_dir).get("started"):
+        write_status(run_dir, started=_now())
+
+
+def mark_progress(run_dir: Path, done: int) -> None:
+    """Called by ``accueil eval`` as questions are drafted."""
+    write_status(run_dir, done=done)
+
+
+def mark_finished(run_dir: Path, error: str = "") -> None:
+    """Called by ``accueil eval`` at the end, with the error message if it failed."""
+    write_status(run_dir, state="echec" if error else "terminee", finished=_now(), error=error)

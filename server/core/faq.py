@@ -1,0 +1,190 @@
+"""The FAQ: verified answers written by a supervisor or promoted from a validated reply, shown to citizens.
+
+Every change (written, edited, published, unpublished) is appended to ``faq_versions`` with its full content
+and its author; only published entries are ever shown on the public side, and unpublishing takes effect at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, InputError, NotFound
+from server.core.tables import FaqEntry, FaqVersion, Request, utcnow
+from server.core.text import tokens
+from server.core.workflow import last_generated
+
+MAX_QUESTION = 500
+MAX_ANSWER = 5000
+MAX_THEME = 200
+MAX_SOURCES = 10
+
+
+def get(session: Session, faq_id: int) -> FaqEntry:
+    """An entry by id, or NotFound."""
+    entry = session.get(FaqEntry, faq_id) if 0 < faq_id < 2**63 else None
+    if entry is None:
+        raise NotFound(f"Entrée de FAQ {faq_id} introuvable.")
+    return entry
+
+
+def _clean(question: str, answer: str, theme: str) -> tuple[str, str, str]:
+    question, answer, theme = question.strip(), answer.replace("\r\n", "\n").strip(), theme.strip()
+    if not question or not answer:
+        raise InputError("La question et la réponse d'une entrée de FAQ sont obligatoires.")
+    if len(question) > MAX_QUESTION:
+        raise InputError(f"La question dépasse {MAX_QUESTION} caractères.")
+    if len(answer) > MAX_ANSWER:
+        raise InputError(f"La réponse dépasse {MAX_ANSWER} caractères.")
+    if len(theme) > MAX_THEME:
+        raise InputError(f"Le thème dépasse {MAX_THEME} caractères.")
+    return question, answer, theme or "Divers"
+
+
+def sources_from(doc_ids: list[str], docs: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """The entry's sources, read from the index manifest (title, link, date); unknown documents are refused."""
+    out = []
+    for doc_id in dict.fromkeys(d.strip() for d in doc_ids if d.strip()):
+        doc = docs.get(doc_id)
+        if doc is None:
+            raise InputError(f"Document source inconnu de l'index : {doc_id!r}.")
+        out.append(
+            {
+                "doc_id": doc_id,
+                "title": str(doc.get("title", "")),
+                "url": str(doc.get("url", "")),
+                "updated": str(doc.get("updated", "")),
+                "audience": str(doc.get("audience", "")),
+            }
+        )
+    if len(out) > MAX_SOURCES:
+        raise InputError(f"{MAX_SOURCES} sources au plus par entrée.")
+    return out
+
+
+def _record(session: Session, entry: FaqEntry, action: str, actor: str) -> None:
+    session.add(
+        FaqVersion(
+            faq_id=entry.id,
+            version=entry.version,
+            action=action,
+            question=entry.question,
+            answer=entry.answer,
+            theme=entry.theme,
+            sources=entry.sources,
+            published=entry.published,
+            actor=actor,
+        )
+    )
+
+
+def create(
+    session: Session,
+    question: str,
+    answer: str,
+    theme: str,
+    sources: list[dict[str, str]],
+    actor: str,
+    request_id: int | None = None,
+) -> FaqEntry:
+    """Write a new entry (unpublished until a supervisor publishes it)."""
+    question, answer, theme = _clean(question, answer, theme)
+    entry = FaqEntry(
+        question=question, answer=answer, theme=theme, sources=sources, published=False, request_id=request_id
+    )
+    session.add(entry)
+    session.flush()
+    _record(session, entry, "creee", actor)
+    return entry
+
+
+def update(
+    session: Session, entry: FaqEntry, question: str, answer: str, theme: str, sources: list[dict[str, str]], actor: str
+) -> None:
+    """Edit an entry; a published entry stays published with its new text."""
+    question, answer, theme = _clean(question, answer, theme)
+    entry.question, entry.answer, entry.theme, entry.sources = question, answer, theme, sources
+    entry.version += 1
+    entry.updated_at = utcnow()
+    _record(session, entry, "modifiee", actor)
+
+
+def set_published(session: Session, entry: FaqEntry, published: bool, actor: str) -> None:
+    """Publish or unpublish an entry (effective at once on the public pages)."""
+    if entry.published == published:
+        raise Conflict("Cette entrée est déjà publiée." if published else "Cette entrée n'est pas publiée.")
+    if published and not entry.sources:
+        raise InputError("Une entrée publiée doit citer au moins une source.")
+    entry.published = published
+    entry.version += 1
+    entry.updated_at = utcnow()
+    _record(session, entry, "publiee" if published else "depubliee", actor)
+
+
+def history(session: Session, entry: FaqEntry) -> list[FaqVersion]:
+    """The entry's history, oldest first."""
+    return list(session.scalars(select(FaqVersion).where(FaqVersion.faq_id == entry.id).order_by(FaqVersion.id)))
+
+
+def entries(session: Session, published_only: bool = False) -> list[FaqEntry]:
+    """Entries by theme then question."""
+    query = select(FaqEntry).order_by(FaqEntry.theme, FaqEntry.question)
+    if published_only:
+        query = query.where(FaqEntry.published.is_(True))
+    return list(session.scalars(query))
+
+
+def by_theme(rows: list[FaqEntry]) -> dict[str, list[FaqEntry]]:
+    """Entries grouped by theme, themes in alphabetical order."""
+    grouped: dict[str, list[FaqEntry]] = {}
+    for row in sorted(rows, key=lambda r: (r.theme.lower(), r.question.lower())):
+        grouped.setdefault(row.theme, []).append(row)
+    return grouped
+
+
+@dataclass
+class Proposal:
+    """What a validated reply gives a new FAQ entry to start from."""
+
+    request_id: int
+    question: str
+    answer: str
+    theme: str
+    doc_ids: list[str]
+
+
+def proposal_from(session: Session, request: Request) -> Proposal:
+    """Prefill a FAQ entry from a validated request: its question, final reply, theme and cited documents."""
+    if request.state != "validee":
+        raise Conflict("Seule une réponse validée peut devenir une entrée de FAQ.")
+    generated = last_generated(session, request)
+    cited = [c["doc_id"] for c in (generated.result.get("citations", []) if generated else [])]
+    return Proposal(request.id, request.question, request.current_text, request.theme, list(dict.fromkeys(cited)))
+
+
+@dataclass
+class Match:
+    """A published entry found for a question, with the share of the question's terms it covers."""
+
+    entry: FaqEntry
+    score: float
+
+
+def search(session: Session, query: str, limit: int = 10) -> list[Match]:
+    """Published entries sharing terms with the query, best first (terms of the entry's question count double)."""
+    wanted = Counter(tokens(query))
+    if not wanted:
+        return []
+    found = []
+    for entry in entries(session, published_only=True):
+        in_question = set(tokens(entry.question))
+        in_entry = in_question | set(tokens(entry.answer)) | set(tokens(entry.theme))
+        hits = sum(2.0 if t in in_question else 1.0 for t in wanted if t in in_entry)
+        if hits:
+            found.append(Match(entry, round(hits / (2.0 * len(wanted)), 4)))
+    found.sort(key=lambda m: (-m.score, m.entry.question))
+    return found[:limit]

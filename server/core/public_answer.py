@@ -1,0 +1,106 @@
+"""The answer a citizen gets on the public side: a published FAQ entry, verbatim extracts of public documents, or
+nothing (and a form to ask the desk).
+
+Never generated text, even when an LLM is configured: an extract is shown only if it is found word for word in a
+chunk of a document whose audience is ``public``, and only when the assistant's confidence reaches the citizen side's
+own threshold (stricter than the agents', calibrated for answered precision on the evaluation set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from server.core import faq
+from server.core.assistant import Assistant
+from server.core.index import Index
+from server.core.models import Citation
+from server.core.question import analyse
+from server.core.scope import out_of_scope
+from server.core.tables import FaqEntry
+
+# Share of the question's terms a FAQ entry must cover (its own question's terms counting double) to be shown.
+FAQ_MIN_SCORE = 0.75
+
+
+@dataclass
+class Extract:
+    """A passage shown to the citizen as it stands in its document, with the document's title, link and date."""
+
+    quote: str
+    title: str
+    url: str
+    updated: str
+    doc_id: str
+
+
+@dataclass
+class PublicAnswer:
+    """What the citizen side shows for a question."""
+
+    kind: Literal["faq", "extraits", "aucune"]
+    question: str
+    entry: FaqEntry | None = None
+    extracts: list[Extract] = field(default_factory=list)
+    reason: str = ""
+    confidence: float = 0.0
+
+
+def verbatim_extracts(index: Index, citations: list[Citation]) -> list[Extract]:
+    """The cited passages that stand word for word in a public document of the index, one per passage."""
+    out: list[Extract] = []
+    seen: set[str] = set()
+    for c in citations:
+        pos = index.positions.get(c.chunk_id)
+        chunk = index.chunks[pos] if pos is not None else None
+        if chunk is None or chunk.audience != "public" or c.quote not in chunk.text or c.quote in seen:
+            continue
+        seen.add(c.quote)
+        out.append(Extract(c.quote, c.title, c.url, c.updated, c.doc_id))
+    return out
+
+
+@dataclass
+class Candidate:
+    """What the documents could show for a question, before the citizen side's threshold is applied."""
+
+    question: str
+    reason: str = ""
+    confidence: float = 0.0
+    extracts: list[Extract] = field(default_factory=list)
+
+    def decide(self, threshold: float) -> PublicAnswer:
+        """Show the extracts only when nothing stands in the way and the confidence reaches ``threshold``."""
+        if self.reason:
+            return PublicAnswer("aucune", self.question, reason=self.reason, confidence=self.confidence)
+        if self.confidence < threshold:
+            return PublicAnswer("aucune", self.question, reason="confiance insuffisante", confidence=self.confidence)
+        return PublicAnswer("extraits", self.question, extracts=self.extracts, confidence=self.confidence)
+
+
+def candidate(assistant: Assistant, question: str) -> Candidate:
+    """Scope check, then a draft from public documents only, kept as verbatim extracts."""
+    why = out_of_scope(analyse(question, commune=assistant.settings.commune_name))
+    if why:
+        return Candidate(question, reason=why)
+    result = assistant.draft(question, public_only=True)
+    if result.abstain_reason not in (None, "confiance insuffisante"):
+        return Candidate(question, reason=result.abstain_reason or "", confidence=result.confidence)
+    citations = result.citations if result.status == "answered" else result.candidate_citations
+    extracts = verbatim_extracts(assistant.index(), citations)
+    reason = "" if extracts else "aucun extrait public"
+    return Candidate(question, reason=reason, confidence=result.confidence, extracts=extracts)
+
+
+def answer(session: Session, assistant: Assistant, question: str, threshold: float) -> PublicAnswer:
+    """The citizen's answer: a published FAQ entry first, then public extracts, else none."""
+    question = question.strip()
+    why = out_of_scope(analyse(question, commune=assistant.settings.commune_name))
+    if why:
+        return PublicAnswer("aucune", question, reason=why)
+    matches = faq.search(session, question, limit=1)
+    if matches and matches[0].score >= FAQ_MIN_SCORE:
+        return PublicAnswer("faq", question, entry=matches[0].entry, confidence=matches[0].score)
+    return candidate(assistant, question).decide(threshold)

@@ -1,0 +1,123 @@
+"""Supervisor pages: activity, content gaps, sources, evaluation runs, CSV exports (FAQ curation: ``faq_admin``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from server.core import activity, eval_runs
+from server.core.period import Period
+from server.core.tabular import to_csv
+from server.web import charts, figures
+from server.web.render import CHANNEL_LABELS, REASON_LABELS, back, render
+from server.web.security import DbDep, Supervisor, check_csrf
+
+router = APIRouter()
+# The evaluation report is a stand-alone file with its own inline style sheet, and no script.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _period(du: str | None, au: str | None) -> Period:
+    return Period.between(du, au)
+
+
+@router.get("/supervision", response_class=HTMLResponse)
+def activity_page(
+    request: Request, db: DbDep, user: Supervisor, du: str | None = None, au: str | None = None
+) -> HTMLResponse:
+    """The desk's activity over a period: volumes, validation time, edits, rejections, abstention, memory reuse."""
+    period = _period(du, au)
+    act = activity.compute(db, period)
+    return render(
+        request,
+        "supervision_activity.html",
+        user=user,
+        period=period,
+        a=act,
+        definitions=activity.DEFINITIONS,
+        by_day_chart=charts.columns([(d.strftime("%d/%m"), n) for d, n in act.by_day], "Demandes par jour"),
+        channel_chart=charts.bars([(CHANNEL_LABELS[c], n) for c, n in act.by_channel.items()], "Demandes par canal"),
+        theme_chart=charts.bars(act.by_theme, "Demandes par thème"),
+        reason_chart=charts.bars(
+            [(REASON_LABELS[r], n) for r, n in act.rejected_by_reason.items()], "Rejets par motif"
+        ),
+    )
+
+
+@router.get("/supervision/lacunes", response_class=HTMLResponse)
+def gaps_page(
+    request: Request, db: DbDep, user: Supervisor, du: str | None = None, au: str | None = None
+) -> HTMLResponse:
+    """Questions the corpus could not answer, grouped by topic: the documents to write next."""
+    period = _period(du, au)
+    topics = figures.gap_topics(db, request.app.state.assistant, period)
+    return render(request, "supervision_gaps.html", user=user, period=period, topics=topics)
+
+
+@router.get("/supervision/sources", response_class=HTMLResponse)
+def sources_page(
+    request: Request, db: DbDep, user: Supervisor, du: str | None = None, au: str | None = None
+) -> HTMLResponse:
+    """Stale documents, the most cited, those never cited."""
+    period = _period(du, au)
+    usage = figures.sources(db, request.app.state.assistant, period)
+    chart = charts.bars([(d.title, d.cited) for d in usage.most_cited[:10]], "Documents les plus cités")
+    return render(request, "supervision_sources.html", user=user, period=period, u=usage, cited_chart=chart)
+
+
+@router.get("/supervision/evaluations", response_class=HTMLResponse)
+def evaluations_page(request: Request, user: Supervisor) -> HTMLResponse:
+    """Evaluation runs with their headline metrics over time; start one on the current index."""
+    settings = request.app.state.settings
+    runs = eval_runs.list_runs(settings)
+    return render(
+        request,
+        "supervision_evals.html",
+        user=user,
+        runs=runs,
+        datasets=[p.name for p in eval_runs.datasets(settings)],
+        running=any(r.state == "en_cours" for r in runs),
+        headline=eval_runs.HEADLINE,
+        chart=charts.lines(figures.eval_series(runs), figures.EVAL_NAMES, "Évolution des évaluations"),
+    )
+
+
+@router.post("/supervision/evaluations")
+def start_evaluation(
+    request: Request,
+    user: Supervisor,
+    csrf: Annotated[str, Form(alias="csrf_token")],
+    jeu: Annotated[str, Form()],
+) -> RedirectResponse:
+    """Start ``accueil eval`` on the current index in the background."""
+    check_csrf(request, csrf)
+    run = eval_runs.start(request.app.state.settings, jeu)
+    return back(request, "/supervision/evaluations", f"Évaluation {run.run_id} lancée.")
+
+
+@router.get("/supervision/evaluations/{run_id}")
+def evaluation_report(request: Request, user: Supervisor, run_id: str) -> Response:
+    """The HTML report of one run."""
+    run = eval_runs.get_run(request.app.state.settings, run_id)
+    if not run.has_report:
+        return back(request, "/supervision/evaluations", "Le rapport de cette évaluation n'est pas (encore) écrit.")
+    return FileResponse(
+        run.path / "report.html", media_type="text/html", headers={"Content-Security-Policy": REPORT_CSP}
+    )
+
+
+@router.get("/supervision/export/{slug}.csv")
+def export_csv(
+    request: Request, db: DbDep, user: Supervisor, slug: str, du: str | None = None, au: str | None = None
+) -> Response:
+    """Any supervisor table as CSV (« ; » separator, UTF-8), for the chosen period."""
+    period = _period(du, au)
+    table = figures.export(db, request.app.state.assistant, period, slug)
+    name = f"{slug}_{period.since.isoformat()}_{period.until.isoformat()}.csv"
+    return Response(
+        to_csv(table),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,56 @@
+"""The weekly summary (``accueil report --since 7d``): the supervisor's figures in one self-contained HTML file.
+
+No link to the service, no external asset: the style sheet is inlined and the charts are inline SVG, so the file
+can be mailed or archived as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from server.core import activity, eval_runs
+from server.core.assistant import Assistant
+from server.core.config import Settings
+from server.core.db import Database
+from server.core.period import Period
+from server.web import charts, figures
+from server.web.render import CHANNEL_LABELS, REASON_LABELS
+
+HERE = Path(__file__).resolve().parent
+
+
+def render_summary(settings: Settings, period: Period) -> str:
+    """The summary of ``period`` as an HTML string."""
+    assistant = Assistant(settings)
+    with Database(settings).session() as db:
+        act = activity.compute(db, period)
+        topics = figures.gap_topics(db, assistant, period)
+        usage = figures.sources(db, assistant, period)
+    runs = eval_runs.list_runs(settings)
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+    return env.get_template("summary.html").render(
+        commune=settings.commune_name,
+        period=period,
+        generated=dt.datetime.now().strftime("%d/%m/%Y à %H:%M"),
+        style=(HERE / "static" / "app.css").read_text(encoding="utf-8"),
+        a=act,
+        definitions=activity.DEFINITIONS,
+        channels=CHANNEL_LABELS,
+        reasons=REASON_LABELS,
+        by_day_chart=charts.columns([(d.strftime("%d/%m"), n) for d, n in act.by_day], "Demandes par jour"),
+        channel_chart=charts.bars([(CHANNEL_LABELS[c], n) for c, n in act.by_channel.items()], "Demandes par canal"),
+        topics=topics[:15],
+        u=usage,
+        runs=[r for r in runs if r.state == "terminee"][:5],
+        headline=eval_runs.HEADLINE,
+        eval_chart=charts.lines(figures.eval_series(runs), figures.EVAL_NAMES, "Évolution des évaluations"),
+    )
+
+
+def write_summary(settings: Settings, period: Period, out: Path) -> None:
+    """Write the summary of ``period`` to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_summary(settings, period), encoding="utf-8")
