@@ -30,6 +30,11 @@ class SourceDoc:
     theme: str = ""
     tags: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The link is shown to agents and citizens: only a web address may become one (never javascript:, data:…).
+        if not self.url.strip().lower().startswith(("https://", "http://")):
+            self.url = ""
+
     def content_hash(self) -> str:
         """Hash of everything that ends up in the index: metadata and text."""
         payload = asdict(self)

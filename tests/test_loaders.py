@@ -82,6 +82,24 @@ def test_markdown_without_front_matter_takes_first_heading() -> None:
     assert doc.doc_id == "notes/a" and doc.title == "Cimetiere" and doc.audience == "public"
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://mairie.example/etat-civil", "https://mairie.example/etat-civil"),
+        ("javascript:alert(document.cookie)", ""),
+        (" JavaScript:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("//autre.example/x", ""),
+    ],
+)
+def test_only_web_addresses_become_links(url: str, kept: str) -> None:
+    text = f'---\ntitle: Etat civil\nsource_url: "{url}"\n---\nTexte <script>alert(1)</script> ici.'
+    (doc,) = load_bytes("e.md", text.encode(), "e")
+    assert doc.url == kept
+    # Markup in a document is kept as text: the pages escape it (checked in test_web), never run it.
+    assert "<script>" in doc.sections[0].blocks[0]
+
+
 def test_html_main_text_without_navigation() -> None:
     html = """<html><head><title>Salle</title><script>alert(1)</script></head><body>
     <nav>Menu Accueil Contact</nav><main><h1>Location de salle</h1><h2>Tarifs</h2>

@@ -204,3 +204,21 @@ def _memory_checks(client: httpx.Client) -> None:
     )
     page = client.get(r2.headers["location"]).text
     assert "pour une question proche" in page and "La médiathèque ouvre du mardi au samedi." in page
+
+
+def test_citizen_and_agent_text_is_escaped_in_every_page(live_server: LiveServer) -> None:
+    hostile = '<script>alert("q")</script><img src=x onerror=alert(1)> horaires mairie ?'
+    with login(live_server, "agent1") as client:
+        token = csrf_from(client.get("/demandes/nouvelle").text)
+        r = client.post("/demandes/nouvelle", data={"question": hostile, "canal": "guichet", "csrf_token": token})
+        rid = r.headers["location"].rsplit("/", 1)[1]
+        reply = 'Bonjour <b onmouseover=alert(2)>gras</b> <a href="javascript:alert(3)">lien</a>'
+        client.post(f"/demandes/{rid}/reponse", data={"texte": reply, "action": "enregistrer", "csrf_token": token})
+        pages = [client.get(f"/demandes/{rid}").text, client.get("/demandes").text]
+    with login(live_server, "chef") as chef:
+        pages += [chef.get("/supervision/lacunes").text, chef.get("/supervision").text]
+    for html in pages:
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "<b onmouseover" not in html and 'href="javascript:' not in html
+    assert "&lt;script&gt;alert(&#34;q&#34;)&lt;/script&gt;" in pages[0]
+    assert "&lt;b onmouseover=alert(2)&gt;" in pages[0]
