@@ -20,6 +20,7 @@ index: install
 
 run: index
 	$(BIN)/accueil demo-accounts --data-dir $(DATA)
+	$(BIN)/accueil demo-faq --data-dir $(DATA)
 	@echo "Ouvrez http://127.0.0.1:8000/connexion et connectez-vous avec l'un des comptes ci-dessus."
 	$(BIN)/accueil serve --data-dir $(DATA) --host 127.0.0.1 --port 8000
 

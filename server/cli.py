@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from server.core.config import Settings, get_settings
+from server.core.config import REPO_ROOT, Settings, get_settings
 from server.core.errors import AccueilError
 
 app = typer.Typer(
@@ -379,6 +379,7 @@ token_app = typer.Typer(help="Jetons d'API pour les intégrations.", no_args_is_
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 DEMO_ACCOUNTS = (("agent", "agent"), ("superviseur", "supervisor"))
+DEMO_FAQ = REPO_ROOT / "config" / "faq-demo.json"
 
 
 def _database(data_dir: Path | None) -> Any:
@@ -437,6 +438,38 @@ def demo_accounts(data_dir: DataDir = None) -> None:
             lines.append(f"  {name:<12} ({role:<10}) mot de passe : {password}")
     typer.echo("Comptes de démonstration (mots de passe renouvelés à chaque lancement) :")
     typer.echo("\n".join(lines))
+
+
+@app.command("demo-faq")
+def demo_faq(
+    file: Annotated[Path, typer.Option("--file", help="Entrées de FAQ (JSON).")] = DEMO_FAQ,
+    data_dir: DataDir = None,
+) -> None:
+    """Publier les entrées de FAQ de démonstration (celles qui existent déjà sont laissées telles quelles)."""
+    from server.core import faq
+    from server.core.assistant import Assistant
+
+    settings = _settings(data_dir)
+    try:
+        entries = json.loads(file.read_text(encoding="utf-8"))
+        docs = dict(Assistant(settings).index().manifest.docs)
+        added = 0
+        with _database(data_dir).session() as db:
+            known = {e.question for e in faq.entries(db)}
+            for item in entries:
+                if item["question"] in known:
+                    continue
+                sources = faq.sources_from(item["sources"], docs)
+                entry = faq.create(db, item["question"], item["answer"], item["theme"], sources, "demonstration")
+                faq.set_published(db, entry, True, "demonstration")
+                added += 1
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"Erreur : fichier de FAQ illisible {file} : {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"FAQ de démonstration : {added} entrée(s) publiée(s), {len(entries) - added} déjà présente(s).")
 
 
 @token_app.command("create")

@@ -55,3 +55,26 @@ def test_ask_can_be_restricted_to_public_documents(full_index: Settings) -> None
     assert any(s["audience"] == "internal" for s in everything["sources"])
     public = json.loads(_run("ask", question, "--json", "--public-only", "--data-dir", str(full_index.data_dir)).stdout)
     assert public["sources"] and all(s["audience"] == "public" for s in public["sources"])
+
+
+def test_demo_faq_is_published_once_and_quotes_its_documents(full_index: Settings, tmp_path: Path) -> None:
+    import os
+
+    from server.core import faq
+    from server.core.db import Database
+
+    env = {**os.environ, "ACCUEIL_DATABASE_URL": f"sqlite:///{tmp_path / 'faq.db'}"}
+    cmd = [CLI, "demo-faq", "--data-dir", str(full_index.data_dir)]
+    first = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and "3 entrée(s) publiée(s)" in first.stdout, first.stderr
+    again = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "0 entrée(s) publiée(s), 3 déjà présente(s)" in again.stdout
+    settings = full_index.model_copy(update={"database_url": env["ACCUEIL_DATABASE_URL"]})
+    with Database(settings).session() as db:
+        published = faq.entries(db, published_only=True)
+        assert len(published) == 3 and all(e.sources and e.sources[0]["updated"] for e in published)
+    # Every sentence of a demo answer stands word for word in its source document: the FAQ says only what they say.
+    for item in json.loads((REPO_ROOT / "config" / "faq-demo.json").read_text(encoding="utf-8")):
+        text = " ".join((REPO_ROOT / "corpus" / f"{item['sources'][0]}.md").read_text(encoding="utf-8").split())
+        for line in item["answer"].splitlines():
+            assert " ".join(line.split()) in text, line
