@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,8 @@ from server.core.errors import AccueilError, NotFound
 from server.core.period import Period
 from server.core.tables import FaqVersion
 from server.core.tabular import Table
+from server.web import charts
+from server.web.render import CHANNEL_LABELS, REASON_LABELS
 
 EVAL_NAMES = {
     "hit@5": "Source trouvée (top 5)",
@@ -114,6 +117,23 @@ def export(session: Session, assistant: Assistant, period: Period, slug: str) ->
     if table is None:
         raise NotFound(f"Tableau {slug!r} inconnu.")
     return table
+
+
+def activity_charts(act: activity.Activity) -> dict[str, Markup]:
+    """The activity page's charts (also in the weekly summary)."""
+    return {
+        "by_day_chart": charts.columns([(d.strftime("%d/%m"), n) for d, n in act.by_day], "Demandes par jour"),
+        "channel_chart": charts.bars([(CHANNEL_LABELS[c], n) for c, n in act.by_channel.items()], "Demandes par canal"),
+        "theme_chart": charts.bars(act.by_theme, "Demandes par thème"),
+        "reason_chart": charts.bars(
+            [(REASON_LABELS[r], n) for r, n in act.rejected_by_reason.items()], "Rejets par motif"
+        ),
+    }
+
+
+def eval_chart(runs: list[eval_runs.EvalRun]) -> Markup:
+    """The headline metrics of the finished runs over time."""
+    return charts.lines(eval_series(runs), EVAL_NAMES, "Évolution des évaluations")
 
 
 def eval_series(runs: list[eval_runs.EvalRun]) -> list[tuple[str, dict[str, float | None]]]:

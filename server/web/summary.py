@@ -16,7 +16,7 @@ from server.core.assistant import Assistant
 from server.core.config import Settings
 from server.core.db import Database
 from server.core.period import Period
-from server.web import charts, figures
+from server.web import figures
 from server.web.render import CHANNEL_LABELS, REASON_LABELS
 
 HERE = Path(__file__).resolve().parent
@@ -40,13 +40,12 @@ def render_summary(settings: Settings, period: Period) -> str:
         definitions=activity.DEFINITIONS,
         channels=CHANNEL_LABELS,
         reasons=REASON_LABELS,
-        by_day_chart=charts.columns([(d.strftime("%d/%m"), n) for d, n in act.by_day], "Demandes par jour"),
-        channel_chart=charts.bars([(CHANNEL_LABELS[c], n) for c, n in act.by_channel.items()], "Demandes par canal"),
+        **figures.activity_charts(act),
         topics=topics[:15],
         u=usage,
         runs=[r for r in runs if r.state == "terminee"][:5],
         headline=eval_runs.HEADLINE,
-        eval_chart=charts.lines(figures.eval_series(runs), figures.EVAL_NAMES, "Évolution des évaluations"),
+        eval_chart=figures.eval_chart(runs),
     )
 
 

@@ -11,7 +11,7 @@ from server.core import activity, eval_runs
 from server.core.period import Period
 from server.core.tabular import to_csv
 from server.web import charts, figures
-from server.web.render import CHANNEL_LABELS, REASON_LABELS, back, render
+from server.web.render import back, render
 from server.web.security import DbDep, Supervisor, check_csrf
 
 router = APIRouter()
@@ -37,12 +37,7 @@ def activity_page(
         period=period,
         a=act,
         definitions=activity.DEFINITIONS,
-        by_day_chart=charts.columns([(d.strftime("%d/%m"), n) for d, n in act.by_day], "Demandes par jour"),
-        channel_chart=charts.bars([(CHANNEL_LABELS[c], n) for c, n in act.by_channel.items()], "Demandes par canal"),
-        theme_chart=charts.bars(act.by_theme, "Demandes par thème"),
-        reason_chart=charts.bars(
-            [(REASON_LABELS[r], n) for r, n in act.rejected_by_reason.items()], "Rejets par motif"
-        ),
+        **figures.activity_charts(act),
     )
 
 
@@ -80,7 +75,7 @@ def evaluations_page(request: Request, user: Supervisor) -> HTMLResponse:
         datasets=[p.name for p in eval_runs.datasets(settings)],
         running=any(r.state == "en_cours" for r in runs),
         headline=eval_runs.HEADLINE,
-        chart=charts.lines(figures.eval_series(runs), figures.EVAL_NAMES, "Évolution des évaluations"),
+        chart=figures.eval_chart(runs),
     )
 
 
