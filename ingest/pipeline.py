@@ -21,7 +21,7 @@ from ingest.sources import SourceFile, discover, in_scope
 from ingest.split import SplitParams, split_document
 from server.core.chunk import Chunk
 from server.core.config import Settings
-from server.core.embed import get_embedder
+from server.core.embed import embedder_for
 from server.core.errors import IngestError, LoaderError
 from server.core.index import (
     GenerationWriter,
@@ -79,9 +79,9 @@ def _parse(source: SourceFile, settings: Settings) -> list[SourceDoc]:
 
 def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: IngestSummary) -> _Plan:
     split = SplitParams(settings.chunk_max_chars, settings.chunk_min_chars)
-    manifest = Manifest(embedding_model=settings.embedding_model, dimension=0, split=split.__dict__)
+    manifest = Manifest(embedding_model=settings.embedder_id, dimension=0, split=split.__dict__)
     plan = _Plan(manifest)
-    reusable = old is not None and old.embedding_model == settings.embedding_model and old.split == split.__dict__
+    reusable = old is not None and old.embedding_model == settings.embedder_id and old.split == split.__dict__
     old_sources = old.sources if old and reusable else {}
     old_docs = old.docs if old and reusable else {}
     if old and not reusable:
@@ -166,7 +166,7 @@ def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: 
 
 def _embed(chunks: list[Chunk], settings: Settings, progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """Text embeddings of the chunks, and embeddings of their breadcrumbs (each distinct one encoded once)."""
-    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedder = embedder_for(settings)
     texts = [c.embedding_text() for c in chunks]
     crumbs = sorted({c.breadcrumb for c in chunks})
     parts: list[np.ndarray] = []
@@ -189,14 +189,14 @@ def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, prog
     summary = IngestSummary()
     index_dir = settings.index_dir
     with ingest_lock(index_dir):
-        prune_generations(index_dir, settings.keep_generations)
+        prune_generations(index_dir, settings.keep_generations, settings.chroma_url)
         base = current_generation(index_dir)
         old = Manifest.read(base / "manifest.json") if base else None
         plan = _plan(settings, roots, old, summary)
         if strict and summary.failed:
             raise IngestError(f"{len(summary.failed)} fichier(s) en erreur (mode strict) : index inchangé.")
         reusable = old is not None and not (
-            old.embedding_model != settings.embedding_model or old.split != plan.manifest.split
+            old.embedding_model != settings.embedder_id or old.split != plan.manifest.split
         )
         changed = plan.new_docs or plan.removed_docs or (old is not None and not reusable)
         if base is not None and not changed:
@@ -209,7 +209,7 @@ def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, prog
         new_chunks = [c for chunks in plan.new_docs.values() for c in chunks]
         vectors, heading_vectors = _embed(new_chunks, settings, progress)
         plan.manifest.dimension = int(vectors.shape[1]) if len(new_chunks) else (old.dimension if old else 0)
-        writer = GenerationWriter(index_dir, base if reusable else None, plan.manifest)
+        writer = GenerationWriter(index_dir, base if reusable else None, plan.manifest, settings.chroma_url)
         stale_ids = [
             cid
             for doc_id in (set(plan.new_docs) | plan.removed_docs)
@@ -227,5 +227,5 @@ def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, prog
         summary.generation = writer.commit(all_chunks).name
         summary.chunks_embedded = len(new_chunks)
         summary.chunks_total = len(all_chunks)
-        prune_generations(index_dir, settings.keep_generations)
+        prune_generations(index_dir, settings.keep_generations, settings.chroma_url)
     return summary

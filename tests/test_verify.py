@@ -152,7 +152,7 @@ def test_mixed_draft_keeps_the_supported_sentences() -> None:
     ]
     assert [(s.cited, s.reasons) for s in result.removed] == [
         ((2,), ("« 10 € » ne figure pas dans l'extrait cité",)),
-        ((), ("aucune citation",)),
+        ((), ("aucune citation", "« deux semaines » ne figure dans aucun extrait")),
     ]
     assert [s.cited for s in result.kept] == [(1,), (1,), (3,)]
     assert result.text == (
@@ -188,3 +188,22 @@ def test_citations_parse() -> None:
 def test_empty_draft() -> None:
     result = verify("", PASSAGES, DEFAULT_MIN_SUPPORT)
     assert result.total == 0 and result.kept_ratio == 0.0 and result.text == ""
+
+
+def test_the_prompt_sent_to_a_model_has_personal_data_masked() -> None:
+    """Only the question's wording reaches an external model: e-mail, phone, NIR and IBAN are masked."""
+    from server.core.config import REPO_ROOT
+    from server.core.llm_draft import LLMDrafter, Passage
+    from server.core.prompts import Prompts
+
+    drafter = LLMDrafter(Prompts(REPO_ROOT / "prompts"), "Belval-sur-Ornette", "test", DEFAULT_MIN_SUPPORT)
+    passage = Passage(1, "carte", "Carte d'identité", "", "2026-01-01", (), "Le renouvellement coûte 25 €.")
+    question = (
+        "Je suis Marie, marie.durand@exemple.fr, 06 12 34 56 78, NIR 2 84 05 75 123 456 72, "
+        "IBAN FR76 3000 6000 0112 3456 7890 189 : combien coûte ma carte ?"
+    )
+    system, user = drafter.prompt(question, ["Mon adresse est marie.durand@exemple.fr"], [passage])
+    for secret in ("marie.durand@exemple.fr", "06 12 34 56 78", "2 84 05 75 123 456 72", "FR76 3000"):
+        assert secret not in user and secret not in system
+    assert "combien coûte ma carte" in user and "[1] Carte d'identité" in user
+    assert "Le renouvellement coûte 25 €." in user

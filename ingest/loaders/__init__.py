@@ -27,7 +27,7 @@ def load_bytes(name: str, data: bytes, doc_id: str) -> list[SourceDoc]:
         raise LoaderError(name, f"format non pris en charge ({suffix or 'sans extension'})")
     if suffix == ".xml":
         if not is_dila_xml(data):
-            raise LoaderError(name, "XML non reconnu (fiche service-public <Publication> attendue)")
+            raise LoaderError(name, "XML non reconnu (fiche service-public DILA attendue)")
         return [load_dila_xml(name, data)]
     text = read_text_bytes(name, data)
     if suffix in (".md", ".markdown"):

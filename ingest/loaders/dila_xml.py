@@ -33,9 +33,14 @@ _SKIP = {
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 
 
+ROOTS = ("Publication", "ServiceComplementaire")
+
+
 def is_dila_xml(data: bytes) -> bool:
-    """True when the bytes look like a DILA ``<Publication>`` file."""
-    return b"<Publication" in data[:4096]
+    """True when the bytes look like a DILA fiche: ``<Publication>`` or, for an online service or form (R
+    fiches), ``<ServiceComplementaire>``."""
+    head = data[:4096]
+    return any(f"<{root}".encode() in head for root in ROOTS)
 
 
 def _text(el: etree._Element | None) -> str:
@@ -100,8 +105,8 @@ def load_dila_xml(name: str, data: bytes) -> SourceDoc:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise LoaderError(name, f"XML mal formé : {exc}") from exc
-    if root.tag != "Publication" or not root.get("ID"):
-        raise LoaderError(name, "élément racine <Publication ID=…> attendu")
+    if root.tag not in ROOTS or not root.get("ID"):
+        raise LoaderError(name, "élément racine <Publication ID=…> ou <ServiceComplementaire ID=…> attendu")
     fiche_id = str(root.get("ID"))
     title = _text(root.find(f"{DC}title"))
     if not title:
@@ -118,6 +123,12 @@ def load_dila_xml(name: str, data: bytes) -> SourceDoc:
             _walk(child, ("Où s'adresser",), out)
         elif tag == "ServiceEnLigne":
             _walk(child, ("Services en ligne et formulaires",), out)
+        elif tag == "LienWeb" and child.get("URL"):
+            # An online service or form (R fiche): where it is, and who runs it.
+            source = _text(child.find("Source"))
+            out.add((), f"Adresse : {child.get('URL')}" + (f" ({source})" if source else ""))
+        elif tag == "FicheLiee":
+            out.add(("Fiches liées",), f"- {_title(child)}")
         elif tag == "SousDossier":
             heading = _title(child)
             for fiche in child.findall("Fiche"):

@@ -11,14 +11,20 @@ import time
 from datetime import date
 from pathlib import Path
 
+import httpx
+import openai
+from langchain_core.language_models.chat_models import BaseChatModel
+
 from server.core import draft as drafting
 from server.core.confidence import Calibration, features, guard
 from server.core.config import Settings
-from server.core.embed import Embedder, get_embedder
+from server.core.embed import Embedder, embedder_for
 from server.core.errors import InputError, RetrievalError
 from server.core.index import CURRENT, Index
+from server.core.llm import chat_model, messages, stream_text
+from server.core.llm_draft import LLMDrafter, OnVerdict, cite, passages_for
 from server.core.memory import PairRule
-from server.core.models import Citation, DraftResult, Provenance, Source
+from server.core.models import Citation, DraftResult, LLMReport, Provenance, Source
 from server.core.prompts import get_prompts
 from server.core.question import analyse
 from server.core.retrieve import Hit, retrieve, steer
@@ -43,6 +49,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._index: Index | None = None
         self._pointer: str = ""
+        self._llm: BaseChatModel | None = None
 
     @property
     def threshold(self) -> float:
@@ -64,9 +71,15 @@ class Assistant:
         return rule if override is None else PairRule(min_cos=override, max_diff=rule.max_diff)
 
     @property
+    def claim_support(self) -> float:
+        """The verifier's support threshold for a language model's sentences: setting, else calibrated."""
+        t = self.settings.llm_min_support
+        return self.calibration.claim_support if t is None else t
+
+    @property
     def embedder(self) -> Embedder:
         """The embedding model (loaded once per process)."""
-        return get_embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+        return embedder_for(self.settings)
 
     def index(self) -> Index:
         """The generation in service, reopened when an ingest has switched CURRENT."""
@@ -74,10 +87,15 @@ class Assistant:
         pointer = pointer_file.read_text().strip() if pointer_file.exists() else ""
         with self._lock:
             if self._index is None or pointer != self._pointer:
-                index = Index.open_current(self.settings.index_dir, self.settings.embedding_model)
+                index = Index.open_current(self.settings.index_dir, self.settings.embedder_id, self.settings.chroma_url)
                 # Read the vectors now, under the lock: Chroma's client is not safe to create from several threads
                 # at once (a load test of 32 clients met "Could not connect to tenant" on the first requests).
-                _ = index.vectors
+                try:
+                    _ = index.vectors
+                finally:
+                    index.close()  # the vectors are in memory now: the store is no longer needed
+                if self._index is not None:
+                    self._index.close()
                 self._index = index
                 self._pointer = pointer
             return self._index
@@ -101,14 +119,46 @@ class Assistant:
             for h in list(best.values())[: self.settings.sources_listed]
         ]
 
-    def _render_reply(self, citations: list[Citation]) -> str:
+    def _render_reply(self, citations: list[Citation], lines: list[str] | None = None) -> str:
+        """The reply: the quoted groups (extractive) or the verified lines of the model, then the sources."""
         seen: dict[int, Citation] = {}
         for c in citations:
             seen.setdefault(c.n, c)
         sources = [
             {"n": n, "title": c.title, "updated": _french_date(c.updated), "url": c.url} for n, c in seen.items()
         ]
-        return self.prompts.render(REPLY_TEMPLATE, groups=drafting.groups_for(citations), sources=sources)
+        groups = drafting.groups_for(citations) if lines is None else [{"n": 0, "lines": [ln]} for ln in lines]
+        return self.prompts.render(REPLY_TEMPLATE, groups=groups, sources=sources)
+
+    def chat_model(self) -> BaseChatModel:
+        """The language model client of the ``llm`` mode, built once."""
+        with self._lock:
+            if self._llm is None:
+                self._llm = chat_model(self.settings)
+            return self._llm
+
+    def _llm_draft(
+        self, question: str, history: list[str], hits: list[Hit], on_verdict: OnVerdict | None
+    ) -> tuple[str, list[Citation], LLMReport]:
+        """Ask the language model; keep only its verified sentences. Empty reply when it is not to be used."""
+        drafter = LLMDrafter(self.prompts, self.settings.commune_name, self.settings.llm_model, self.claim_support)
+        passages = passages_for(hits, self.settings.llm_passage_chars)
+        system, user = drafter.prompt(question, history, passages)
+        try:
+            pieces = stream_text(self.chat_model(), messages(system, user))
+            raw, verification = drafter.verify_stream(pieces, passages, on_verdict)
+        except openai.APITimeoutError:
+            return "", [], drafter.unavailable(f"délai de {self.settings.llm_timeout:g} s dépassé")
+        except openai.APIStatusError as exc:
+            return "", [], drafter.unavailable(f"erreur {exc.status_code} du service")
+        except (openai.APIError, httpx.HTTPError, OSError) as exc:
+            log.warning("Modèle de langue injoignable : %s", exc)
+            return "", [], drafter.unavailable("service injoignable")
+        report = drafter.report(raw, verification, self.settings.llm_min_kept)
+        if report.status != "utilise":
+            return "", [], report
+        lines, citations = cite(verification.kept, passages)
+        return self._render_reply(citations, lines), citations, report
 
     def draft(
         self,
@@ -118,12 +168,17 @@ class Assistant:
         qid: str | None = None,
         pinned: list[str] | None = None,
         excluded: list[str] | None = None,
+        mode: str | None = None,
+        on_verdict: OnVerdict | None = None,
     ) -> DraftResult:
         """Draft a grounded reply to ``question`` or abstain.
 
         ``history`` holds earlier questions of the thread; ``pinned`` and ``excluded`` are document ids the agent
-        wants used first, or left out.
+        wants used first, or left out. ``mode`` overrides the configured drafting mode; the citizen side
+        (``public_only``) is always extractive. In ``llm`` mode, ``on_verdict`` hears each sentence of the model
+        as soon as it is verified (kept or removed), for streaming.
         """
+        mode = "extractive" if public_only else (mode or self.settings.mode)
         text = question.strip()
         if not text:
             raise InputError("La question est vide.")
@@ -158,6 +213,15 @@ class Assistant:
         today = date.today().isoformat()
         sources = self._sources(found.hits, today)
         candidate = self._render_reply(citations) if citations else ""
+        template = self.prompts.version(ABSTAIN_TEMPLATE if reason else REPLY_TEMPLATE)
+        llm: LLMReport | None = None
+        if mode == "llm" and not reason:
+            t3 = time.perf_counter()
+            written, written_citations, llm = self._llm_draft(text, list(history or []), found.hits, on_verdict)
+            timings["llm"] = (time.perf_counter() - t3) * 1000
+            if written:
+                candidate, citations = written, written_citations
+                template = f"{llm.prompt}+{template}"
         if reason:
             listed = [{"title": s.title, "updated": _french_date(s.updated), "url": s.url} for s in sources[:5]]
             shown_reason = None if reason == "confiance insuffisante" else reason
@@ -180,11 +244,12 @@ class Assistant:
             provenance=Provenance(
                 index_version=index.version,
                 embedding_model=index.manifest.embedding_model,
-                mode="extractive",
-                template=self.prompts.version(ABSTAIN_TEMPLATE if reason else REPLY_TEMPLATE),
+                mode="llm" if llm is not None and llm.status == "utilise" else "extractive",
+                template=template,
                 calibration=self.calibration.version,
             ),
             features={k: round(v, 5) for k, v in feats.items()},
+            llm=llm,
             candidate_draft=candidate,
             candidate_citations=citations,
         )

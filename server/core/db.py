@@ -77,6 +77,10 @@ class Database:
         migrate(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def close(self) -> None:
+        """Close the pooled connections (a test or a command that is done with this database)."""
+        self.engine.dispose()
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success, rolled back on error."""

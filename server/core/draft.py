@@ -232,19 +232,7 @@ def citations_for(units: list[Unit]) -> list[Citation]:
         if u.text not in u.chunk.text:
             raise CitationError(f"Citation non conforme à sa source ({u.chunk.chunk_id}) : {u.text[:60]}…")
         n = numbers.setdefault(u.chunk.doc_id, len(numbers) + 1)
-        c = u.chunk
-        out.append(
-            Citation(
-                n=n,
-                doc_id=c.doc_id,
-                title=c.title,
-                url=c.url,
-                updated=c.updated,
-                quote=u.text,
-                chunk_id=c.chunk_id,
-                content_hash=c.content_hash,
-            )
-        )
+        out.append(Citation.of(u.chunk, n, u.text))
     return out
 
 

@@ -6,10 +6,12 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from server.core.config import Settings
 from server.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -33,26 +35,40 @@ def resolve_model_path(name: str) -> Path:
 
 
 class Embedder(Embeddings):
-    """Normalised sentence embeddings of a local sentence-transformers model."""
+    """Normalised sentence embeddings of a local sentence-transformers model, run by torch or by ONNX Runtime (int8).
 
-    def __init__(self, name: str, batch_size: int = 32) -> None:
+    ``cache_dir`` holds the int8 ONNX file made from the model's weights on first use (backend ``onnx-int8``).
+    """
+
+    def __init__(self, name: str, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         self.name = name
         self.batch_size = batch_size
+        self.backend = backend
         path = resolve_model_path(name)
+        self.model: Any = None
+        self.onnx: Any = None
         try:
+            if backend == "onnx-int8":
+                from server.core.embed_onnx import OnnxEncoder
+
+                self.onnx = OnnxEncoder(path, cache_dir or path.parent)
+                self.dimension = self.onnx.dimension
+                return
+            from sentence_transformers import SentenceTransformer
+
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"Impossible de charger le modèle d'embeddings {name!r} : {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ConfigError(f"Impossible de charger le modèle d'embeddings {name!r} ({backend}) : {exc}") from exc
         self.dimension = int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         """Float32 matrix of unit-length embeddings, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.onnx is not None:
+            return self.onnx.encode(texts)  # type: ignore[no-any-return]
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -71,7 +87,17 @@ class Embedder(Embeddings):
         return self.encode([text])[0].tolist()
 
 
-@lru_cache(maxsize=2)
-def get_embedder(name: str, batch_size: int = 32) -> Embedder:
-    """The embedder for ``name``, loaded once per process."""
-    return Embedder(name, batch_size)
+@lru_cache(maxsize=4)
+def get_embedder(name: str, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+    """The embedder for ``name`` and ``backend``, loaded once per process."""
+    return Embedder(name, batch_size, backend, cache_dir)
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (the ONNX file, if any, is kept in the data directory)."""
+    return get_embedder(
+        settings.embedding_model,
+        settings.embedding_batch_size,
+        settings.embedding_backend,
+        settings.data_dir / "models",
+    )

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import bm25s
 import numpy as np
@@ -42,12 +44,63 @@ COMPLETE = "COMPLETE"
 _ADD_BATCH = 1000
 
 
-def chroma_client(path: Path) -> Any:
-    """An embedded Chroma client on ``path``, telemetry off (the service runs offline)."""
+def chroma_client(path: Path, url: str | None = None) -> Any:
+    """A Chroma client, telemetry off (the service runs offline): embedded on ``path``, or the server at ``url``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if not url:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    with _SERVER_LOCK:
+        if url not in _SERVER_CLIENTS:
+            parts = urlsplit(url)
+            try:
+                _SERVER_CLIENTS[url] = chromadb.HttpClient(
+                    host=parts.hostname or "127.0.0.1",
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    ssl=parts.scheme == "https",
+                    settings=settings,
+                )
+            except Exception as exc:  # chromadb raises ValueError, httpx or its own errors for an unreachable server
+                raise VectorStoreDown(url, exc) from exc
+        return _SERVER_CLIENTS[url]
+
+
+def release(client: Any, url: str | None) -> None:
+    """Close an embedded client (its files are then free); a server's client stays, as the process's connection pool.
+
+    (chromadb 1.5 does not close its HTTP session when a server client is closed: closing them would leak sockets.)
+    """
+    if not url:
+        client.close()
+
+
+# One client per Chroma server and process, created on first use.
+_SERVER_CLIENTS: dict[str, Any] = {}
+_SERVER_LOCK = threading.Lock()
+
+
+class VectorStoreDown(IndexError_):
+    """The Chroma server cannot be reached (client/server mode)."""
+
+    def __init__(self, url: str, exc: BaseException) -> None:
+        super().__init__(f"Le serveur Chroma ({url}) est injoignable : {type(exc).__name__}. Réessayez plus tard.")
+
+
+def collection_names(generation: str, url: str | None) -> tuple[str, str]:
+    """Names of a generation's two collections: fixed in its own folder, prefixed by it on a shared server."""
+    return (COLLECTION, HEADINGS) if not url else (f"{generation}-{COLLECTION}", f"{generation}-{HEADINGS}")
+
+
+def server_heartbeat(url: str) -> None:
+    """Raise VectorStoreDown unless the Chroma server answers."""
+    try:
+        chroma_client(Path(), url).heartbeat()
+    except VectorStoreDown:
+        raise
+    except Exception as exc:  # see chroma_client
+        raise VectorStoreDown(url, exc) from exc
 
 
 @dataclass
@@ -119,21 +172,26 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
 class GenerationWriter:
     """Builds a new generation from the current one: copy, apply deletions and additions, then commit."""
 
-    def __init__(self, index_dir: Path, base: Path | None, manifest: Manifest) -> None:
+    def __init__(self, index_dir: Path, base: Path | None, manifest: Manifest, chroma_url: str | None = None) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
+        self.chroma_url = chroma_url
         # Sortable by creation time, unique even for two ingests within one second of one process.
         stamp = time.strftime("%Y%m%dT%H%M%S")
         self.path = index_dir / f"gen-{stamp}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
         self.path.mkdir(parents=True)
-        if base is not None:
+        if base is not None and not chroma_url:
             shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
-        self._client = chroma_client(self.path / CHROMA_DIR)
+        self._client = chroma_client(self.path / CHROMA_DIR, chroma_url)
         config = {"hnsw": {"space": "cosine"}}
-        self.collection = self._client.get_or_create_collection(
-            COLLECTION, embedding_function=None, configuration=config
-        )
-        self.headings = self._client.get_or_create_collection(HEADINGS, embedding_function=None, configuration=config)
+        names = collection_names(self.path.name, chroma_url)
+        self.collection = self._client.get_or_create_collection(names[0], embedding_function=None, configuration=config)
+        self.headings = self._client.get_or_create_collection(names[1], embedding_function=None, configuration=config)
+        if base is not None and chroma_url:
+            # On a server, the new generation's collections start as a copy of the current ones.
+            old = collection_names(base.name, chroma_url)
+            _copy(self._client.get_collection(old[0]), self.collection)
+            _copy(self._client.get_collection(old[1]), self.headings)
 
     def delete(self, chunk_ids: list[str]) -> None:
         """Remove chunks from the vector store."""
@@ -185,11 +243,28 @@ class GenerationWriter:
         _write_durable(tmp, self.path.name)
         os.replace(tmp, self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
+        release(self._client, self.chroma_url)
         return self.path
 
 
-def prune_generations(index_dir: Path, keep: int) -> list[str]:
-    """Delete old generations (keeping ``keep``, the current one included) and unfinished ones."""
+def _copy(source: Any, target: Any) -> None:
+    """Copy every record of a Chroma collection into another."""
+    offset = 0
+    while True:
+        batch = source.get(include=["embeddings", "documents", "metadatas"], limit=_ADD_BATCH, offset=offset)
+        if not batch["ids"]:
+            return
+        target.add(
+            ids=batch["ids"], embeddings=batch["embeddings"], documents=batch["documents"], metadatas=batch["metadatas"]
+        )
+        offset += len(batch["ids"])
+
+
+def prune_generations(index_dir: Path, keep: int, chroma_url: str | None = None) -> list[str]:
+    """Delete old generations (keeping ``keep``, the current one included) and unfinished ones.
+
+    On a Chroma server, the collections of generations that no longer exist are deleted too.
+    """
     if not index_dir.exists():
         return []
     current = (index_dir / CURRENT).read_text().strip() if (index_dir / CURRENT).exists() else ""
@@ -200,6 +275,14 @@ def prune_generations(index_dir: Path, keep: int) -> list[str]:
     doomed += older[: max(len(older) - (keep - 1), 0)]
     for g in doomed:
         shutil.rmtree(g, ignore_errors=True)
+    if chroma_url:
+        client = chroma_client(index_dir, chroma_url)
+        alive = {g.name for g in gens} - {g.name for g in doomed}
+        for collection in client.list_collections():
+            name = getattr(collection, "name", collection)
+            generation = name.rsplit("-", 1)[0]
+            if name.startswith("gen-") and generation not in alive:
+                client.delete_collection(name)
     return [g.name for g in doomed]
 
 
@@ -212,8 +295,9 @@ def read_chunks(gen: Path) -> list[Chunk]:
 class Index:
     """A read-only view of one generation: chunk table, BM25, term statistics and the Chroma collection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, chroma_url: str | None = None) -> None:
         self.path = path
+        self.chroma_url = chroma_url
         try:
             self.manifest = Manifest.read(path / MANIFEST)
             self.chunks = read_chunks(path)
@@ -231,12 +315,12 @@ class Index:
         self._heading_vectors: np.ndarray | None = None
 
     @classmethod
-    def open_current(cls, index_dir: Path, embedding_model: str) -> Index:
+    def open_current(cls, index_dir: Path, embedding_model: str, chroma_url: str | None = None) -> Index:
         """Open the generation in service, refusing one built with another embedding model."""
         gen = current_generation(index_dir)
         if gen is None:
             raise IndexError_(f"Aucun index dans {index_dir} : lancez d'abord « accueil ingest corpus/ ».")
-        index = cls(gen)
+        index = cls(gen, chroma_url)
         built_with = index.manifest.embedding_model
         if built_with != embedding_model:
             raise IndexMismatchError(
@@ -252,14 +336,21 @@ class Index:
 
     def _client(self) -> Any:
         if self._chroma is None:
-            self._chroma = chroma_client(self.path / CHROMA_DIR)
+            self._chroma = chroma_client(self.path / CHROMA_DIR, self.chroma_url)
         return self._chroma
+
+    def close(self) -> None:
+        """Release the Chroma client (its vectors stay in memory)."""
+        if self._chroma is not None:
+            release(self._chroma, self.chroma_url)
+            self._chroma = None
+            self._collection = None
 
     @property
     def collection(self) -> Any:
         """The Chroma collection of chunks, opened on first use."""
         if self._collection is None:
-            self._collection = self._client().get_collection(COLLECTION)
+            self._collection = self._client().get_collection(collection_names(self.path.name, self.chroma_url)[0])
         return self._collection
 
     def _matrix(self, collection: Any) -> np.ndarray:
@@ -279,8 +370,17 @@ class Index:
     def vectors(self) -> np.ndarray:
         """Text embeddings of the chunks, read once from Chroma, in chunk-table order."""
         if self._vectors is None:
-            self._vectors = self._matrix(self.collection)
-            self._heading_vectors = self._matrix(self._client().get_collection(HEADINGS))
+            try:
+                vectors = self._matrix(self.collection)
+                headings = self._client().get_collection(collection_names(self.path.name, self.chroma_url)[1])
+                self._heading_vectors = self._matrix(headings)
+            except IndexError_:
+                raise
+            except Exception as exc:  # see chroma_client: any failure of the store means no vectors
+                if not self.chroma_url:
+                    raise
+                raise VectorStoreDown(self.chroma_url, exc) from exc
+            self._vectors = vectors
         return self._vectors
 
     @property

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.core.chunk import Chunk
+
 
 class Citation(BaseModel):
     """A verbatim quote of a chunk, cited as [n] in the draft."""
@@ -18,6 +20,20 @@ class Citation(BaseModel):
     quote: str
     chunk_id: str
     content_hash: str
+
+    @classmethod
+    def of(cls, chunk: Chunk, n: int, quote: str) -> Citation:
+        """The citation [n] of ``quote``, a sentence of ``chunk``."""
+        return cls(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            url=chunk.url,
+            updated=chunk.updated,
+            quote=quote,
+            chunk_id=chunk.chunk_id,
+            content_hash=chunk.content_hash,
+        )
 
 
 class Source(BaseModel):
@@ -44,6 +60,30 @@ class Provenance(BaseModel):
     calibration: str
 
 
+class RemovedClaim(BaseModel):
+    """A sentence of the language model removed from the draft, with the reasons shown to the agent."""
+
+    text: str
+    reasons: list[str]
+
+
+class LLMReport(BaseModel):
+    """What the language model did for one draft (``llm`` mode), kept with the draft for the agent and the audit.
+
+    ``status``: "utilise" (its verified sentences are the draft), "ecarte" (too little passed the verification:
+    the extractive draft is proposed) or "indisponible" (the endpoint failed: the extractive draft is proposed).
+    """
+
+    status: Literal["utilise", "ecarte", "indisponible"]
+    model: str
+    prompt: str
+    raw: str = ""
+    kept: int = 0
+    removed: list[RemovedClaim] = Field(default_factory=list)
+    error: str | None = None
+    notice: str | None = None
+
+
 class DraftResult(BaseModel):
     """The result of one question: a cited draft, or an abstention with the nearest sources."""
 
@@ -59,6 +99,7 @@ class DraftResult(BaseModel):
     timings_ms: dict[str, float]
     provenance: Provenance
     features: dict[str, float] = Field(default_factory=dict)
+    llm: LLMReport | None = None
     # The draft that would have been given had the assistant answered: eval scores it along the
     # risk-coverage curve; never shown to anyone.
     candidate_draft: str = Field("", exclude=True)

@@ -38,6 +38,12 @@ _MARKERS = r"(?:\s*\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\])+"
 # Markers written after the full stop ("… 25 €. [1] La mairie …") belong to the sentence before it.
 _AFTER_STOP = re.compile(r"([.!?…]+)(" + _MARKERS + ")")
 _ONLY_MARKERS = re.compile(r"^" + _MARKERS + r"\s*$")
+# Courtesy formulas a model adds around the reply; the reply template has its own.
+_FORMULA = re.compile(
+    r"^(?:bonjour|bonsoir|madame|monsieur|madame,? monsieur|cordialement|bien cordialement|bien à vous|"
+    r"(?:l')?accueil de la mairie|merci(?: de votre (?:question|message))?)[\s,.!]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,14 @@ def _check(
     """Citations, reasons for removal (empty when the sentence holds) and support of one sentence."""
     cited = citations(sentence)
     if not cited:
-        return cited, ["aucune citation"], None
+        # Removed anyway; the agent is also told which of its facts no passage states at all.
+        everything = Evidence()
+        for e in evidence:
+            everything |= e
+        unstated = [
+            f"« {f.surface} » ne figure dans aucun extrait" for f in extract(sentence) if not everything.supports(f)
+        ]
+        return cited, ["aucune citation", *unstated], None
     reasons = [f"cite un extrait inexistant [{n}]" for n in cited if not 1 <= n <= len(evidence)]
     valid = [n for n in cited if 1 <= n <= len(evidence)]
     if not valid:
@@ -187,18 +200,53 @@ def _check(
     return cited, reasons, score
 
 
+class Verifier:
+    """Checks sentences against numbered passages; built once per draft, usable sentence by sentence (streaming)."""
+
+    def __init__(self, passages: list[str], min_support: float = DEFAULT_MIN_SUPPORT) -> None:
+        self.min_support = min_support
+        self.stems = [content_stems(p) for p in passages]
+        self.evidence = [Evidence.of([p]) for p in passages]
+
+    def check(self, sentence: str, line: int = 0) -> KeptSentence | RemovedSentence | None:
+        """The verdict on one sentence; None for a greeting or closing formula, which states nothing."""
+        if is_formula(sentence):
+            return None
+        cited, reasons, score = _check(sentence, self.stems, self.evidence, self.min_support)
+        if reasons:
+            return RemovedSentence(sentence, cited, tuple(reasons), score, line)
+        assert score is not None
+        return KeptSentence(sentence, cited, score, line)
+
+    def verify(self, draft: str) -> Verification:
+        """Check every sentence of a draft."""
+        result = Verification(min_support=self.min_support)
+        for line, sentence in split(draft):
+            verdict = self.check(sentence, line)
+            if isinstance(verdict, KeptSentence):
+                result.kept.append(verdict)
+            elif isinstance(verdict, RemovedSentence):
+                result.removed.append(verdict)
+        if result.removed:
+            logger.info("Verification removed %d of %d sentences", len(result.removed), result.total)
+        return result
+
+
+def is_formula(sentence: str) -> bool:
+    """True for a greeting or closing formula without citation ("Bonjour,", "Cordialement,")."""
+    return not citations(sentence) and bool(_FORMULA.match(sentence.strip()))
+
+
 def verify(draft: str, passages: list[str], min_support: float = DEFAULT_MIN_SUPPORT) -> Verification:
     """Check every sentence of an LLM draft against the passages it cites (numbered from 1)."""
-    stems = [content_stems(p) for p in passages]
-    evidence = [Evidence.of([p]) for p in passages]
-    result = Verification(min_support=min_support)
-    for line, sentence in split(draft):
-        cited, reasons, score = _check(sentence, stems, evidence, min_support)
-        if reasons:
-            result.removed.append(RemovedSentence(sentence, cited, tuple(reasons), score, line))
-        else:
-            assert score is not None
-            result.kept.append(KeptSentence(sentence, cited, score, line))
-    if result.removed:
-        logger.info("Verification removed %d of %d sentences", len(result.removed), result.total)
-    return result
+    return Verifier(passages, min_support).verify(draft)
+
+
+def renumber(sentence: str, mapping: dict[int, int]) -> str:
+    """The sentence with its citation markers renumbered (passages not in ``mapping`` dropped from them)."""
+
+    def marker(m: re.Match[str]) -> str:
+        numbers = [mapping[n] for n in citations(m.group(0)) if n in mapping]
+        return f"[{', '.join(str(n) for n in dict.fromkeys(numbers))}]" if numbers else ""
+
+    return _MARKER.sub(marker, sentence)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.core import memory, outbox
 from server.core.assistant import Assistant
 from server.core.errors import Conflict, InputError, NotFound
+from server.core.llm_draft import OnVerdict
 from server.core.models import DraftResult
 from server.core.tables import (
     CHANNELS,
@@ -110,10 +111,12 @@ def generate_draft(
     actor: str,
     pinned: list[str] | None = None,
     excluded: list[str] | None = None,
+    on_verdict: OnVerdict | None = None,
 ) -> DraftResult:
     """Ask the assistant for a draft (with the thread's earlier questions) and record it as a new version.
 
-    What the session holds so far (the new request) is committed before drafting.
+    What the session holds so far (the new request) is committed before drafting; ``on_verdict`` hears the
+    language model's sentences as they are verified (``llm`` mode).
     """
     if request.state not in OPEN_STATES:
         raise Conflict("Cette demande est close : on ne peut plus régénérer son brouillon.")
@@ -121,7 +124,7 @@ def generate_draft(
     # Commit first: the question is kept even if drafting fails, and no write lock is held while drafting
     # (a load test of 16 writers on SQLite timed out on "database is locked" when it was).
     session.commit()
-    result = assistant.draft(request.question, history=history, pinned=pinned, excluded=excluded)
+    result = assistant.draft(request.question, history=history, pinned=pinned, excluded=excluded, on_verdict=on_verdict)
     request.current_version += 1
     request.current_text = result.draft if result.status == "answered" else ""
     request.state = "brouillon_pret"
@@ -154,13 +157,15 @@ def generate_draft(
         citations=payload["citations"],
         sources=payload["sources"],
         provenance=payload["provenance"],
+        llm=payload["llm"],
         pinned=pinned or [],
         excluded=excluded or [],
     )
     return result
 
 
-def _check_open(request: Request) -> None:
+def check_open(request: Request) -> None:
+    """Refuse a change to a closed request."""
     if request.state not in OPEN_STATES:
         raise Conflict(f"La demande {request.ref} est déjà close ({request.state}).")
 
@@ -174,7 +179,7 @@ def _clean_text(text: str) -> str:
 
 def save(session: Session, request: Request, text: str, actor: str) -> None:
     """Save the agent's working text as a new version (the request stays open)."""
-    _check_open(request)
+    check_open(request)
     text = _clean_text(text)
     request.current_version += 1
     request.current_text = text
@@ -195,7 +200,7 @@ def save(session: Session, request: Request, text: str, actor: str) -> None:
 
 def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) -> None:
     """Take a reply validated earlier (answer memory) as the working text; the reuse is recorded."""
-    _check_open(request)
+    check_open(request)
     entry = session.get(MemoryEntry, entry_id)
     if entry is None:
         raise NotFound(f"Réponse mémorisée {entry_id} introuvable.")
@@ -251,7 +256,7 @@ def edit_summary(draft: str, final: str) -> tuple[str, float]:
 
 def validate(session: Session, request: Request, text: str, actor: str, assistant: Assistant) -> None:
     """Validate the final reply: recorded with its diff and edit ratio, and kept in the answer memory."""
-    _check_open(request)
+    check_open(request)
     text = _clean_text(text)
     if not text:
         raise InputError("La réponse validée ne peut pas être vide.")
@@ -288,7 +293,7 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
 
 def reject(session: Session, request: Request, reason: str, comment: str, actor: str) -> None:
     """Reject the draft with a reason (incorrect, incomplet, obsolete, hors_sujet, autre)."""
-    _check_open(request)
+    check_open(request)
     if reason not in REJECT_REASONS:
         raise InputError(f"Motif de rejet inconnu {reason!r}.")
     if reason == "autre" and not comment.strip():
@@ -300,7 +305,7 @@ def reject(session: Session, request: Request, reason: str, comment: str, actor:
 
 def transfer(session: Session, request: Request, to: str, comment: str, actor: str) -> None:
     """Hand the request over to a named service or colleague."""
-    _check_open(request)
+    check_open(request)
     if not to.strip():
         raise InputError("Indiquez à qui la demande est transmise.")
     request.state = "transmise"

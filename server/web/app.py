@@ -17,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from server.core.assistant import Assistant
-from server.core.config import Settings
+from server.core.config import Settings, get_settings
 from server.core.db import Database, storage_error
 from server.core.errors import AccueilError
+from server.core.index import server_heartbeat
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
 from server.web.routes import api, faq_admin, pages, public, supervision
@@ -131,6 +132,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Liveness and index status (public, no personal data)."""
         try:
             index = app.state.assistant.index()
+            if settings.chroma_url:
+                server_heartbeat(settings.chroma_url)
         except AccueilError as exc:
             return JSONResponse({"status": "degraded", "message": exc.message}, status_code=503)
         return JSONResponse(
@@ -149,3 +152,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The application for ``accueil serve --workers N``: each worker process builds its own from the environment."""
+    return create_app(get_settings())

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 
@@ -15,6 +15,7 @@ from server.core import auth, memory, outbox, workflow
 from server.core.errors import AccueilError
 from server.core.tables import CHANNELS, STATES, User
 from server.core.throttle import TooManyAttempts
+from server.web.draft_stream import events as draft_stream_events
 from server.web.render import MAIL_STATES, back, render
 from server.web.security import Admin, Agent, DbDep, check_csrf, client_ip, login_session
 from server.web.views import source_panels
@@ -115,10 +116,13 @@ def create(
     csrf: Csrf,
     question: Annotated[str, Form()],
     canal: Annotated[str, Form()] = "guichet",
+    flux: Annotated[str, Form()] = "",
 ) -> Response:
-    """Register the request and draft a reply at once."""
+    """Register the request and draft a reply at once (streamed to its page in ``llm`` mode when it can be)."""
     check_csrf(request, csrf)
     demande = workflow.create_request(db, question, canal, user.username, user=user)
+    if flux == "1" and request.app.state.assistant.settings.mode == "llm":
+        return RedirectResponse(f"/demandes/{demande.id}?flux=1", status_code=303)
     try:
         workflow.generate_draft(db, demande, request.app.state.assistant, user.username)
     except AccueilError as exc:
@@ -154,6 +158,9 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
         trail=workflow.audit_trail(db, demande),
         recalls=recalls,
         open=demande.state in workflow.OPEN_STATES,
+        streaming=request.query_params.get("flux") == "1"
+        and generated is None
+        and demande.state in workflow.OPEN_STATES,
         mails=outbox.mails_of(db, demande),
         mail_states=MAIL_STATES,
     )
@@ -236,6 +243,17 @@ def transfer(
     check_csrf(request, csrf)
     workflow.transfer(db, workflow.get_request(db, request_id), destinataire, commentaire, user.username)
     return back(request, f"/demandes/{request_id}", "Demande transmise.")
+
+
+@router.get("/demandes/{request_id}/brouillon/flux")
+def draft_stream(request: Request, db: DbDep, user: Agent, request_id: int) -> StreamingResponse:
+    """Draft the request and stream its verified sentences (server-sent events) to its page."""
+    demande = workflow.get_request(db, request_id)
+    workflow.check_open(demande)
+    stream = draft_stream_events(
+        request.app.state.db, request.app.state.assistant, demande.id, user.username, f"/demandes/{demande.id}"
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/demandes/{request_id}/regenerer")

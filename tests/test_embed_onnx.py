@@ -1,0 +1,56 @@
+"""The int8 ONNX backend of the embedding model: made from the shipped weights, close to torch, recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.pipeline import run_ingest
+from server.core.assistant import Assistant
+from server.core.embed import Embedder
+from server.core.errors import IndexMismatchError
+from tests.conftest import settings_for
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "Combien coûte le renouvellement d'une carte d'identité perdue ?",
+    "Horaires d'ouverture de la mairie le samedi matin",
+    "Pièces à fournir pour une demande de passeport : photo d'identité, justificatif de domicile.",
+    "La collecte des encombrants a lieu le premier mardi du mois, sur inscription.",
+    "Inscription à la cantine scolaire et tarifs selon le quotient familial",
+    "Le renouvellement de la carte d'identité est gratuit à condition de présenter l'ancienne carte.",
+    "Pacs : la convention est enregistrée par l'officier de l'état civil de la mairie.",
+    "jme suis fait voler ma cni samedi soir, jdois aller ou ?",
+]
+
+
+def test_int8_vectors_stay_close_to_torch_and_the_file_is_made_once(tmp_path: Path) -> None:
+    torch = Embedder("all-MiniLM-L6-v2").encode(TEXTS)
+    onnx = Embedder("all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=tmp_path)
+    vectors = onnx.encode(TEXTS)
+    assert vectors.shape == torch.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = (vectors * torch).sum(axis=1)
+    assert cosines.min() >= 0.97 and cosines.mean() >= 0.985, cosines
+    # A text's vector does not depend on the texts encoded with it.
+    assert np.array_equal(onnx.encode(TEXTS[3:4])[0], vectors[3])
+    files = list(tmp_path.rglob("*.onnx"))
+    assert len(files) == 1
+    made = files[0].stat().st_mtime_ns
+    Embedder("all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=tmp_path)
+    assert files[0].stat().st_mtime_ns == made, "le fichier ONNX n'est fabriqué qu'une fois"
+
+
+def test_an_index_records_its_backend_and_refuses_the_other(tmp_path: Path, small_corpus: Path) -> None:
+    onnx_settings = settings_for(tmp_path / "data", embedding_backend="onnx-int8")
+    summary = run_ingest(onnx_settings, [small_corpus], progress=False)
+    assert summary.ingested > 0 and not summary.failed
+    assistant = Assistant(onnx_settings)
+    assert assistant.index().manifest.embedding_model == "all-MiniLM-L6-v2+onnx-int8"
+    result = assistant.draft("Quels sont les horaires d'ouverture de la mairie ?")
+    assert result.sources
+    with pytest.raises(IndexMismatchError):
+        Assistant(settings_for(tmp_path / "data")).index()

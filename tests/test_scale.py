@@ -1,0 +1,123 @@
+"""Scale-out on existing engines: a real ``chroma run`` server on loopback, several service workers, faults.
+
+In client/server mode the vectors of every index generation live on the Chroma server (collections named after
+the generation); the chunk table and BM25 stay in the generation folder on the shared data directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from eval.servers import running
+from ingest.pipeline import run_ingest
+from server.core import auth
+from server.core.assistant import Assistant
+from server.core.config import Settings
+from server.core.db import Database
+from server.core.index import chroma_client, current_generation
+from tests.conftest import free_port, serve, settings_for
+
+pytestmark = pytest.mark.slow
+
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
+
+
+@contextmanager
+def chroma_server(path: Path, port: int) -> Iterator[str]:
+    """``chroma run`` on loopback, persisting in ``path``, until the block ends."""
+    url = f"http://127.0.0.1:{port}"
+    cmd = [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, f"{url}/api/v2/heartbeat", path.parent / f"chroma-{port}-{time.monotonic_ns()}.log", seconds=60):
+        yield url
+
+
+def _collections(url: str) -> set[str]:
+    return {getattr(c, "name", c) for c in chroma_client(Path(), url).list_collections()}
+
+
+def _token(settings: Settings) -> str:
+    with Database(settings).session() as db:
+        auth.add_user(db, "agent-scale", "agent", "mot-de-passe-agent-scale-2026")
+        return auth.create_token(db, "agent-scale", "tests")
+
+
+def test_ingest_and_draft_through_a_chroma_server(tmp_path: Path, small_corpus: Path) -> None:
+    with chroma_server(tmp_path / "chroma", free_port()) as url:
+        settings = settings_for(tmp_path / "data", chroma_url=url, keep_generations=2)
+        run_ingest(settings, [small_corpus], progress=False)
+        first = current_generation(settings.index_dir)
+        assert first is not None and not (first / "chroma").exists(), "les vecteurs sont sur le serveur"
+        assert _collections(url) == {f"{first.name}-chunks", f"{first.name}-headings"}
+        assert Assistant(settings).draft(QUESTION).sources
+        doc = sorted(small_corpus.glob("*.md"))[0]
+        doc.write_text(doc.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour la nouvelle génération.\n")
+        run_ingest(settings, [small_corpus], progress=False)
+        run_ingest(settings, [small_corpus], progress=False)  # unchanged: no new generation
+        doc.write_text(doc.read_text(encoding="utf-8") + "\nEncore une phrase.\n")
+        run_ingest(settings, [small_corpus], progress=False)
+        gens = sorted(p.name for p in settings.index_dir.iterdir() if p.name.startswith("gen-"))
+        assert len(gens) == 2
+        assert _collections(url) == {f"{g}-{kind}" for g in gens for kind in ("chunks", "headings")}
+        result = Assistant(settings).draft(QUESTION)
+        assert result.provenance.index_version == gens[-1]
+
+
+def test_chroma_down_degrades_clearly_and_recovers(tmp_path: Path, small_corpus: Path) -> None:
+    """/health says degraded; a worker without the vectors in memory answers 503, then recovers."""
+    port = free_port()
+    store = tmp_path / "chroma"
+    with chroma_server(store, port) as url:
+        settings = settings_for(tmp_path / "data", chroma_url=url)
+        run_ingest(settings, [small_corpus], progress=False)
+    token = _token(settings)
+    headers = {"Authorization": f"Bearer {token}"}
+    env = {"ACCUEIL_CHROMA_URL": url}
+    with serve(settings, free_port(), env, tmp_path / "serve.log") as service:
+        health = httpx.get(f"{service}/health", timeout=30)
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+        assert "Chroma" in health.json()["message"]
+        down = httpx.post(f"{service}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+        assert down.status_code == 503, down.text
+        assert "Chroma" in down.json()["message"] and "injoignable" in down.json()["message"]
+        with chroma_server(store, port):
+            again = httpx.post(f"{service}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+            assert again.status_code == 200 and again.json()["sources"]
+            assert httpx.get(f"{service}/health", timeout=30).json()["status"] == "ok"
+        # Once loaded, the vectors stay in memory: drafts go on while the server is away, /health says so.
+        still = httpx.post(f"{service}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+        assert still.status_code == 200
+        assert httpx.get(f"{service}/health", timeout=30).json()["status"] == "degraded"
+
+
+def test_two_workers_serve_the_same_generation_after_an_ingest(tmp_path: Path, small_corpus: Path) -> None:
+    with chroma_server(tmp_path / "chroma", free_port()) as url:
+        settings = settings_for(tmp_path / "data", chroma_url=url)
+        run_ingest(settings, [small_corpus], progress=False)
+        headers = {"Authorization": f"Bearer {_token(settings)}"}
+        env = {"ACCUEIL_CHROMA_URL": url}
+        with serve(settings, free_port(), env, tmp_path / "serve.log", ["--workers", "2"]) as service:
+            before = {_draft(service, headers)["provenance"]["index_version"] for _ in range(12)}  # type: ignore[index]
+            assert len(before) == 1
+            doc = sorted(small_corpus.glob("*.md"))[0]
+            doc.write_text(doc.read_text(encoding="utf-8") + "\nNouvelle information pour tous les processus.\n")
+            run_ingest(settings, [small_corpus], progress=False)
+            new = current_generation(settings.index_dir)
+            assert new is not None and {new.name} != before
+            after = {_draft(service, headers)["provenance"]["index_version"] for _ in range(12)}  # type: ignore[index]
+            assert after == {new.name}, "chaque processus sert la nouvelle génération"
+
+
+def _draft(url: str, headers: dict[str, str]) -> dict[str, object]:
+    # A new connection each time, so that requests spread over the workers.
+    r = httpx.post(f"{url}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
