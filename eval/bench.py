@@ -318,6 +318,9 @@ def run(
     """Run the chosen steps and return the report (also written as bench.json and bench.md in ``work``)."""
     b = Bench(work, shared, {"ACCUEIL_EMBEDDING_BACKEND": backend}, seconds, log=log)
     work.mkdir(parents=True, exist_ok=True)
+    previous = work / "bench.json"
+    if previous.exists():  # a run of some steps only keeps the other steps' figures
+        b.results.update(json.loads(previous.read_text(encoding="utf-8")).get("results", {}))
     if "ingest" in steps:
         step_ingest(b)
     if "ask" in steps:

@@ -44,6 +44,7 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    duplicates: int = 0  # identical copies of a document already read from another file, skipped
     failed: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     chunks_total: int = 0
@@ -124,8 +125,14 @@ def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: 
             doc_ids: list[str] = []
             for doc in docs:
                 if doc.doc_id in manifest.docs and manifest.docs[doc.doc_id]["source"] != source.key:
-                    other = manifest.docs[doc.doc_id]["source"]
-                    summary.failed.append(f"{source.name} : identifiant {doc.doc_id!r} déjà utilisé par {other}")
+                    other = manifest.docs[doc.doc_id]
+                    if other["hash"] == doc.content_hash():
+                        # The same fiche published twice (service-public puts some in two zips): kept once.
+                        summary.duplicates += 1
+                        continue
+                    summary.failed.append(
+                        f"{source.name} : identifiant {doc.doc_id!r} déjà utilisé par {other['source']}"
+                    )
                     continue
                 chunks = split_document(doc, split)
                 if not chunks:
@@ -174,9 +181,9 @@ def _embed(chunks: list[Chunk], settings: Settings, progress: bool) -> tuple[np.
         total=len(texts) + len(crumbs), desc="Encodage", unit="texte", disable=not progress, file=sys.stderr
     ) as bar:
         for start in range(0, len(texts), _EMBED_STEP):
-            parts.append(embedder.encode(texts[start : start + _EMBED_STEP]))
+            parts.append(embedder.encode(texts[start : start + _EMBED_STEP], parallel=True))
             bar.update(len(parts[-1]))
-        crumb_vectors = embedder.encode(crumbs)
+        crumb_vectors = embedder.encode(crumbs, parallel=True)
         bar.update(len(crumbs))
     empty = np.zeros((0, embedder.dimension), dtype=np.float32)
     by_crumb = dict(zip(crumbs, crumb_vectors, strict=True))

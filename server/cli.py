@@ -65,7 +65,8 @@ def ingest(
         return
     typer.echo(
         f"Documents : {s.added} ajoutés, {s.updated} mis à jour, {s.unchanged} inchangés, "
-        f"{s.deleted} supprimés, {len(s.failed)} en erreur."
+        f"{s.deleted} supprimés, {len(s.failed)} en erreur"
+        + (f", {s.duplicates} doublons identiques ignorés." if s.duplicates else ".")
     )
     typer.echo(f"Extraits : {s.chunks_embedded} encodés, {s.chunks_total} dans l'index ({s.generation or 'aucun'}).")
     for line in s.failed:
@@ -155,16 +156,23 @@ def serve(
 
     import uvicorn
 
-    from server.core.db import Database
-    from server.web.app import create_app
-
+    # Requests run in a thread pool: a matrix product must not also start its own threads (with 16 requests at once,
+    # BLAS threads on 2 cores made the service slower the busier it was).
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     settings = _settings(data_dir)
     host, port = host or settings.host, port or settings.port
     if workers == 1:
+        from server.web.app import create_app
+
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
-    Database(settings)  # migrate once here, before the workers start
+    from server.core.db import Database
+
+    Database(settings).close()  # migrate once here, before the workers start (this process then only supervises)
     os.environ["ACCUEIL_DATA_DIR"] = str(settings.data_dir)
+    # Each worker encodes questions with its own threads: share the cores rather than oversubscribe them.
+    os.environ.setdefault("ACCUEIL_EMBEDDING_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     uvicorn.run(
         "server.web.app:create_app_from_env", factory=True, workers=workers, host=host, port=port, log_level="info"
     )

@@ -44,6 +44,15 @@ def test_int8_vectors_stay_close_to_torch_and_the_file_is_made_once(tmp_path: Pa
     assert files[0].stat().st_mtime_ns == made, "le fichier ONNX n'est fabriqué qu'une fois"
 
 
+def test_encoding_in_several_processes_gives_the_same_vectors(tmp_path: Path) -> None:
+    embedder = Embedder("all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=tmp_path)
+    texts = [f"{text} ({i})" for i in range(10) for text in TEXTS]
+    try:
+        assert np.array_equal(embedder.encode(texts, parallel=True), embedder.encode(texts))
+    finally:
+        embedder.onnx.close()
+
+
 def test_an_index_records_its_backend_and_refuses_the_other(tmp_path: Path, small_corpus: Path) -> None:
     onnx_settings = settings_for(tmp_path / "data", embedding_backend="onnx-int8")
     summary = run_ingest(onnx_settings, [small_corpus], progress=False)

@@ -156,3 +156,18 @@ def test_kill_9_during_ingest_leaves_the_previous_index_in_service(tmp_path: Pat
     summary = run_ingest(settings, [first, big], progress=False)
     assert summary.failed == [] and summary.generation != before.name
     assert all((settings.index_dir / g / "COMPLETE").exists() for g in _generations(settings.data_dir))
+
+
+def test_a_document_found_twice_is_kept_once_and_a_clash_is_reported(tmp_path: Path) -> None:
+    """service-public puts some fiches in two zips: an identical copy is skipped, a different one is an error."""
+    text = "---\ntitle: Horaires\n---\nLa mairie ouvre du lundi au vendredi de 8 h 30 à 17 h.\n"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "horaires.md").write_text(text, encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    roots = [tmp_path / "a", tmp_path / "b"]
+    summary = run_ingest(settings, roots, progress=False)
+    assert summary.failed == [] and summary.duplicates == 1 and summary.ingested == 1
+    (tmp_path / "b" / "horaires.md").write_text(text.replace("17 h", "18 h"), encoding="utf-8")
+    summary = run_ingest(settings, roots, progress=False)
+    assert summary.duplicates == 0 and len(summary.failed) == 1 and "déjà utilisé" in summary.failed[0]

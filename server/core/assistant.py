@@ -11,8 +11,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import httpx
-import openai
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from server.core import draft as drafting
@@ -141,6 +139,9 @@ class Assistant:
         self, question: str, history: list[str], hits: list[Hit], on_verdict: OnVerdict | None
     ) -> tuple[str, list[Citation], LLMReport]:
         """Ask the language model; keep only its verified sentences. Empty reply when it is not to be used."""
+        import httpx
+        import openai  # imported here: a service in extractive mode never loads the OpenAI client
+
         drafter = LLMDrafter(self.prompts, self.settings.commune_name, self.settings.llm_model, self.claim_support)
         passages = passages_for(hits, self.settings.llm_passage_chars)
         system, user = drafter.prompt(question, history, passages)

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         "en int8, fabriqué une fois à partir des mêmes poids dans <données>/models ; environ deux fois plus rapide "
         "sur 2 cœurs). Changer de moteur demande de réindexer.",
     )
+    embedding_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Fils de calcul du moteur 'onnx-int8' dans chaque processus ; par défaut tous les cœurs "
+        "('accueil serve --workers N' le règle à cœurs/N).",
+    )
     embedding_batch_size: int = Field(32, description="Taille des lots d'encodage à l'ingestion.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Dossier des gabarits Jinja2 des réponses.")
     calibration_file: Path = Field(

@@ -40,7 +40,14 @@ class Embedder(Embeddings):
     ``cache_dir`` holds the int8 ONNX file made from the model's weights on first use (backend ``onnx-int8``).
     """
 
-    def __init__(self, name: str, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        batch_size: int = 32,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.name = name
@@ -53,7 +60,7 @@ class Embedder(Embeddings):
             if backend == "onnx-int8":
                 from server.core.embed_onnx import OnnxEncoder
 
-                self.onnx = OnnxEncoder(path, cache_dir or path.parent)
+                self.onnx = OnnxEncoder(path, cache_dir or path.parent, threads)
                 self.dimension = self.onnx.dimension
                 return
             from sentence_transformers import SentenceTransformer
@@ -63,12 +70,16 @@ class Embedder(Embeddings):
             raise ConfigError(f"Impossible de charger le modèle d'embeddings {name!r} ({backend}) : {exc}") from exc
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        """Float32 matrix of unit-length embeddings, one row per text."""
+    def encode(self, texts: list[str], show_progress: bool = False, parallel: bool = False) -> np.ndarray:
+        """Float32 matrix of unit-length embeddings, one row per text.
+
+        ``parallel``: a long list (an ingest) may be spread over one process per core (ONNX backend).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.onnx is not None:
-            return self.onnx.encode(texts)  # type: ignore[no-any-return]
+            vectors = self.onnx.encode_parallel(texts) if parallel else self.onnx.encode(texts)
+            return vectors  # type: ignore[no-any-return]
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -88,9 +99,11 @@ class Embedder(Embeddings):
 
 
 @lru_cache(maxsize=4)
-def get_embedder(name: str, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+def get_embedder(
+    name: str, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None, threads: int | None = None
+) -> Embedder:
     """The embedder for ``name`` and ``backend``, loaded once per process."""
-    return Embedder(name, batch_size, backend, cache_dir)
+    return Embedder(name, batch_size, backend, cache_dir, threads)
 
 
 def embedder_for(settings: Settings) -> Embedder:
