@@ -207,3 +207,24 @@ def test_the_prompt_sent_to_a_model_has_personal_data_masked() -> None:
         assert secret not in user and secret not in system
     assert "combien coûte ma carte" in user and "[1] Carte d'identité" in user
     assert "Le renouvellement coûte 25 €." in user
+
+
+def test_a_repeated_sentence_of_a_model_is_judged_once() -> None:
+    from server.core.config import REPO_ROOT
+    from server.core.llm_draft import LLMDrafter, Passage
+    from server.core.prompts import Prompts
+
+    drafter = LLMDrafter(Prompts(REPO_ROOT / "prompts"), "Belval-sur-Ornette", "test", DEFAULT_MIN_SUPPORT)
+    passage = Passage(1, "carte", "Carte d'identité", "", "2026-01-01", (), "Le renouvellement coûte 25 €.")
+    pieces = [
+        "Le renouvellement coûte 25 € [1]. ",
+        "Il coûte 10 € [1]. Il coûte ",
+        "10 € [1]. Le renouvellement coûte 25 € [1].",
+    ]
+    heard: list[str] = []
+    raw, verification = drafter.verify_stream(pieces, [passage], lambda v: heard.append(v.text))
+    assert [s.text for s in verification.kept] == ["Le renouvellement coûte 25 € [1]."]
+    assert [s.text for s in verification.removed] == ["Il coûte 10 € [1]."]
+    assert heard == ["Le renouvellement coûte 25 € [1].", "Il coûte 10 € [1]."]
+    report = drafter.report(raw, verification, 0.5)
+    assert report.status == "utilise" and report.notice and report.notice.startswith("1 phrase(s)")

@@ -113,9 +113,14 @@ class LLMDrafter:
         raw = ""
         done = 0
 
+        seen: set[str] = set()
+
         def judge(upto: int) -> None:
             nonlocal done
             for line, sentence in split(raw)[done:upto]:
+                if sentence in seen:  # a small model repeats itself: each sentence is judged (and shown) once
+                    continue
+                seen.add(sentence)
                 verdict = verifier.check(sentence, line)
                 if verdict is None:
                     continue
@@ -137,9 +142,7 @@ class LLMDrafter:
 
     def report(self, raw: str, verification: Verification, min_kept: float) -> LLMReport:
         """Whether the verified draft is good enough to use, with the notice the agent reads."""
-        # A small model may repeat itself: each removed sentence is listed once.
-        unique = {s.text: s for s in verification.removed}
-        removed = [RemovedClaim(text=s.text, reasons=list(s.reasons)) for s in unique.values()]
+        removed = [RemovedClaim(text=s.text, reasons=list(s.reasons)) for s in verification.removed]
         kept = len(verification.kept)
         total = verification.total
         usable = kept > 0 and verification.kept_ratio >= min_kept
