@@ -53,6 +53,13 @@ def test_encoding_in_several_processes_gives_the_same_vectors(tmp_path: Path) ->
         embedder.onnx.close()
 
 
+def test_the_threads_setting_reaches_the_onnx_session(tmp_path: Path) -> None:
+    from server.core.embed import embedder_for
+
+    embedder = embedder_for(settings_for(tmp_path, embedding_backend="onnx-int8", embedding_threads=1))
+    assert embedder.onnx.session.get_session_options().intra_op_num_threads == 1
+
+
 def test_an_index_records_its_backend_and_refuses_the_other(tmp_path: Path, small_corpus: Path) -> None:
     onnx_settings = settings_for(tmp_path / "data", embedding_backend="onnx-int8")
     summary = run_ingest(onnx_settings, [small_corpus], progress=False)

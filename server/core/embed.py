@@ -113,4 +113,5 @@ def embedder_for(settings: Settings) -> Embedder:
         settings.embedding_batch_size,
         settings.embedding_backend,
         settings.data_dir / "models",
+        settings.embedding_threads,
     )

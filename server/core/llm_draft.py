@@ -8,7 +8,6 @@ wrote, what was removed and why are kept with the draft.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -29,8 +28,6 @@ from server.core.verify import (
     renumber,
     split,
 )
-
-log = logging.getLogger(__name__)
 
 SYSTEM_TEMPLATE = "llm_system.fr.j2"
 USER_TEMPLATE = "llm_user.fr.j2"
