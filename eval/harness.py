@@ -10,14 +10,15 @@ from tqdm import tqdm
 
 from eval.dataset import Item
 from eval.metrics import Record
-from server.core import public_answer
+from server.core import public_answer, verify
 from server.core.assistant import Assistant
 from server.core.facts import Evidence, extract
 from server.core.index import Index
 from server.core.models import DraftResult
 from server.core.verify import strip_citations
 
-_MARKED = re.compile(r"(.+?)\s\[(\d+)\]")
+# A segment of a draft and the citation marker closing it: "[2]", or "[1, 3]" in a model's sentence.
+_MARKED = re.compile(r"(.+?)\s*(\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\])")
 
 
 def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, int, int]:
@@ -42,10 +43,13 @@ def _sentence_citations(result: DraftResult, index: Index) -> tuple[int, int, in
             continue
         marked = _MARKED.findall(line)
         leftover = _MARKED.sub("", line).strip()
-        segments += len(marked) + (1 if leftover else 0)
-        cited += sum(
-            1 for text, n in marked if (int(n) in valid_numbers if written else (int(n), text.strip()) in valid_quotes)
-        )
+        segments += len(marked) + (1 if re.search(r"\w", leftover) else 0)  # a stop after "[1, 2]" is no segment
+        for text, marker in marked:
+            numbers = verify.citations(marker)
+            if written:
+                cited += all(n in valid_numbers for n in numbers)
+            else:
+                cited += len(numbers) == 1 and (numbers[0], text.strip()) in valid_quotes
     return len(result.citations), len(valid_quotes), segments, cited
 
 

@@ -162,14 +162,21 @@ def serve(
         os.environ.setdefault(name, "1")
     settings = _settings(data_dir)
     host, port = host or settings.host, port or settings.port
-    if workers == 1:
-        from server.web.app import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-        return
     from server.core.db import Database
 
-    Database(settings).close()  # migrate once here, before the workers start (this process then only supervises)
+    try:
+        if workers == 1:
+            from server.web.app import create_app
+
+            application = create_app(settings)
+        else:
+            Database(settings).close()  # migrate once here, before the workers start (this one only supervises)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info")
+        return
     os.environ["ACCUEIL_DATA_DIR"] = str(settings.data_dir)
     # Each worker encodes questions with its own threads: share the cores rather than oversubscribe them.
     os.environ.setdefault("ACCUEIL_EMBEDDING_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))

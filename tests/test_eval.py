@@ -78,3 +78,19 @@ def test_same_dataset_same_index_same_numbers(full_index: Settings) -> None:
     assert [(r.status, r.confidence, r.ranked_docs, r.draft) for r in first] == [
         (r.status, r.confidence, r.ranked_docs, r.draft) for r in second
     ]
+
+
+def test_a_model_sentence_citing_several_passages_counts_as_cited(full_index: Settings) -> None:
+    """In llm mode a sentence may cite "[1, 2]": it is cited when every number backs a valid quote."""
+    assistant = Assistant(full_index)
+    result = assistant.draft("Quels sont les horaires d'ouverture de la mairie ?")
+    assert result.status == "answered" and len(result.citations) >= 2
+    body = "La mairie ouvre en semaine et le samedi matin [1, 2].\nElle ferme le dimanche [9]."
+    written = result.model_copy(
+        update={
+            "draft": f"Bonjour,\n\nVoici les informations dont nous disposons :\n{body}\n\nCordialement,",
+            "provenance": result.provenance.model_copy(update={"mode": "llm"}),
+        }
+    )
+    _, _, segments, cited = harness._sentence_citations(written, assistant.index())
+    assert (segments, cited) == (2, 1)

@@ -10,10 +10,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.core import storage
 from server.core.config import Settings
 from server.core.errors import ConfigError, StorageError
 
@@ -30,27 +33,87 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _read_only_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a plain SQLite URL (None for an in-memory or URI database)."""
+    path = url.removeprefix("sqlite:///")
+    return Path(path) if path != url and path and not path.startswith(("file:", ":memory:")) else None
+
+
+def read_only_url(path: Path) -> str:
+    """A URL reading ``path`` on a read-only file system.
+
+    SQLite cannot create the WAL's shared-memory file there: when the last writer closed cleanly (no ``-wal`` file
+    left) the file cannot change and is opened as immutable; otherwise the existing ``-wal``/``-shm`` are read.
+    """
+    wal = path.with_name(path.name + "-wal")
+    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    return f"sqlite:///file:{path}?{flags}&uri=true"
+
+
 def make_engine(settings: Settings) -> Engine:
-    """The engine for the configured database; SQLite gets WAL, a busy timeout and foreign keys."""
+    """The engine for the configured database; SQLite gets WAL, a busy timeout and foreign keys.
+
+    A SQLite database on a read-only file system is opened for reading only (see ``is_read_only``): the
+    service stays up for consultation and every write gets the storage's clear error.
+    """
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        path = _sqlite_file(url)
+        args = {"check_same_thread": False, "timeout": 10}
+        if path is not None and path.exists() and storage.read_only(path.parent):
+            log.warning("Base %s sur un système de fichiers en lecture seule : ouverte en consultation seule", path)
+            engine = create_engine(read_only_url(path), connect_args=args)
+            event.listen(engine, "connect", _read_only_pragmas)
+            return engine
+        engine = create_engine(url, connect_args=args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest Alembic revision."""
+def is_read_only(engine: Engine) -> bool:
+    """Whether ``make_engine`` opened this database for reading only."""
+    return engine.url.query.get("mode") == "ro"
+
+
+def _alembic() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (a read-only database must already be there)."""
+    cfg = _alembic()
+    if is_read_only(engine):
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current != ScriptDirectory.from_config(cfg).get_current_head():
+            raise ConfigError(
+                "La base est en lecture seule et son schéma n'est pas à jour : rendez le dossier de données "
+                "inscriptible pour la mettre à jour."
+            )
+        return
     try:
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise ConfigError(f"Base de données inaccessible ou migration impossible : {exc}") from exc
+        url = engine.url
+        on_disk = url.get_backend_name() == "sqlite" and url.database
+        disk = storage.problem(Path(url.database).parent) if on_disk else None  # type: ignore[arg-type]
+        cause = getattr(exc, "orig", None) or exc
+        raise ConfigError(
+            f"Base de données inaccessible ou migration impossible : {cause}" + (f" ({disk})." if disk else "")
+        ) from exc
 
 
 def storage_error(exc: OperationalError) -> StorageError:
@@ -58,7 +121,7 @@ def storage_error(exc: OperationalError) -> StorageError:
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     if "locked" in text or "busy" in text:
         message = "La base de données est occupée : réessayez dans quelques secondes (rien n'a été enregistré)."
-    elif "full" in text or "readonly" in text or "read-only" in text or "disk i/o" in text:
+    elif storage.is_disk_full(exc) or "readonly" in text or "read-only" in text or "disk i/o" in text:
         message = (
             "Le stockage est plein ou en lecture seule : la consultation reste possible, les modifications sont "
             "refusées (rien n'a été enregistré). Prévenez l'administrateur."
@@ -88,6 +151,9 @@ class Database:
             try:
                 yield session
                 session.commit()
+            except OperationalError as exc:  # busy, full or read-only: the same clear error everywhere
+                session.rollback()
+                raise storage_error(exc) from exc
             except BaseException:
                 session.rollback()
                 raise

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -26,10 +27,12 @@ from urllib.parse import urlsplit
 import bm25s
 import numpy as np
 
+from server.core import storage
 from server.core.chunk import Chunk
 from server.core.errors import IndexError_, IndexMismatchError, IngestError
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG on import: no line per build
 
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
@@ -180,18 +183,40 @@ class GenerationWriter:
         stamp = time.strftime("%Y%m%dT%H%M%S")
         self.path = index_dir / f"gen-{stamp}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
         self.path.mkdir(parents=True)
-        if base is not None and not chroma_url:
-            shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
-        self._client = chroma_client(self.path / CHROMA_DIR, chroma_url)
-        config = {"hnsw": {"space": "cosine"}}
-        names = collection_names(self.path.name, chroma_url)
-        self.collection = self._client.get_or_create_collection(names[0], embedding_function=None, configuration=config)
-        self.headings = self._client.get_or_create_collection(names[1], embedding_function=None, configuration=config)
-        if base is not None and chroma_url:
-            # On a server, the new generation's collections start as a copy of the current ones.
-            old = collection_names(base.name, chroma_url)
-            _copy(self._client.get_collection(old[0]), self.collection)
-            _copy(self._client.get_collection(old[1]), self.headings)
+        self._client: Any = None
+        try:
+            if base is not None and not chroma_url:
+                shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
+            self._client = chroma_client(self.path / CHROMA_DIR, chroma_url)
+            config = {"hnsw": {"space": "cosine"}}
+            names = collection_names(self.path.name, chroma_url)
+            self.collection = self._client.get_or_create_collection(
+                names[0], embedding_function=None, configuration=config
+            )
+            self.headings = self._client.get_or_create_collection(
+                names[1], embedding_function=None, configuration=config
+            )
+            if base is not None and chroma_url:
+                # On a server, the new generation's collections start as a copy of the current ones.
+                old = collection_names(base.name, chroma_url)
+                _copy(self._client.get_collection(old[0]), self.collection)
+                _copy(self._client.get_collection(old[1]), self.headings)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Give up this generation: its files (and its collections on a server) are removed, CURRENT is untouched."""
+        if self._client is not None:
+            if self.chroma_url:
+                for name in collection_names(self.path.name, self.chroma_url):
+                    try:
+                        self._client.delete_collection(name)
+                    except Exception:  # noqa: BLE001 - absent or server gone: prune_generations retries later
+                        log.warning("Collection %s non supprimée après l'abandon de l'ingestion", name)
+            release(self._client, self.chroma_url)
+            self._client = None
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def delete(self, chunk_ids: list[str]) -> None:
         """Remove chunks from the vector store."""
@@ -311,6 +336,7 @@ class Index:
         self.public_mask = np.array([c.audience == "public" for c in self.chunks], dtype=bool)
         self._collection: Any = None
         self._chroma: Any = None
+        self._ro_copy: Path | None = None
         self._vectors: np.ndarray | None = None
         self._heading_vectors: np.ndarray | None = None
 
@@ -336,7 +362,14 @@ class Index:
 
     def _client(self) -> Any:
         if self._chroma is None:
-            self._chroma = chroma_client(self.path / CHROMA_DIR, self.chroma_url)
+            store = self.path / CHROMA_DIR
+            if not self.chroma_url and storage.read_only(store):
+                # Chroma writes to its files when it opens them: on a read-only disk, read a copy in the temporary
+                # directory (the vectors are then held in memory and the copy removed by close()).
+                self._ro_copy = Path(tempfile.mkdtemp(prefix="accueil-index-"))
+                log.warning("Index sur un disque en lecture seule : lecture d'une copie dans %s", self._ro_copy)
+                store = Path(shutil.copytree(store, self._ro_copy / CHROMA_DIR))
+            self._chroma = chroma_client(store, self.chroma_url)
         return self._chroma
 
     def close(self) -> None:
@@ -345,6 +378,9 @@ class Index:
             release(self._chroma, self.chroma_url)
             self._chroma = None
             self._collection = None
+        if self._ro_copy is not None:
+            shutil.rmtree(self._ro_copy, ignore_errors=True)
+            self._ro_copy = None
 
     @property
     def collection(self) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from server.core import storage
 from server.core.assistant import Assistant
 from server.core.config import Settings, get_settings
 from server.core.db import Database, storage_error
@@ -136,6 +137,11 @@ def create_app(settings: Settings) -> FastAPI:
                 server_heartbeat(settings.chroma_url)
         except AccueilError as exc:
             return JSONResponse({"status": "degraded", "message": exc.message}, status_code=503)
+        full = storage.problem(settings.data_dir)
+        if full:  # drafts and pages still work; every change is refused until there is room again
+            message = f"{full} : la consultation reste possible, les modifications sont refusées."
+            body = {"status": "degraded", "message": message, "index_version": index.version}
+            return JSONResponse(body, status_code=503)
         return JSONResponse(
             {
                 "status": "ok",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.core import outbox
 from server.core.config import Settings
 from server.core.db import Database
+from server.core.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ class MailWorker:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except SQLAlchemyError as exc:
-                # The database may be busy or briefly unreachable: the mails stay queued for the next round.
+            except (SQLAlchemyError, StorageError) as exc:
+                # The database may be busy, full, read-only or briefly unreachable: the mails stay queued for the
+                # next round.
                 log.warning("File d'envoi des courriels inaccessible : %s", exc)
             self._wake.wait(self.interval)
             self._wake.clear()

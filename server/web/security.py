@@ -12,6 +12,7 @@ with a bearer token are exempt: they carry no ambient credential).
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,8 @@ from server.core import auth
 from server.core.config import Settings
 from server.core.errors import AccueilError, Forbidden
 from server.core.tables import User
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "accueil_session"
 # Set on every response that does not set its own (a report page may loosen its CSP on purpose).
@@ -53,15 +56,24 @@ class CsrfError(AccueilError):
     http_status = 403
 
 
+# Keys made by a process that could not save one (see secret_key), by path.
+_EPHEMERAL_KEYS: dict[str, str] = {}
+
+
 def secret_key(settings: Settings) -> str:
     """The configured key, or one generated once and kept (mode 600) in the data directory."""
     if settings.secret_key:
         return settings.secret_key
     path: Path = settings.data_dir / "secret_key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        key = secrets.token_urlsafe(48)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(key)
+            path.chmod(0o600)
+        except OSError as exc:  # read-only or full data directory: a key for this process only
+            log.warning("Clé de session non enregistrée (%s) : les sessions ne survivront pas au redémarrage", exc)
+            return _EPHEMERAL_KEYS.setdefault(str(path), key)
     return path.read_text().strip()
 
 
