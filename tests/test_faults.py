@@ -1,7 +1,8 @@
 """Faults of the storage under a real server: the database locked for a moment or for too long, and read-only.
 
 Each time: a clear error (never a 500), nothing half-written, and the service keeps serving what it can.
-(The SMTP server down is in test_public.py; kill -9 during ingest in test_ingest.py.)
+(The SMTP server down is in test_public.py; kill -9 during ingest in test_ingest.py; a real full or read-only disk
+in test_full_disk.py.)
 """
 
 from __future__ import annotations
