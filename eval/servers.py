@@ -31,7 +31,7 @@ def running(
         deadline = time.monotonic() + seconds
         while True:
             try:
-                if httpx.get(probe, timeout=2).status_code in ready:
+                if httpx.get(probe, timeout=10).status_code in ready:  # /health may wait on a probe
                     break
             except httpx.HTTPError:
                 pass

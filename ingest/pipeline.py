@@ -212,6 +212,8 @@ def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, prog
     """Ingest ``roots`` into the index of ``settings.data_dir``; returns the counts (see IngestSummary)."""
     summary = IngestSummary()
     index_dir = settings.index_dir
+    if storage.read_only(index_dir):
+        raise IngestError(f"{storage.read_only_reason(index_dir)} : ingestion impossible, l'index en service reste.")
     with ingest_lock(index_dir):
         prune_generations(index_dir, settings.keep_generations, settings.chroma_url)
         base = current_generation(index_dir)

@@ -174,6 +174,12 @@ def serve(
     except AccueilError as exc:
         _fail(exc)
         return
+    if workers > 1:
+        from server.web.security import secret_key
+
+        key = secret_key(settings)  # made once here, so that every worker signs sessions with the same key
+        if not settings.secret_key and not (settings.data_dir / "secret_key").exists():
+            os.environ["ACCUEIL_SECRET_KEY"] = key  # could not be saved (read-only or full disk)
     if workers == 1:
         uvicorn.run(application, host=host, port=port, log_level="info")
         return
@@ -640,4 +646,8 @@ def token_create(
 def main() -> None:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    app()
+    try:
+        app()
+    except AccueilError as exc:  # any command: one French line (a full disk, a read-only base…), not a traceback
+        typer.echo(f"Erreur : {exc.message}", err=True)
+        sys.exit(1)

@@ -29,7 +29,8 @@ from server.core.config import Settings
 from server.core.db import Database
 from server.core.index import COMPLETE, CURRENT
 from server.core.tables import AuditEvent, Request
-from tests.conftest import csrf_from, free_port, serve, settings_for
+from server.web.security import secret_key
+from tests.conftest import CORPUS, csrf_from, free_port, serve, settings_for
 
 DISK_SIZE = "256m"  # the demo corpus + 388 fiches index takes 43 MB: room for three copies of it
 PASSWORD = "mot-de-passe-disque-2026"
@@ -56,8 +57,8 @@ class Disk:
     def ballast(self) -> Path:
         return self.root / "ballast"
 
-    def fill(self) -> None:
-        """Write until the file system refuses a single byte more (ENOSPC)."""
+    def fill(self, leave: int = 0) -> None:
+        """Write until the file system refuses a single byte more (ENOSPC), then give back ``leave`` bytes."""
         fd = os.open(self.ballast, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             for block in (1 << 20, 1 << 12, 1):
@@ -71,6 +72,9 @@ class Disk:
         finally:
             os.close(fd)
         assert storage.free_bytes(self.root) == 0
+        if leave:
+            os.truncate(self.ballast, self.ballast.stat().st_size - leave)
+            assert leave - 2**16 <= storage.free_bytes(self.root) <= leave + 2**16
 
     def free(self) -> None:
         self.ballast.unlink(missing_ok=True)
@@ -220,6 +224,46 @@ def test_an_ingest_on_a_full_disk_is_refused_before_embedding(
     assert agent.get("/health").json()["index_version"] == current.strip()
 
 
+def test_an_ingest_that_would_not_fit_is_refused_before_embedding(
+    server: FullDiskServer, agent: httpx.Client, new_doc: Path
+) -> None:
+    """Room for a few files but not for a copy of the 43 MB generation and the service's margin."""
+    generations = _generations(server.settings)
+    server.disk.fill(leave=40 * 2**20)
+    run = _ingest(server.settings, new_doc)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "Espace disque insuffisant" in run.stderr and "il faut environ" in run.stderr
+    assert _generations(server.settings) == generations
+
+
+def test_a_backup_to_a_full_disk_fails_clearly_and_leaves_no_partial_archive(
+    server: FullDiskServer, agent: httpx.Client
+) -> None:
+    out = server.disk.root / "sauvegardes" / "accueil.tar.gz"
+    server.disk.fill()
+    cmd = [sys.executable, "-m", "server", "backup", "--out", str(out), "--data-dir", str(server.settings.data_dir)]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "Sauvegarde impossible" in run.stderr
+    assert not out.exists() and not list(out.parent.glob("*.partiel"))
+
+
+def test_the_session_key_is_never_saved_empty_on_a_full_disk(server: FullDiskServer, agent: httpx.Client) -> None:
+    """Writing it on a full disk used to leave an empty file, and an empty key signs forgeable sessions."""
+    settings = settings_for(server.disk.root / "cle")
+    settings.data_dir.mkdir()
+    server.disk.fill()
+    key = secret_key(settings)
+    assert len(key) >= 32 and secret_key(settings) == key  # one key for the process
+    assert not (settings.data_dir / "secret_key").exists() and not list(settings.data_dir.iterdir())
+    server.disk.free()
+    other = settings_for(server.disk.root / "cle-vide")
+    other.data_dir.mkdir()
+    (other.data_dir / "secret_key").write_text("")  # left by an older version on a full disk
+    saved = secret_key(other)
+    assert len(saved) >= 32 and (other.data_dir / "secret_key").read_text() == saved
+
+
 def test_a_disk_filling_up_during_an_ingest_abandons_the_new_generation(
     server: FullDiskServer, agent: httpx.Client, new_doc: Path
 ) -> None:
@@ -295,6 +339,21 @@ def test_a_service_started_on_a_read_only_disk_serves_reads_and_refuses_writes(
             )
             assert refused.status_code == 503 and "lecture seule" in refused.json()["message"]
             time.sleep(1.5)  # a few rounds of the mail sender, which must survive a database it cannot write
+            data = str(read_only.data_dir)
+            cli = [sys.executable, "-m", "server"]
+            ingest = subprocess.run([*cli, "ingest", str(CORPUS), "--data-dir", data], capture_output=True, text=True)
+            assert ingest.returncode == 1 and "lecture seule" in ingest.stderr and "Traceback" not in ingest.stderr
+            archive = tmp_path / "sauvegarde.tar.gz"  # a backup reads only: it works from a read-only disk
+            saved = subprocess.run(
+                [*cli, "backup", "--out", str(archive), "--data-dir", data],
+                capture_output=True,
+                text=True,
+            )
+            assert saved.returncode == 0, saved.stderr
+            assert archive.stat().st_size > 1_000_000
+            subprocess.run(["mount", "-o", "remount,bind,rw", str(view)], check=True)
+            still = client.get("/health")  # the base stays opened read-only until a restart, and says so
+            assert still.status_code == 503 and "redémarrez" in still.json()["message"]
     finally:
         subprocess.run(["umount", "-l", str(view)], check=False)
     text = log.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import pytest
 from ingest.pipeline import run_ingest
 from server.core.assistant import Assistant
 from server.core.errors import IndexMismatchError, IngestError
-from server.core.index import Index, current_generation
+from server.core.index import GenerationWriter, Index, Manifest, current_generation, read_chunks
 from tests.conftest import CORPUS, REPO_ROOT, settings_for
 
 
@@ -171,3 +171,16 @@ def test_a_document_found_twice_is_kept_once_and_a_clash_is_reported(tmp_path: P
     (tmp_path / "b" / "horaires.md").write_text(text.replace("17 h", "18 h"), encoding="utf-8")
     summary = run_ingest(settings, roots, progress=False)
     assert summary.duplicates == 0 and len(summary.failed) == 1 and "déjà utilisé" in summary.failed[0]
+
+
+def test_abandoning_a_generation_never_removes_one_in_service(tmp_path: Path, small_corpus: Path) -> None:
+    """A failure after the switch (fsync of the folder, closing Chroma) must not delete the index now in service."""
+    settings = settings_for(tmp_path / "data")
+    run_ingest(settings, [small_corpus], progress=False)
+    base = current_generation(settings.index_dir)
+    assert base is not None
+    writer = GenerationWriter(settings.index_dir, base, Manifest.read(base / "manifest.json"))
+    new = writer.commit(read_chunks(base))
+    writer.abort()
+    assert new.is_dir() and current_generation(settings.index_dir) == new
+    Index.open_current(settings.index_dir, settings.embedder_id)

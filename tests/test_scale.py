@@ -7,6 +7,7 @@ the generation); the chunk table and BM25 stay in the generation folder on the s
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -121,3 +122,37 @@ def _draft(url: str, headers: dict[str, str]) -> dict[str, object]:
     r = httpx.post(f"{url}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def silent_server(port: int) -> Iterator[socket.socket]:
+    """A socket on ``port`` that accepts connections and never answers (a hung, not a dead, server)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(64)
+        yield sock
+
+
+def test_a_silent_chroma_server_is_a_clear_503_not_a_hang(tmp_path: Path, small_corpus: Path) -> None:
+    """chromadb's own HTTP client has no timeout: the service probes the server with one, then bounds the client."""
+    port = free_port()
+    store = tmp_path / "chroma"
+    with chroma_server(store, port) as url:
+        settings = settings_for(tmp_path / "data", chroma_url=url)
+        run_ingest(settings, [small_corpus], progress=False)
+        session = chroma_client(Path(), url)._server._session
+        assert session.timeout.read == 120.0 and session.timeout.connect == 5.0
+    headers = {"Authorization": f"Bearer {_token(settings)}"}
+    env = {"ACCUEIL_CHROMA_URL": url}
+    with silent_server(port) as silent, serve(settings, free_port(), env, tmp_path / "serve.log") as service:
+        start = time.monotonic()
+        health = httpx.get(f"{service}/health", timeout=60)
+        assert health.status_code == 503 and "Chroma" in health.json()["message"]
+        down = httpx.post(f"{service}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+        assert down.status_code == 503 and "injoignable" in down.json()["message"]
+        assert time.monotonic() - start < 30  # two probes of 3 s at most, not a hang
+        silent.close()
+        with chroma_server(store, port):
+            again = httpx.post(f"{service}/api/v1/drafts", json={"question": QUESTION}, headers=headers, timeout=60)
+            assert again.status_code == 200 and again.json()["sources"]

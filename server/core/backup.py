@@ -19,8 +19,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from server.core import storage
 from server.core.config import Settings
-from server.core.errors import ConfigError, InputError
+from server.core.db import read_only_uri
+from server.core.errors import ConfigError, InputError, StorageError
 from server.core.index import CURRENT, current_generation, ingest_lock
 
 FORMAT = "accueil-sauvegarde-1"
@@ -55,33 +57,41 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
     source_db = _sqlite_path(settings)
     if not source_db.exists():
         raise ConfigError(f"Base introuvable : {source_db}")
-    with tempfile.TemporaryDirectory() as tmp:
-        staging = Path(tmp)
-        copy = staging / DB_NAME
-        with closing(sqlite3.connect(source_db)) as src, closing(sqlite3.connect(copy)) as dst:
-            src.backup(dst)
-        manifest: dict[str, object] = {
-            "format": FORMAT,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "requests": _count(copy, "requests"),
-            "audit_events": _count(copy, "audit_events"),
-        }
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(out.name + ".partiel")
-        with ingest_lock(settings.index_dir):
-            gen = current_generation(settings.index_dir)
-            manifest["generation"] = gen.name if gen else ""
-            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-            with tarfile.open(partial, "w:gz") as tar:
-                tar.add(staging / "manifest.json", "manifest.json")
-                tar.add(copy, DB_NAME)
-                if gen is not None:
-                    tar.add(gen, f"index/{gen.name}")
-                    tar.add(settings.index_dir / CURRENT, f"index/{CURRENT}")
-                for name in ("secret_key", "evals"):
-                    if (settings.data_dir / name).exists():
-                        tar.add(settings.data_dir / name, name)
-        partial.replace(out)
+    partial = out.with_name(out.name + ".partiel")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            staging = Path(tmp)
+            copy = staging / DB_NAME
+            # On a disk mounted read-only the base can only be opened read-only (it cannot change there anyway).
+            read_only = storage.mounted_read_only(source_db.parent)
+            source = sqlite3.connect(read_only_uri(source_db), uri=True) if read_only else sqlite3.connect(source_db)
+            with closing(source) as src, closing(sqlite3.connect(copy)) as dst:
+                src.backup(dst)
+            manifest: dict[str, object] = {
+                "format": FORMAT,
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "requests": _count(copy, "requests"),
+                "audit_events": _count(copy, "audit_events"),
+            }
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with ingest_lock(settings.index_dir):
+                gen = current_generation(settings.index_dir)
+                manifest["generation"] = gen.name if gen else ""
+                (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+                with tarfile.open(partial, "w:gz") as tar:
+                    tar.add(staging / "manifest.json", "manifest.json")
+                    tar.add(copy, DB_NAME)
+                    if gen is not None:
+                        tar.add(gen, f"index/{gen.name}")
+                        tar.add(settings.index_dir / CURRENT, f"index/{CURRENT}")
+                    for name in ("secret_key", "evals"):
+                        if (settings.data_dir / name).exists():
+                            tar.add(settings.data_dir / name, name)
+            partial.replace(out)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)  # never leave half an archive that looks like a backup
+        where = storage.problem(out.parent) or storage.problem(Path(tempfile.gettempdir()))
+        raise StorageError(f"Sauvegarde impossible : {exc}" + (f" ({where})." if where else ".")) from exc
     return BackupSummary(
         path=out,
         generation=str(manifest["generation"]),

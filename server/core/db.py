@@ -46,15 +46,17 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path) if path != url and path and not path.startswith(("file:", ":memory:")) else None
 
 
-def read_only_url(path: Path) -> str:
-    """A URL reading ``path`` on a read-only file system.
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI reading ``path`` on a file system mounted read-only (``sqlite3.connect(uri, uri=True)``).
 
-    SQLite cannot create the WAL's shared-memory file there: when the last writer closed cleanly (no ``-wal`` file
-    left) the file cannot change and is opened as immutable; otherwise the existing ``-wal``/``-shm`` are read.
+    SQLite cannot create the WAL's shared-memory file there. When the last writer closed cleanly (no ``-wal`` file
+    left), the file cannot change while the mount is read-only: it is opened as immutable (no locks, no change
+    detection). Otherwise the existing ``-wal``/``-shm`` are read. (A directory merely not writable by this user is
+    not opened this way: another process could still write the file.)
     """
     wal = path.with_name(path.name + "-wal")
     flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    return f"sqlite:///file:{path}?{flags}&uri=true"
+    return f"file:{path}?{flags}"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -68,9 +70,9 @@ def make_engine(settings: Settings) -> Engine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = _sqlite_file(url)
         args = {"check_same_thread": False, "timeout": 10}
-        if path is not None and path.exists() and storage.read_only(path.parent):
+        if path is not None and path.exists() and storage.mounted_read_only(path.parent):
             log.warning("Base %s sur un système de fichiers en lecture seule : ouverte en consultation seule", path)
-            engine = create_engine(read_only_url(path), connect_args=args)
+            engine = create_engine(f"sqlite:///{read_only_uri(path)}&uri=true", connect_args=args)
             event.listen(engine, "connect", _read_only_pragmas)
             return engine
         engine = create_engine(url, connect_args=args)
@@ -94,8 +96,13 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the latest Alembic revision (a read-only database must already be there)."""
     cfg = _alembic()
     if is_read_only(engine):
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        try:
+            with engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as exc:
+            raise ConfigError(
+                f"Base de données illisible sur un disque en lecture seule : {getattr(exc, 'orig', None) or exc}."
+            ) from exc
         if current != ScriptDirectory.from_config(cfg).get_current_head():
             raise ConfigError(
                 "La base est en lecture seule et son schéma n'est pas à jour : rendez le dossier de données "

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import bm25s
+import httpx
 import numpy as np
 
 from server.core import storage
@@ -45,6 +46,9 @@ BM25_DIR = "bm25"
 CHROMA_DIR = "chroma"
 COMPLETE = "COMPLETE"
 _ADD_BATCH = 1000
+_PROBE_TIMEOUT = 3.0
+# Reading a whole collection from a Chroma server may take a while; a silent server must not hang a worker.
+_HTTP_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 
 
 def chroma_client(path: Path, url: str | None = None) -> Any:
@@ -57,9 +61,10 @@ def chroma_client(path: Path, url: str | None = None) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=settings)
     with _SERVER_LOCK:
         if url not in _SERVER_CLIENTS:
+            _probe(url)  # chromadb's constructor already calls the server, without any timeout
             parts = urlsplit(url)
             try:
-                _SERVER_CLIENTS[url] = chromadb.HttpClient(
+                client = chromadb.HttpClient(
                     host=parts.hostname or "127.0.0.1",
                     port=parts.port or (443 if parts.scheme == "https" else 8000),
                     ssl=parts.scheme == "https",
@@ -67,7 +72,21 @@ def chroma_client(path: Path, url: str | None = None) -> Any:
                 )
             except Exception as exc:  # chromadb raises ValueError, httpx or its own errors for an unreachable server
                 raise VectorStoreDown(url, exc) from exc
+            # chromadb 1.5 builds its HTTP session with timeout=None: a server that accepts a connection and then
+            # stays silent would hang a request forever. Bound it (attribute checked: internal to chromadb).
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if isinstance(session, httpx.Client):
+                session.timeout = _HTTP_TIMEOUT
+            _SERVER_CLIENTS[url] = client
         return _SERVER_CLIENTS[url]
+
+
+def _probe(url: str) -> None:
+    """Raise VectorStoreDown unless the Chroma server answers its heartbeat within a few seconds."""
+    try:
+        httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=_PROBE_TIMEOUT).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise VectorStoreDown(url, exc) from exc
 
 
 def release(client: Any, url: str | None) -> None:
@@ -97,13 +116,8 @@ def collection_names(generation: str, url: str | None) -> tuple[str, str]:
 
 
 def server_heartbeat(url: str) -> None:
-    """Raise VectorStoreDown unless the Chroma server answers."""
-    try:
-        chroma_client(Path(), url).heartbeat()
-    except VectorStoreDown:
-        raise
-    except Exception as exc:  # see chroma_client
-        raise VectorStoreDown(url, exc) from exc
+    """Raise VectorStoreDown unless the Chroma server answers within a few seconds."""
+    _probe(url)
 
 
 @dataclass
@@ -159,7 +173,9 @@ def current_generation(index_dir: Path) -> Path | None:
 def ingest_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive lock so that two ingests never write the same index at once."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".ingest.lock", "w") as fh:
+    lock = index_dir / ".ingest.lock"
+    # Read-only when it exists: a backup on a read-only disk still takes the lock (flock needs no write access).
+    with open(lock) if lock.exists() else open(lock, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -184,6 +200,7 @@ class GenerationWriter:
         self.path = index_dir / f"gen-{stamp}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
         self.path.mkdir(parents=True)
         self._client: Any = None
+        self._committed = False
         try:
             if base is not None and not chroma_url:
                 shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
@@ -206,7 +223,12 @@ class GenerationWriter:
             raise
 
     def abort(self) -> None:
-        """Give up this generation: its files (and its collections on a server) are removed, CURRENT is untouched."""
+        """Give up this generation: its files (and its collections on a server) are removed, CURRENT is untouched.
+
+        Does nothing once the generation is in service (a failure after the switch leaves it in place)."""
+        current = self.index_dir / CURRENT
+        if self._committed or (current.exists() and current.read_text().strip() == self.path.name):
+            return
         if self._client is not None:
             if self.chroma_url:
                 for name in collection_names(self.path.name, self.chroma_url):
@@ -267,6 +289,7 @@ class GenerationWriter:
         tmp = self.index_dir / (CURRENT + ".tmp")
         _write_durable(tmp, self.path.name)
         os.replace(tmp, self.index_dir / CURRENT)
+        self._committed = True  # in service now: abort() must never remove it
         _fsync_dir(self.index_dir)
         release(self._client, self.chroma_url)
         return self.path
@@ -361,9 +384,11 @@ class Index:
         return self.path.name
 
     def _client(self) -> Any:
+        if self.chroma_url:
+            _probe(self.chroma_url)  # a silent server answers nothing within the probe's delay: fail fast
         if self._chroma is None:
             store = self.path / CHROMA_DIR
-            if not self.chroma_url and storage.read_only(store):
+            if not self.chroma_url and storage.mounted_read_only(store):
                 # Chroma writes to its files when it opens them: on a read-only disk, read a copy in the temporary
                 # directory (the vectors are then held in memory and the copy removed by close()).
                 self._ro_copy = Path(tempfile.mkdtemp(prefix="accueil-index-"))

@@ -33,17 +33,27 @@ def tree_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+def mounted_read_only(path: Path) -> bool:
+    """Whether the file system holding ``path`` is mounted read-only: nobody can change its files."""
+    return bool(os.statvfs(_existing(path)).f_flag & os.ST_RDONLY)
+
+
 def read_only(path: Path) -> bool:
-    """Whether the file system holding ``path`` refuses writes (mounted read-only, or no write permission)."""
+    """Whether this process cannot write under ``path`` (mounted read-only, or no write permission)."""
     where = _existing(path)
-    return bool(os.statvfs(where).f_flag & os.ST_RDONLY) or not os.access(where, os.W_OK)
+    return mounted_read_only(where) or not os.access(where, os.W_OK)
+
+
+def read_only_reason(path: Path) -> str:
+    """The French clause saying that ``path`` cannot be written."""
+    return f"Le dossier de données ({_existing(path)}) est en lecture seule"
 
 
 def problem(path: Path) -> str | None:
     """Why nothing can be written under ``path`` now (read-only or full), as a French clause, or None."""
     where = _existing(path)
     if read_only(where):
-        return f"Le dossier de données ({where}) est en lecture seule"
+        return read_only_reason(where)
     free = free_bytes(where)
     if free < MIN_FREE_BYTES:
         return f"Le disque du dossier de données est plein ({free // 2**20} Mo libres)"

@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from server.core import storage
 from server.core.assistant import Assistant
 from server.core.config import Settings, get_settings
-from server.core.db import Database, storage_error
+from server.core.db import Database, is_read_only, storage_error
 from server.core.errors import AccueilError
 from server.core.index import server_heartbeat
 from server.web.mail_worker import MailWorker
@@ -138,6 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
         except AccueilError as exc:
             return JSONResponse({"status": "degraded", "message": exc.message}, status_code=503)
         full = storage.problem(settings.data_dir)
+        if full is None and is_read_only(app.state.db.engine):
+            full = "La base a été ouverte en lecture seule au démarrage : redémarrez le service pour écrire à nouveau"
         if full:  # drafts and pages still work; every change is refused until there is room again
             message = f"{full} : la consultation reste possible, les modifications sont refusées."
             body = {"status": "degraded", "message": message, "index_version": index.version}

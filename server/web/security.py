@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -58,23 +59,53 @@ class CsrfError(AccueilError):
 
 # Keys made by a process that could not save one (see secret_key), by path.
 _EPHEMERAL_KEYS: dict[str, str] = {}
+_MIN_KEY_CHARS = 32  # a shorter (empty, truncated) key file is treated as absent: never sign with a guessable key
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        key = path.read_text().strip()
+    except OSError:
+        return None
+    return key if len(key) >= _MIN_KEY_CHARS else None
+
+
+def _save_key(path: Path, key: str) -> None:
+    """Write the key whole or not at all: a temporary file (0600) renamed into place, removed on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def secret_key(settings: Settings) -> str:
-    """The configured key, or one generated once and kept (mode 600) in the data directory."""
+    """The configured key, or one generated once and kept (mode 600) in the data directory.
+
+    When it cannot be saved (read-only or full data directory) the process keeps one in memory: sessions then end
+    with the process (``accueil serve --workers`` hands the same one to all its workers).
+    """
     if settings.secret_key:
         return settings.secret_key
     path: Path = settings.data_dir / "secret_key"
-    if not path.exists():
-        key = secrets.token_urlsafe(48)
-        try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(key)
-            path.chmod(0o600)
-        except OSError as exc:  # read-only or full data directory: a key for this process only
-            log.warning("Clé de session non enregistrée (%s) : les sessions ne survivront pas au redémarrage", exc)
-            return _EPHEMERAL_KEYS.setdefault(str(path), key)
-    return path.read_text().strip()
+    key = _read_key(path)
+    if key is not None:
+        return key
+    if str(path) in _EPHEMERAL_KEYS:
+        return _EPHEMERAL_KEYS[str(path)]
+    key = secrets.token_urlsafe(48)
+    try:
+        _save_key(path, key)
+    except OSError as exc:
+        log.warning("Clé de session non enregistrée (%s) : les sessions ne survivront pas au redémarrage", exc)
+        return _EPHEMERAL_KEYS.setdefault(str(path), key)
+    return _read_key(path) or key
 
 
 def csrf_token(request: Request) -> str:
