@@ -45,6 +45,20 @@ def _collections(url: str) -> set[str]:
     return {getattr(c, "name", c) for c in chroma_client(Path(), url).list_collections()}
 
 
+def _ingested_on_a_server(tmp_path: Path, small_corpus: Path) -> tuple[int, Path, Settings]:
+    """The small corpus ingested through a ``chroma run`` stopped afterwards: its port, its store and the settings.
+
+    Also checks that the client the service keeps for that server has bounded timeouts (chromadb's has none)."""
+    port = free_port()
+    store = tmp_path / "chroma"
+    with chroma_server(store, port) as url:
+        settings = settings_for(tmp_path / "data", chroma_url=url)
+        run_ingest(settings, [small_corpus], progress=False)
+        session = chroma_client(Path(), url)._server._session
+        assert session.timeout.read == 120.0 and session.timeout.connect == 5.0
+    return port, store, settings
+
+
 def _token(settings: Settings) -> str:
     with Database(settings).session() as db:
         auth.add_user(db, "agent-scale", "agent", "mot-de-passe-agent-scale-2026")
@@ -74,11 +88,8 @@ def test_ingest_and_draft_through_a_chroma_server(tmp_path: Path, small_corpus: 
 
 def test_chroma_down_degrades_clearly_and_recovers(tmp_path: Path, small_corpus: Path) -> None:
     """/health says degraded; a worker without the vectors in memory answers 503, then recovers."""
-    port = free_port()
-    store = tmp_path / "chroma"
-    with chroma_server(store, port) as url:
-        settings = settings_for(tmp_path / "data", chroma_url=url)
-        run_ingest(settings, [small_corpus], progress=False)
+    port, store, settings = _ingested_on_a_server(tmp_path, small_corpus)
+    url = str(settings.chroma_url)
     token = _token(settings)
     headers = {"Authorization": f"Bearer {token}"}
     env = {"ACCUEIL_CHROMA_URL": url}
@@ -136,13 +147,8 @@ def silent_server(port: int) -> Iterator[socket.socket]:
 
 def test_a_silent_chroma_server_is_a_clear_503_not_a_hang(tmp_path: Path, small_corpus: Path) -> None:
     """chromadb's own HTTP client has no timeout: the service probes the server with one, then bounds the client."""
-    port = free_port()
-    store = tmp_path / "chroma"
-    with chroma_server(store, port) as url:
-        settings = settings_for(tmp_path / "data", chroma_url=url)
-        run_ingest(settings, [small_corpus], progress=False)
-        session = chroma_client(Path(), url)._server._session
-        assert session.timeout.read == 120.0 and session.timeout.connect == 5.0
+    port, store, settings = _ingested_on_a_server(tmp_path, small_corpus)
+    url = str(settings.chroma_url)
     headers = {"Authorization": f"Bearer {_token(settings)}"}
     env = {"ACCUEIL_CHROMA_URL": url}
     with silent_server(port) as silent, serve(settings, free_port(), env, tmp_path / "serve.log") as service:
