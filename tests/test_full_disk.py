@@ -175,8 +175,8 @@ def test_a_full_disk_refuses_changes_clearly_keeps_serving_and_recovers(
     before = _counts(server.settings)
 
     server.disk.fill()
-    health = agent.get("/health")
-    assert health.status_code == 503 and health.json()["status"] == "degraded"
+    health = agent.get("/health")  # 200: still useful, a restart would not help (see the restart test)
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
     assert "plein" in health.json()["message"]
     # Everything that only reads goes on: the inbox, a request, the FAQ, a draft through the API.
     inbox = agent.get("/demandes")
@@ -203,7 +203,7 @@ def test_a_full_disk_refuses_changes_clearly_keeps_serving_and_recovers(
     assert _counts(server.settings) == before
 
     server.disk.free()
-    assert agent.get("/health").status_code == 200
+    assert agent.get("/health").json()["status"] == "ok"
     again = _new_request(agent, "Horaires de la médiathèque le dimanche ?")
     assert again.status_code == 303
     after = _counts(server.settings)
@@ -246,6 +246,19 @@ def test_a_backup_to_a_full_disk_fails_clearly_and_leaves_no_partial_archive(
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "Sauvegarde impossible" in run.stderr
     assert not out.exists() and not list(out.parent.glob("*.partiel"))
+
+
+def test_a_restart_on_a_full_disk_says_so_in_one_line(server: FullDiskServer, agent: httpx.Client) -> None:
+    """SQLite must create the WAL's shared-memory file to open the base: a restart on a full disk cannot serve, and
+    says why (reading it as immutable could give wrong answers once another process writes again)."""
+    settings = settings_for(server.disk.root / "redemarrage")
+    database = Database(settings)
+    database.close()  # cleanly closed: no -wal/-shm left
+    server.disk.fill()
+    cmd = [sys.executable, "-m", "server", "serve", "--data-dir", str(settings.data_dir), "--port", str(free_port())]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "Erreur : Base de données inaccessible" in run.stderr and "plein" in run.stderr
 
 
 def test_the_session_key_is_never_saved_empty_on_a_full_disk(server: FullDiskServer, agent: httpx.Client) -> None:
@@ -297,7 +310,7 @@ def test_a_disk_filling_up_during_an_ingest_abandons_the_new_generation(
     assert _generations(server.settings) == generations  # the half-written generation is gone, its space given back
     server.disk.free()
     health = agent.get("/health")
-    assert health.status_code == 200 and health.json()["index_version"] == current.strip()
+    assert health.json()["status"] == "ok" and health.json()["index_version"] == current.strip()
     done = _ingest(server.settings, new_doc)  # with room again, the same ingest goes through
     assert done.returncode == 0, done.stderr
     assert (index_dir / CURRENT).read_text() != current
@@ -327,7 +340,7 @@ def test_a_service_started_on_a_read_only_disk_serves_reads_and_refuses_writes(
         env = {"ACCUEIL_MAIL_RETRY_SECONDS": "1"}
         with serve(read_only, free_port(), env, log) as url, httpx.Client(base_url=url, timeout=60) as client:
             health = client.get("/health")
-            assert health.status_code == 503 and "lecture seule" in health.json()["message"]
+            assert health.json()["status"] == "degraded" and "lecture seule" in health.json()["message"]
             assert client.get("/faq").status_code == 200
             public = client.get("/question", params={"q": "horaires de la mairie"})
             assert public.status_code == 200
@@ -353,7 +366,7 @@ def test_a_service_started_on_a_read_only_disk_serves_reads_and_refuses_writes(
             assert archive.stat().st_size > 1_000_000
             subprocess.run(["mount", "-o", "remount,bind,rw", str(view)], check=True)
             still = client.get("/health")  # the base stays opened read-only until a restart, and says so
-            assert still.status_code == 503 and "redémarrez" in still.json()["message"]
+            assert still.json()["status"] == "degraded" and "redémarrez" in still.json()["message"]
     finally:
         subprocess.run(["umount", "-l", str(view)], check=False)
     text = log.read_text(encoding="utf-8")

@@ -140,10 +140,12 @@ def create_app(settings: Settings) -> FastAPI:
         full = storage.problem(settings.data_dir)
         if full is None and is_read_only(app.state.db.engine):
             full = "La base a été ouverte en lecture seule au démarrage : redémarrez le service pour écrire à nouveau"
-        if full:  # drafts and pages still work; every change is refused until there is room again
+        if full:
+            # Pages, FAQ and drafts still work; changes are refused until there is room again. Still 200: the
+            # process is useful as it is, and a supervisor restarting it on a 503 could not bring it back up (the
+            # base cannot be opened on a full disk).
             message = f"{full} : la consultation reste possible, les modifications sont refusées."
-            body = {"status": "degraded", "message": message, "index_version": index.version}
-            return JSONResponse(body, status_code=503)
+            return JSONResponse({"status": "degraded", "message": message, "index_version": index.version})
         return JSONResponse(
             {
                 "status": "ok",
