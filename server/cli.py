@@ -175,10 +175,10 @@ def serve(
         _fail(exc)
         return
     if workers > 1:
-        from server.web.security import secret_key
+        from server.web.security import secret_key, secret_key_saved
 
         key = secret_key(settings)  # made once here, so that every worker signs sessions with the same key
-        if not settings.secret_key and not (settings.data_dir / "secret_key").exists():
+        if not secret_key_saved(settings):
             os.environ["ACCUEIL_SECRET_KEY"] = key  # could not be saved (read-only or full disk)
     if workers == 1:
         uvicorn.run(application, host=host, port=port, log_level="info")

@@ -35,6 +35,7 @@ def test_backup_of_a_live_instance_restores_everything(live_server: LiveServer, 
     done = _cli("backup", "--out", str(archive), "--data-dir", str(live_server.settings.data_dir))
     assert done.returncode == 0, done.stderr
     assert f"{requests} demande(s)" in done.stdout and archive.stat().st_size > 100_000
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the base and the session key
     assert live_server.url and _alive(live_server)  # the service kept running
 
     restored = tmp_path / "restauree"

@@ -229,11 +229,13 @@ def test_an_ingest_that_would_not_fit_is_refused_before_embedding(
 ) -> None:
     """Room for a few files but not for a copy of the 43 MB generation and the service's margin."""
     generations = _generations(server.settings)
+    current = (server.settings.index_dir / CURRENT).read_text()
     server.disk.fill(leave=40 * 2**20)
     run = _ingest(server.settings, new_doc)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "Espace disque insuffisant" in run.stderr and "il faut environ" in run.stderr
-    assert _generations(server.settings) == generations
+    assert _generations(server.settings) <= generations  # nothing new (an old one may have been pruned)
+    assert (server.settings.index_dir / CURRENT).read_text() == current
 
 
 def test_a_backup_to_a_full_disk_fails_clearly_and_leaves_no_partial_archive(
@@ -354,16 +356,28 @@ def test_a_service_started_on_a_read_only_disk_serves_reads_and_refuses_writes(
             time.sleep(1.5)  # a few rounds of the mail sender, which must survive a database it cannot write
             data = str(read_only.data_dir)
             cli = [sys.executable, "-m", "server"]
-            ingest = subprocess.run([*cli, "ingest", str(CORPUS), "--data-dir", data], capture_output=True, text=True)
+            ingest = subprocess.run(
+                [*cli, "ingest", str(CORPUS), "--data-dir", data], capture_output=True, text=True, timeout=300
+            )
             assert ingest.returncode == 1 and "lecture seule" in ingest.stderr and "Traceback" not in ingest.stderr
             archive = tmp_path / "sauvegarde.tar.gz"  # a backup reads only: it works from a read-only disk
             saved = subprocess.run(
                 [*cli, "backup", "--out", str(archive), "--data-dir", data],
                 capture_output=True,
                 text=True,
+                timeout=300,
             )
             assert saved.returncode == 0, saved.stderr
             assert archive.stat().st_size > 1_000_000
+            unwritable = view / "sauvegarde.tar.gz"  # the target itself on the read-only disk: a clear refusal
+            refused_backup = subprocess.run(
+                [*cli, "backup", "--out", str(unwritable), "--data-dir", data],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert refused_backup.returncode == 1 and "Sauvegarde impossible" in refused_backup.stderr
+            assert "Traceback" not in refused_backup.stderr
             subprocess.run(["mount", "-o", "remount,bind,rw", str(view)], check=True)
             still = client.get("/health")  # the base stays opened read-only until a restart, and says so
             assert still.json()["status"] == "degraded" and "redémarrez" in still.json()["message"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import tarfile
 import tempfile
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -52,6 +53,12 @@ def _count(db: Path, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed table names
 
 
+def _discard(partial: Path) -> None:
+    """Never leave half an archive that looks like a backup (nothing to remove on a read-only target)."""
+    with suppress(OSError):
+        partial.unlink(missing_ok=True)
+
+
 def backup(settings: Settings, out: Path) -> BackupSummary:
     """Write the instance's archive to ``out``."""
     source_db = _sqlite_path(settings)
@@ -78,7 +85,9 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
                 gen = current_generation(settings.index_dir)
                 manifest["generation"] = gen.name if gen else ""
                 (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-                with tarfile.open(partial, "w:gz") as tar:
+                # 0600: the archive holds the base and the session key.
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
                     tar.add(staging / "manifest.json", "manifest.json")
                     tar.add(copy, DB_NAME)
                     if gen is not None:
@@ -89,9 +98,12 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
                             tar.add(settings.data_dir / name, name)
             partial.replace(out)
     except (OSError, sqlite3.Error) as exc:
-        partial.unlink(missing_ok=True)  # never leave half an archive that looks like a backup
+        _discard(partial)
         where = storage.problem(out.parent) or storage.problem(Path(tempfile.gettempdir()))
         raise StorageError(f"Sauvegarde impossible : {exc}" + (f" ({where})." if where else ".")) from exc
+    except BaseException:
+        _discard(partial)
+        raise
     return BackupSummary(
         path=out,
         generation=str(manifest["generation"]),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,18 @@ def _sqlite_file(url: str) -> Path | None:
 def read_only_uri(path: Path) -> str:
     """The SQLite URI reading ``path`` on a file system mounted read-only (``sqlite3.connect(uri, uri=True)``).
 
-    SQLite cannot create the WAL's shared-memory file there. When the last writer closed cleanly (no ``-wal`` file
-    left), the file cannot change while the mount is read-only: it is opened as immutable (no locks, no change
-    detection). Otherwise the existing ``-wal``/``-shm`` are read. (A directory merely not writable by this user is
-    not opened this way: another process could still write the file.)
+    Plain read-only when SQLite can open it so (its WAL shared-memory file exists: a writer elsewhere keeps it,
+    and locks are respected). Otherwise SQLite cannot create that file on the read-only mount, and the base is opened
+    as immutable: no locks and no change detection, right as long as nothing writes the file through another mount
+    (a WAL not yet checkpointed is then not seen). A directory merely not writable by this user is never opened so.
     """
-    wal = path.with_name(path.name + "-wal")
-    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    return f"file:{path}?{flags}"
+    plain = f"file:{path}?mode=ro"
+    try:
+        with closing(sqlite3.connect(plain, uri=True)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return plain
+    except sqlite3.Error:
+        return f"{plain}&immutable=1"
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -8,6 +8,7 @@ everything is on disk, so a crash or ``kill -9`` mid-ingest leaves the previous 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -174,8 +175,13 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive lock so that two ingests never write the same index at once."""
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = index_dir / ".ingest.lock"
-    # Read-only when it exists: a backup on a read-only disk still takes the lock (flock needs no write access).
-    with open(lock) if lock.exists() else open(lock, "w") as fh:
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES) or not lock.exists():
+            raise
+        fd = os.open(lock, os.O_RDONLY)  # a backup from a read-only disk still locks (local flock needs no write)
+    with os.fdopen(fd) as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -34,7 +34,8 @@ def tree_bytes(path: Path) -> int:
 
 
 def mounted_read_only(path: Path) -> bool:
-    """Whether the file system holding ``path`` is mounted read-only: nobody can change its files."""
+    """Whether the file system holding ``path`` is mounted read-only (its files may still change through another,
+    writable mount of the same disk, e.g. a read-only bind mount)."""
     return bool(os.statvfs(_existing(path)).f_flag & os.ST_RDONLY)
 
 

@@ -63,15 +63,19 @@ _MIN_KEY_CHARS = 32  # a shorter (empty, truncated) key file is treated as absen
 
 
 def _read_key(path: Path) -> str | None:
+    """The saved key, or None when there is none (no file, or an empty or truncated one left by an older version).
+
+    Any other read error is raised: regenerating the key over a valid one would end every session."""
     try:
         key = path.read_text().strip()
-    except OSError:
+    except FileNotFoundError:
         return None
     return key if len(key) >= _MIN_KEY_CHARS else None
 
 
-def _save_key(path: Path, key: str) -> None:
-    """Write the key whole or not at all: a temporary file (0600) renamed into place, removed on failure."""
+def _save_key(path: Path, key: str) -> str:
+    """Save ``key`` whole or not at all (a 0600 temporary file, then linked into place) and return the key in force:
+    when another process saved one first, its key wins."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     try:
@@ -80,9 +84,17 @@ def _save_key(path: Path, key: str) -> None:
             fh.write(key)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if path.exists():  # empty or truncated: replaced
+            log.warning("Clé de session %s vide ou trop courte : remplacée", path)
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
     finally:
         tmp.unlink(missing_ok=True)
+    return _read_key(path) or key
 
 
 def secret_key(settings: Settings) -> str:
@@ -99,13 +111,16 @@ def secret_key(settings: Settings) -> str:
         return key
     if str(path) in _EPHEMERAL_KEYS:
         return _EPHEMERAL_KEYS[str(path)]
-    key = secrets.token_urlsafe(48)
     try:
-        _save_key(path, key)
+        return _save_key(path, secrets.token_urlsafe(48))
     except OSError as exc:
         log.warning("Clé de session non enregistrée (%s) : les sessions ne survivront pas au redémarrage", exc)
-        return _EPHEMERAL_KEYS.setdefault(str(path), key)
-    return _read_key(path) or key
+        return _EPHEMERAL_KEYS.setdefault(str(path), secrets.token_urlsafe(48))
+
+
+def secret_key_saved(settings: Settings) -> bool:
+    """Whether the key other processes will read is saved (configured, or in the data directory)."""
+    return bool(settings.secret_key) or _read_key(settings.data_dir / "secret_key") is not None
 
 
 def csrf_token(request: Request) -> str:
