@@ -106,17 +106,23 @@ def disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Disk]:
         subprocess.run(["umount", "-l", str(root)], check=False)
 
 
-@pytest.fixture(scope="module")
-def server(disk: Disk, full_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullDiskServer]:
-    settings = settings_for(disk.root / "data")
-    shutil.copytree(full_index.index_dir, settings.index_dir)
+def _instance(data_dir: Path, index_dir: Path, username: str) -> tuple[Settings, str]:
+    """A data directory with a copy of ``index_dir``, a base holding one agent, and that agent's API token."""
+    settings = settings_for(data_dir)
+    shutil.copytree(index_dir, settings.index_dir)
     database = Database(settings)
     try:
         with database.session() as db:
-            auth.add_user(db, "agent-disque", "agent", PASSWORD)
-            token = auth.create_token(db, "agent-disque", "tests")
+            auth.add_user(db, username, "agent", PASSWORD)
+            token = auth.create_token(db, username, "tests")
     finally:
         database.close()
+    return settings, token
+
+
+@pytest.fixture(scope="module")
+def server(disk: Disk, full_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullDiskServer]:
+    settings, token = _instance(disk.root / "data", full_index.index_dir, "agent-disque")
     log = tmp_path_factory.mktemp("serve-disque") / "serve.log"
     with serve(settings, free_port(), {}, log) as url:
         yield FullDiskServer(url, settings, disk, token)
@@ -323,15 +329,7 @@ def test_a_service_started_on_a_read_only_disk_serves_reads_and_refuses_writes(
 ) -> None:
     """A restart after the kernel turned the file system read-only: the database is opened for reading only, the
     index is read from a temporary copy (Chroma writes to its files when it opens them), writes get a clear 503."""
-    settings = settings_for(server.disk.root / "lecture-seule")
-    shutil.copytree(server.settings.index_dir, settings.index_dir)
-    database = Database(settings)
-    try:
-        with database.session() as db:
-            auth.add_user(db, "agent-ro", "agent", PASSWORD)
-            token = auth.create_token(db, "agent-ro", "tests")
-    finally:
-        database.close()
+    settings, token = _instance(server.disk.root / "lecture-seule", server.settings.index_dir, "agent-ro")
     view = tmp_path / "vue"
     view.mkdir()
     subprocess.run(["mount", "--bind", str(server.disk.root), str(view)], check=True)

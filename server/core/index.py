@@ -390,9 +390,9 @@ class Index:
         return self.path.name
 
     def _client(self) -> Any:
-        if self.chroma_url:
-            _probe(self.chroma_url)  # a silent server answers nothing within the probe's delay: fail fast
         if self._chroma is None:
+            if self.chroma_url:
+                _probe(self.chroma_url)  # a silent server answers nothing within the probe's delay: fail fast
             store = self.path / CHROMA_DIR
             if not self.chroma_url and storage.mounted_read_only(store):
                 # Chroma writes to its files when it opens them: on a read-only disk, read a copy in the temporary
