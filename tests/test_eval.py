@@ -36,7 +36,7 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
             str(REPO_ROOT / ".venv" / "bin" / "accueil"),
             "eval",
             "--dataset",
-            str(DEV),
+            str(TEST),  # the smaller split: the report's completeness does not depend on the number of questions
             "--out",
             str(out),
             "--data-dir",
@@ -59,7 +59,7 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
     assert metrics["unsupported_facts"] == 0
     assert metrics["public_precision"] is not None or metrics["public_coverage"] == 0
     assert metrics["public_not_verbatim"] == 0
-    assert report["metrics"]["questions"] == len(load_dataset(DEV))
+    assert report["metrics"]["questions"] == len(load_dataset(TEST))
     assert report["metrics"]["citation_validity"] == 1.0
     assert {"identite", "dechets"} <= set(report["by_theme"]) and {"sms", "injection"} <= set(report["by_kind"])
     assert len(report["risk_coverage"]) > 10
