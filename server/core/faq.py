@@ -15,13 +15,20 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.tables import FaqEntry, FaqVersion, Request, utcnow
-from server.core.text import tokens
+from server.core.text import tokens, words
 from server.core.workflow import last_generated
 
 MAX_QUESTION = 500
 MAX_ANSWER = 5000
 MAX_THEME = 200
 MAX_SOURCES = 10
+
+# An entry is shown as *the* answer to a citizen's question only when it covers this share of the question's terms
+# (terms of the entry's own question counting double) and the question covers this share of the entry's question.
+ANSWER_MIN_COVERAGE = 0.75
+ANSWER_MIN_OVERLAP = 0.6
+# Words that turn a question around ("je ne veux plus être inscrit"); search drops them as stop words.
+NEGATIONS = frozenset("ne pas plus jamais rien aucun aucune non ni".split())
 
 
 def get(session: Session, faq_id: int) -> FaqEntry:
@@ -188,3 +195,25 @@ def search(session: Session, query: str, limit: int = 10) -> list[Match]:
             found.append(Match(entry, round(hits / (2.0 * len(wanted)), 4)))
     found.sort(key=lambda m: (-m.score, m.entry.question))
     return found[:limit]
+
+
+def _negated(text: str) -> bool:
+    return any(w in NEGATIONS for w in words(text))
+
+
+def answer_for(session: Session, question: str) -> Match | None:
+    """The published entry that answers ``question`` as asked, or None.
+
+    Stricter than :func:`search`, whose list a citizen reads and chooses from: the entry must cover the question's
+    terms, the question must cover most of the entry's own question (not a narrower case that shares its words, such
+    as the fee for a second car when the citizen asks the fee), and a negation in one must be in the other.
+    """
+    asked = set(tokens(question))
+    for match in search(session, question, limit=5):
+        if match.score < ANSWER_MIN_COVERAGE:
+            break
+        own = set(tokens(match.entry.question))
+        if own and len(own & asked) / len(own) >= ANSWER_MIN_OVERLAP:
+            if _negated(question) == _negated(match.entry.question):
+                return match
+    return None

@@ -21,9 +21,6 @@ from server.core.question import analyse
 from server.core.scope import out_of_scope
 from server.core.tables import FaqEntry
 
-# Share of the question's terms a FAQ entry must cover (its own question's terms counting double) to be shown.
-FAQ_MIN_SCORE = 0.75
-
 
 @dataclass
 class Extract:
@@ -100,7 +97,7 @@ def answer(session: Session, assistant: Assistant, question: str, threshold: flo
     why = out_of_scope(analyse(question, commune=assistant.settings.commune_name))
     if why:
         return PublicAnswer("aucune", question, reason=why)
-    matches = faq.search(session, question, limit=1)
-    if matches and matches[0].score >= FAQ_MIN_SCORE:
-        return PublicAnswer("faq", question, entry=matches[0].entry, confidence=matches[0].score)
+    match = faq.answer_for(session, question)
+    if match is not None:
+        return PublicAnswer("faq", question, entry=match.entry, confidence=match.score)
     return candidate(assistant, question).decide(threshold)
