@@ -102,3 +102,21 @@ def test_provenance_is_recorded(assistant: Assistant) -> None:
 def test_bad_questions_are_refused(assistant: Assistant, question: str) -> None:
     with pytest.raises(InputError):
         assistant.draft(question)
+
+
+def test_each_question_of_a_message_gets_its_own_sentences(assistant: Assistant) -> None:
+    """Retrieval for the whole message favours one subject; each question is also looked up on its own."""
+    message = (
+        "Quels sont les horaires de la déchetterie le samedi, et quel jour passent les encombrants dans le quartier "
+        "de La Gare ?"
+    )
+    result = assistant.draft(message)
+    index = assistant.index()
+    for c in result.candidate_citations:
+        assert c.quote in index.chunks[index.positions[c.chunk_id]].text
+    quoted = " ".join(c.quote for c in result.candidate_citations)
+    assert "9 h" in quoted and "mercredi" in quoted  # the déchetterie's Saturday hours and La Gare's collection day
+    assert {c.doc_id for c in result.candidate_citations} >= {"dechets/dechetterie", "dechets/encombrants"}
+    # A question the assistant would not answer on its own adds nothing to the draft.
+    off_topic = "Quel temps fera-t-il demain à Belval ? Et qui a gagné le match de foot hier soir ?"
+    assert assistant._part_units(assistant.index(), off_topic, False, None, None, []) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.core.places import other_commune
-from server.core.question import analyse, asked_kinds, expand, is_foreign
+from server.core.question import analyse, asked_kinds, expand, is_foreign, parts
 
 
 def test_sms_spellings_are_spelled_out() -> None:
@@ -58,3 +58,19 @@ def test_other_communes_are_recognised() -> None:
     assert not other_commune("Combien de tours de scrutin ?", "Belval-sur-Ornette")
     assert not other_commune("horaires de la mairie de Belval-sur-Ornette", "Belval-sur-Ornette")
     assert not other_commune("Les horaires de la mairie de Paris ?", "Paris")
+
+
+def test_a_message_asking_several_things_is_split_into_its_questions() -> None:
+    assert parts("Combien coûte le passeport ? Et où prend-on rendez-vous ?") == [
+        "Combien coûte le passeport ?",
+        "Et où prend-on rendez-vous ?",
+    ]
+    assert parts("Le marché c'est quel jour, et combien coûte l'abonnement à la médiathèque ?") == [
+        "Le marché c'est quel jour",
+        "combien coûte l'abonnement à la médiathèque ?",
+    ]
+    # One question, with or without a polite tail, a comma or an "et" inside it, is not split.
+    assert parts("Combien coûte le passeport ? Merci d'avance.") == []
+    assert parts("Quels papiers pour la carte d'identité et le passeport ?") == []
+    assert parts("Bonjour, et merci : combien coûte le passeport ?") == []
+    assert len(parts("Prix du passeport ? Horaires de la mairie ? Jours du marché ? Tarif de la cantine ?")) == 3

@@ -11,6 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from server.core import draft as drafting
@@ -24,8 +25,9 @@ from server.core.llm_draft import LLMDrafter, OnVerdict, cite, passages_for
 from server.core.memory import PairRule
 from server.core.models import Citation, DraftResult, LLMReport, Provenance, Source
 from server.core.prompts import get_prompts
-from server.core.question import analyse
-from server.core.retrieve import Hit, retrieve, steer
+from server.core.question import Question, analyse, expand, parts
+from server.core.retrieve import Hit, Retrieval, retrieve, steer
+from server.core.text import tokens
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,68 @@ class Assistant:
         lines, citations = cite(verification.kept, passages)
         return self._render_reply(citations, lines), citations, report
 
+    def _retrieve(
+        self,
+        index: Index,
+        vector: np.ndarray,
+        q: Question,
+        public_only: bool,
+        pinned: list[str] | None,
+        excluded: list[str] | None,
+    ) -> Retrieval:
+        """The hits for ``q``, steered by the documents the agent pinned or excluded."""
+        try:
+            found = retrieve(index, vector, q, self.settings.retrieval_candidates, public_only)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise RetrievalError(f"La recherche dans l'index a échoué : {exc}") from exc
+        if pinned or excluded:
+            found.hits = steer(index, vector, found.hits, list(pinned or []), list(excluded or []))
+        return found
+
+    def _part_units(
+        self,
+        index: Index,
+        text: str,
+        public_only: bool,
+        pinned: list[str] | None,
+        excluded: list[str] | None,
+        have: list[drafting.Unit],
+    ) -> list[drafting.Unit]:
+        """For a message asking several questions, the sentences that answer each one, retrieved on its own.
+
+        Retrieval for the whole message favours its dominant subject and often misses the second question. A
+        part's sentences are added only when its own confidence reaches the threshold, and a part longer than a
+        few terms is read on its own (not with the one before); the confidence, the listed sources and the
+        abstention stay those of the whole message.
+        """
+        pieces = parts(text)
+        if not pieces:
+            return []
+        asked: list[Question] = [
+            analyse(piece, pieces[:i] if len(tokens(expand(piece))) <= 3 else None, self.settings.commune_name)
+            for i, piece in enumerate(pieces)
+        ]
+        vectors = self.embedder.encode([pq.query for pq in asked])
+        seen = {u.text for u in have}
+        out: list[drafting.Unit] = []
+        for pq, vector in zip(asked, vectors, strict=True):
+            found = self._retrieve(index, vector, pq, public_only, pinned, excluded)
+            chosen = drafting.select(
+                index,
+                pq,
+                found.hits,
+                self.calibration.units,
+                self.settings.draft_max_sentences,
+                self.calibration.unit_floor,
+            )
+            if self.calibration.score(features(index, pq, found, chosen)) < self.threshold:
+                continue  # the assistant would abstain on this question alone: nothing of it in the draft
+            for unit in chosen.units:
+                if unit.text not in seen:
+                    seen.add(unit.text)
+                    out.append(unit)
+        return out
+
     def draft(
         self,
         question: str,
@@ -192,20 +256,18 @@ class Assistant:
         vector = self.embedder.encode([q.query])[0]
         timings["embed"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
-        try:
-            found = retrieve(index, vector, q, self.settings.retrieval_candidates, public_only)
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise RetrievalError(f"La recherche dans l'index a échoué : {exc}") from exc
-        if pinned or excluded:
-            found.hits = steer(index, vector, found.hits, list(pinned or []), list(excluded or []))
+        found = self._retrieve(index, vector, q, public_only, pinned, excluded)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
         t2 = time.perf_counter()
         selection = drafting.select(
             index, q, found.hits, self.calibration.units, self.settings.draft_max_sentences, self.calibration.unit_floor
         )
-        citations = drafting.citations_for(selection.units)
-        feats = features(index, q, found, selection)
         reason = guard(q)
+        units = selection.units
+        if not reason and not q.follow_up:
+            units = units + self._part_units(index, text, public_only, pinned, excluded, units)
+        citations = drafting.citations_for(units)
+        feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
         if not reason and not citations:
             reason = "aucun passage pertinent"

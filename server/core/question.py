@@ -153,6 +153,25 @@ def asked_kinds(text: str) -> tuple[str, ...]:
     return tuple(kind for kind, cues in KIND_CUES.items() if any(cue in folded for cue in cues))
 
 
+# Where a message asking several things splits: after a question mark, or at ", et" before a new question.
+_PARTS = re.compile(
+    r"(?<=\?)\s+|\s*,\s*et\s+(?=(?:est-ce|quel|quand|comment|combien|c'est|jusqu|où|ou |qui|à quel|a quel|on |il |"
+    r"elle |je |après|apres))",
+    re.I,
+)
+MAX_PARTS = 3
+
+
+def parts(text: str) -> list[str]:
+    """The questions of a message that asks several ("Combien coûte… ? Et où… ?"), or [] when it asks one.
+
+    Each part has at least two content terms; a part that only makes sense with the one before ("Et pour un mineur
+    ?") is read with it by :func:`analyse`, like a follow-up in a thread.
+    """
+    found = [p.strip() for p in _PARTS.split(text) if p and len(tokens(expand(p))) >= 2]
+    return found[:MAX_PARTS] if len(found) >= 2 else []
+
+
 def is_foreign(text: str) -> bool:
     """True when the question is clearly not in French: another script, or more foreign than French words."""
     letters = [ch for ch in text if ch.isalpha()]
