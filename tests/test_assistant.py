@@ -8,6 +8,7 @@ from server.core.assistant import Assistant
 from server.core.config import Settings
 from server.core.errors import InputError
 from server.core.index import Index
+from server.core.question import parts
 
 
 @pytest.fixture(scope="module")
@@ -119,4 +120,14 @@ def test_each_question_of_a_message_gets_its_own_sentences(assistant: Assistant)
     assert {c.doc_id for c in result.candidate_citations} >= {"dechets/dechetterie", "dechets/encombrants"}
     # A question the assistant would not answer on its own adds nothing to the draft.
     off_topic = "Quel temps fera-t-il demain à Belval ? Et qui a gagné le match de foot hier soir ?"
-    assert assistant._part_units(assistant.index(), off_topic, False, None, None, []) == []
+    assert assistant._part_units(assistant.index(), off_topic, False, None, None, []) == ([], parts(off_topic))
+
+
+def test_a_question_of_the_message_that_the_sources_do_not_answer_is_named(assistant: Assistant) -> None:
+    """The draft answers the first question; the agent is told that the second one is left to them."""
+    result = assistant.draft("Combien coûte l'abonnement à la médiathèque ? Et quand ouvre la patinoire municipale ?")
+    assert result.status == "answered" and "10 €" in result.draft
+    assert result.uncovered_parts == ["Et quand ouvre la patinoire municipale ?"]
+    assert "patinoire" not in result.draft.split("Cordialement")[0].lower()
+    one = assistant.draft("Combien coûte l'abonnement à la médiathèque ?")
+    assert one.uncovered_parts == []

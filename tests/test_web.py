@@ -206,6 +206,16 @@ def _memory_checks(client: httpx.Client) -> None:
     assert "pour une question proche" in page and "La médiathèque ouvre du mardi au samedi." in page
 
 
+def test_the_agent_is_told_which_question_of_a_message_the_draft_leaves_out(live_server: LiveServer) -> None:
+    with login(live_server, "agent1") as client:
+        token = csrf_from(client.get("/demandes/nouvelle").text)
+        question = "Combien coûte l'abonnement à la médiathèque ? Et quand ouvre la patinoire municipale ?"
+        r = client.post("/demandes/nouvelle", data={"question": question, "canal": "guichet", "csrf_token": token})
+        page = client.get(r.headers["location"]).text
+    notice = page.split('id="questions-sans-reponse"', 1)[1].split("</div>", 1)[0]
+    assert "<q>Et quand ouvre la patinoire municipale ?</q>" in notice and "abonnement" not in notice
+
+
 def test_citizen_and_agent_text_is_escaped_in_every_page(live_server: LiveServer) -> None:
     hostile = '<script>alert("q")</script><img src=x onerror=alert(1)> horaires mairie ?'
     with login(live_server, "agent1") as client:

@@ -189,8 +189,9 @@ class Assistant:
         pinned: list[str] | None,
         excluded: list[str] | None,
         have: list[drafting.Unit],
-    ) -> list[drafting.Unit]:
-        """For a message asking several questions, the sentences that answer each one, retrieved on its own.
+    ) -> tuple[list[drafting.Unit], list[str]]:
+        """For a message asking several questions, the sentences that answer each one, retrieved on its own, and the
+        questions the sources do not answer (the agent is told: the draft leaves them out).
 
         Retrieval for the whole message favours its dominant subject and often misses the second question. A
         part's sentences are added only when its own confidence reaches the threshold, and a part longer than a
@@ -199,7 +200,7 @@ class Assistant:
         """
         pieces = parts(text)
         if not pieces:
-            return []
+            return [], []
         asked: list[Question] = [
             analyse(piece, pieces[:i] if len(tokens(expand(piece))) <= 3 else None, self.settings.commune_name)
             for i, piece in enumerate(pieces)
@@ -207,7 +208,8 @@ class Assistant:
         vectors = self.embedder.encode([pq.query for pq in asked])
         seen = {u.text for u in have}
         out: list[drafting.Unit] = []
-        for pq, vector in zip(asked, vectors, strict=True):
+        uncovered: list[str] = []
+        for piece, pq, vector in zip(pieces, asked, vectors, strict=True):
             found = self._retrieve(index, vector, pq, public_only, pinned, excluded)
             chosen = drafting.select(
                 index,
@@ -217,13 +219,14 @@ class Assistant:
                 self.settings.draft_max_sentences,
                 self.calibration.unit_floor,
             )
-            if self.calibration.score(features(index, pq, found, chosen)) < self.threshold:
-                continue  # the assistant would abstain on this question alone: nothing of it in the draft
+            if guard(pq) or self.calibration.score(features(index, pq, found, chosen)) < self.threshold:
+                uncovered.append(piece)  # the assistant would abstain on this question alone: nothing of it
+                continue
             for unit in chosen.units:
                 if unit.text not in seen:
                     seen.add(unit.text)
                     out.append(unit)
-        return out
+        return out, uncovered
 
     def draft(
         self,
@@ -263,9 +266,10 @@ class Assistant:
             index, q, found.hits, self.calibration.units, self.settings.draft_max_sentences, self.calibration.unit_floor
         )
         reason = guard(q)
-        units = selection.units
+        units, uncovered = selection.units, []
         if not reason and not q.follow_up:
-            units = units + self._part_units(index, text, public_only, pinned, excluded, units)
+            more, uncovered = self._part_units(index, text, public_only, pinned, excluded, units)
+            units = units + more
         citations = drafting.citations_for(units)
         feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
@@ -301,6 +305,7 @@ class Assistant:
             confidence=round(confidence, 4),
             threshold=self.threshold,
             abstain_reason=reason,
+            uncovered_parts=[] if reason else uncovered,
             citations=[] if reason else citations,
             sources=sources,
             timings_ms={k: round(v, 1) for k, v in timings.items()},

@@ -94,6 +94,8 @@ class DraftResult(BaseModel):
     confidence: float
     threshold: float
     abstain_reason: str | None = None
+    # Questions of a message asking several that the sources do not answer: the draft leaves them to the agent.
+    uncovered_parts: list[str] = Field(default_factory=list)
     citations: list[Citation]
     sources: list[Source]
     timings_ms: dict[str, float]
