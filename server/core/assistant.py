@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,17 @@ from server.core.retrieve import Hit, Retrieval, retrieve, steer
 from server.core.text import tokens
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """What the questions of a message asking several add to its draft: their sentences, the questions the sources
+    do not answer, and each question's own confidence."""
+
+    units: list[drafting.Unit] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
+
 
 REPLY_TEMPLATE = "reply_extractive.fr.j2"
 ABSTAIN_TEMPLATE = "abstention.fr.j2"
@@ -189,26 +201,24 @@ class Assistant:
         pinned: list[str] | None,
         excluded: list[str] | None,
         have: list[drafting.Unit],
-    ) -> tuple[list[drafting.Unit], list[str]]:
+    ) -> Parts:
         """For a message asking several questions, the sentences that answer each one, retrieved on its own, and the
         questions the sources do not answer (the agent is told: the draft leaves them out).
 
         Retrieval for the whole message favours its dominant subject and often misses the second question. A
         part's sentences are added only when its own confidence reaches the threshold, and a part longer than a
-        few terms is read on its own (not with the one before); the confidence, the listed sources and the
-        abstention stay those of the whole message.
+        few terms is read on its own (not with the one before). The listed sources stay those of the whole message.
         """
         pieces = parts(text)
         if not pieces:
-            return [], []
+            return Parts()
         asked: list[Question] = [
             analyse(piece, pieces[:i] if len(tokens(expand(piece))) <= 3 else None, self.settings.commune_name)
             for i, piece in enumerate(pieces)
         ]
         vectors = self.embedder.encode([pq.query for pq in asked])
         seen = {u.text for u in have}
-        out: list[drafting.Unit] = []
-        uncovered: list[str] = []
+        out = Parts()
         for piece, pq, vector in zip(pieces, asked, vectors, strict=True):
             found = self._retrieve(index, vector, pq, public_only, pinned, excluded)
             chosen = drafting.select(
@@ -219,14 +229,16 @@ class Assistant:
                 self.settings.draft_max_sentences,
                 self.calibration.unit_floor,
             )
-            if guard(pq) or self.calibration.score(features(index, pq, found, chosen)) < self.threshold:
-                uncovered.append(piece)  # the assistant would abstain on this question alone: nothing of it
+            confidence = 0.0 if guard(pq) else self.calibration.score(features(index, pq, found, chosen))
+            out.confidences.append(confidence)
+            if confidence < self.threshold:
+                out.uncovered.append(piece)  # the assistant would abstain on this question alone: nothing of it
                 continue
             for unit in chosen.units:
                 if unit.text not in seen:
                     seen.add(unit.text)
-                    out.append(unit)
-        return out, uncovered
+                    out.units.append(unit)
+        return out
 
     def draft(
         self,
@@ -266,13 +278,15 @@ class Assistant:
             index, q, found.hits, self.calibration.units, self.settings.draft_max_sentences, self.calibration.unit_floor
         )
         reason = guard(q)
-        units, uncovered = selection.units, []
+        split = Parts()
         if not reason and not q.follow_up:
-            more, uncovered = self._part_units(index, text, public_only, pinned, excluded, units)
-            units = units + more
-        citations = drafting.citations_for(units)
+            split = self._part_units(index, text, public_only, pinned, excluded, selection.units)
+        citations = drafting.citations_for(selection.units + split.units)
         feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
+        if split.confidences and not split.uncovered:
+            # Each question of the message is answerable on its own: the message is as answerable as the least one.
+            confidence = max(confidence, min(split.confidences))
         if not reason and not citations:
             reason = "aucun passage pertinent"
         if not reason and confidence < self.threshold:
@@ -305,7 +319,7 @@ class Assistant:
             confidence=round(confidence, 4),
             threshold=self.threshold,
             abstain_reason=reason,
-            uncovered_parts=[] if reason else uncovered,
+            uncovered_parts=[] if reason else split.uncovered,
             citations=[] if reason else citations,
             sources=sources,
             timings_ms={k: round(v, 1) for k, v in timings.items()},
