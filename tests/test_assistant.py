@@ -8,7 +8,9 @@ from server.core.assistant import Assistant
 from server.core.config import Settings
 from server.core.errors import InputError
 from server.core.index import Index
-from server.core.question import parts
+from server.core.llm_draft import passages_for
+from server.core.question import analyse, parts
+from server.core.retrieve import retrieve
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +114,52 @@ def test_each_question_of_a_message_gets_its_own_sentences(assistant: Assistant)
         "de La Gare ?"
     )
     result = assistant.draft(message)
-    # Each question is answerable on its own, so is the message (its mixed retrieval alone scored under the threshold).
+    # Each question is answerable on its own, so is the message (its mixed retrieval alone scored under the threshold):
+    # the draft is then made of the questions' own sentences, one paragraph per source, every cited source listed.
     assert result.status == "answered" and result.confidence >= result.threshold and result.uncovered_parts == []
     _verbatim(assistant, result)
+    body = result.draft.split("Cordialement,")[0]
+    for n in {c.n for c in result.citations}:
+        assert sum(f"[{n}]" in paragraph for paragraph in body.split("\n\n")) == 1
+    assert {c.doc_id for c in result.citations} <= {s.doc_id for s in result.sources}
+    assert "mairie" not in " ".join(c.doc_id for c in result.citations)  # no summer closing of the town hall
     quoted = " ".join(c.quote for c in result.citations)
     assert "9 h" in quoted and "mercredi" in quoted  # the déchetterie's Saturday hours and La Gare's collection day
     assert {c.doc_id for c in result.citations} >= {"dechets/dechetterie", "dechets/encombrants"}
+    # In llm mode the model reads a passage for each question (the message's own hits lacked the déchetterie).
+    index = assistant.index()
+    q = analyse(message)
+    found = retrieve(index, assistant.embedder.encode([q.query])[0], q, assistant.settings.retrieval_candidates, False)
+    split = assistant._part_units(index, message, None, False, None, None)
+    assert "dechets/dechetterie" not in [p.doc_id for p in passages_for(found.hits, 900)]
+    assert "dechets/dechetterie" in [p.doc_id for p in passages_for(split.hits_for_model(found.hits), 900)]
     # A question the assistant would not answer on its own adds nothing to the draft, nor to the confidence.
     off_topic = "Quel temps fera-t-il demain à Belval ? Et qui a gagné le match de foot hier soir ?"
-    split = assistant._part_units(assistant.index(), off_topic, False, None, None, [])
-    assert split.units == [] and split.uncovered == parts(off_topic)
+    split = assistant._part_units(assistant.index(), off_topic, None, False, None, None)
+    assert split.units == [] and split.uncovered == parts(off_topic).questions
     assert assistant.draft(off_topic).status == "abstained"
+
+
+def test_a_message_is_not_answered_on_the_strength_of_questions_it_was_not_split_into(assistant: Assistant) -> None:
+    """A question read with the one before ("Et à Lyon ?"), or beyond the three looked up, keeps the message's own
+    confidence; a document pinned for one question does not steer the others."""
+    other_place = assistant.draft("Combien coûte le passeport ? Et à Lyon ? Et les horaires de la mairie ?")
+    assert other_place.status == "abstained"
+    three = (
+        "Combien coûte le passeport ? Quels sont les horaires de la mairie ? Combien coûte l'abonnement à la "
+        "médiathèque ?"
+    )
+    four = assistant.draft(f"{three} Et la mairie de Lyon, elle ouvre quand ?")
+    assert four.status == "abstained"  # each of the first three is answerable, the fourth was not looked up
+    # Answered on the whole message's own confidence: the question not looked up is named to the agent.
+    skating = assistant.draft(f"{three} Et quand ouvre la patinoire municipale ?")
+    assert skating.uncovered_parts[-1] == "Et quand ouvre la patinoire municipale ?"
+    message = (
+        "Quels sont les horaires de la déchetterie le samedi, et quel jour passent les encombrants dans le quartier "
+        "de La Gare ?"
+    )
+    pinned = assistant.draft(message, pinned=["dechets/dechetterie"])
+    assert pinned.status == "answered" and pinned.uncovered_parts == [] and "mercredi" in pinned.draft
 
 
 def test_a_question_of_the_message_that_the_sources_do_not_answer_is_named(assistant: Assistant) -> None:

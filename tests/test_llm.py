@@ -130,6 +130,10 @@ def test_a_dead_endpoint_gives_the_extractive_draft_with_a_notice(full_index: Se
     assert result.llm.notice and "injoignable" in result.llm.notice
     assert result.draft == extractive.draft
     assert result.provenance.mode == "extractive"
+    # The model is given a passage for each question of a message that asks several (the record says which).
+    several = "Quels sont les horaires de la déchetterie le samedi, et quel jour passent les encombrants à La Gare ?"
+    read = Assistant(llm_settings(full_index, url, llm_max_retries=0)).draft(several).llm
+    assert read is not None and read.documents[0] == "dechets/dechetterie"
 
 
 @pytest.fixture

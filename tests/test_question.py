@@ -6,6 +6,7 @@ import pytest
 
 from server.core.places import other_commune
 from server.core.question import analyse, asked_kinds, expand, is_foreign, parts
+from server.core.scope import out_of_scope
 
 
 def test_sms_spellings_are_spelled_out() -> None:
@@ -61,16 +62,45 @@ def test_other_communes_are_recognised() -> None:
 
 
 def test_a_message_asking_several_things_is_split_into_its_questions() -> None:
-    assert parts("Combien coûte le passeport ? Et où prend-on rendez-vous ?") == [
+    assert parts("Combien coûte le passeport ? Et où prend-on rendez-vous ?").questions == [
         "Combien coûte le passeport ?",
         "Et où prend-on rendez-vous ?",
     ]
-    assert parts("Le marché c'est quel jour, et combien coûte l'abonnement à la médiathèque ?") == [
+    assert parts("Le marché c'est quel jour, et combien coûte l'abonnement à la médiathèque ?").questions == [
         "Le marché c'est quel jour",
         "combien coûte l'abonnement à la médiathèque ?",
     ]
+    assert parts("Combien coûte le passeport ?Et quels papiers faut-il ?!").questions == [
+        "Combien coûte le passeport ?",
+        "Et quels papiers faut-il ?!",
+    ]
     # One question, with or without a polite tail, a comma or an "et" inside it, is not split.
-    assert parts("Combien coûte le passeport ? Merci d'avance.") == []
-    assert parts("Quels papiers pour la carte d'identité et le passeport ?") == []
-    assert parts("Bonjour, et merci : combien coûte le passeport ?") == []
-    assert len(parts("Prix du passeport ? Horaires de la mairie ? Jours du marché ? Tarif de la cantine ?")) == 3
+    for one in (
+        "Combien coûte le passeport ? Merci d'avance.",
+        "Quelle est la démarche pour un passeport ? Merci de me répondre rapidement svp",
+        "Quels papiers pour la carte d'identité et le passeport ?",
+        "Bonjour, et merci : combien coûte le passeport ?",
+        "Bonjour ! Combien coûte le passeport ?",
+        "Bonjour madame, j'aurais une question ? Combien coûte le passeport ?",
+    ):
+        assert parts(one).questions == [], one
+    # A statement is read with the question after it; a question too short to stand alone with the one before.
+    message = "Je pars à Londres le mois prochain. Mon passeport est périmé ! Quels papiers faut-il ? Et à Paris ?"
+    assert parts(message).questions == []  # one question: "Et à Paris ?" is read with the one before
+    split = parts("Mon fils a 16 ans ! Où se fait le recensement ? Quels sont les horaires de la mairie ?")
+    assert split.questions == [
+        "Mon fils a 16 ans ! Où se fait le recensement ?",
+        "Quels sont les horaires de la mairie ?",
+    ]
+    split = parts("Combien coûte le passeport ? Et à Lyon ? Et les horaires de la mairie ?")
+    assert split.questions == ["Combien coûte le passeport ? Et à Lyon ?", "Et les horaires de la mairie ?"]
+    # Beyond three questions, the rest are left out (named to the agent, never taken as looked up).
+    split = parts("Prix du passeport ? Horaires de la mairie ? Jours du marché ? Tarif de la cantine ?")
+    assert len(split.questions) == 3 and split.left_out == ["Tarif de la cantine ?"]
+
+
+def test_the_citizen_side_hands_another_commune_s_question_to_a_person() -> None:
+    commune = "Belval-sur-Ornette"
+    assert out_of_scope(analyse("Quels sont les horaires de la mairie de Metz ?", commune=commune))
+    assert out_of_scope(analyse("Quels sont les horaires de la mairie ?", commune=commune)) is None
+    assert out_of_scope(analyse("Horaires de la mairie de Belval-sur-Ornette ?", commune=commune)) is None

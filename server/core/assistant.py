@@ -22,25 +22,52 @@ from server.core.embed import Embedder, embedder_for
 from server.core.errors import InputError, RetrievalError
 from server.core.index import CURRENT, Index
 from server.core.llm import chat_model, messages, stream_text
-from server.core.llm_draft import LLMDrafter, OnVerdict, cite, passages_for
+from server.core.llm_draft import LLMDrafter, OnVerdict, Passage, cite, passages_for
 from server.core.memory import PairRule
 from server.core.models import Citation, DraftResult, LLMReport, Provenance, Source
 from server.core.prompts import get_prompts
-from server.core.question import Question, analyse, expand, parts
+from server.core.question import Question, analyse, parts
 from server.core.retrieve import Hit, Retrieval, retrieve, steer
 from server.core.text import tokens
 
 log = logging.getLogger(__name__)
 
 
+# Sentences quoted for each question of a message that asks several (list items brought along not counted).
+PART_SENTENCES = 4
+
+
 @dataclass
-class Parts:
-    """What the questions of a message asking several add to its draft: their sentences, the questions the sources
-    do not answer, and each question's own confidence."""
+class PartDrafts:
+    """What the questions of a message asking several give its draft: their own sentences, each question's
+    confidence, the questions the draft leaves to the agent, and the hits of the answered ones."""
 
     units: list[drafting.Unit] = field(default_factory=list)
-    uncovered: list[str] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    leads: list[Hit] = field(default_factory=list)
+
+    @property
+    def all_answerable(self) -> bool:
+        """Every question of the message was looked up and reaches the threshold on its own."""
+        return bool(self.confidences) and not self.uncovered
+
+    def merged(self, units: list[drafting.Unit]) -> list[drafting.Unit]:
+        """``units`` then the questions' own sentences not already among them."""
+        texts = {u.text for u in units}
+        return units + [u for u in self.units if u.text not in texts]
+
+    def hits_for_model(self, hits: list[Hit]) -> list[Hit]:
+        """The message's hits led by each answered question's best one, so that the language model reads a passage
+        for every question."""
+        out: list[Hit] = []
+        seen: set[str] = set()
+        for hit in self.leads + hits:
+            if hit.chunk.chunk_id not in seen:
+                seen.add(hit.chunk.chunk_id)
+                out.append(hit)
+        return out
 
 
 REPLY_TEMPLATE = "reply_extractive.fr.j2"
@@ -153,11 +180,19 @@ class Assistant:
         self, question: str, history: list[str], hits: list[Hit], on_verdict: OnVerdict | None
     ) -> tuple[str, list[Citation], LLMReport]:
         """Ask the language model; keep only its verified sentences. Empty reply when it is not to be used."""
+        passages = passages_for(hits, self.settings.llm_passage_chars)
+        written, citations, report = self._ask_model(question, history, passages, on_verdict)
+        report.documents = [p.doc_id for p in passages]
+        return written, citations, report
+
+    def _ask_model(
+        self, question: str, history: list[str], passages: list[Passage], on_verdict: OnVerdict | None
+    ) -> tuple[str, list[Citation], LLMReport]:
+        """The model's verified reply over ``passages``, or an empty reply and the report saying why not."""
         import httpx
         import openai  # imported here: a service in extractive mode never loads the OpenAI client
 
         drafter = LLMDrafter(self.prompts, self.settings.commune_name, self.settings.llm_model, self.claim_support)
-        passages = passages_for(hits, self.settings.llm_passage_chars)
         system, user = drafter.prompt(question, history, passages)
         try:
             pieces = stream_text(self.chat_model(), messages(system, user))
@@ -197,47 +232,50 @@ class Assistant:
         self,
         index: Index,
         text: str,
+        history: list[str] | None,
         public_only: bool,
         pinned: list[str] | None,
         excluded: list[str] | None,
-        have: list[drafting.Unit],
-    ) -> Parts:
-        """For a message asking several questions, the sentences that answer each one, retrieved on its own, and the
-        questions the sources do not answer (the agent is told: the draft leaves them out).
+    ) -> PartDrafts:
+        """For a message asking several questions, each one retrieved and drafted on its own.
 
         Retrieval for the whole message favours its dominant subject and often misses the second question. A
-        part's sentences are added only when its own confidence reaches the threshold, and a part longer than a
-        few terms is read on its own (not with the one before). The listed sources stay those of the whole message.
+        question's sentences are kept only when its own confidence reaches the threshold; otherwise, or when it is
+        beyond ``MAX_PARTS``, it is named to the agent. A question of a few terms is read with the one before (or
+        the thread's last); a pinned document steers a question only when it is among that question's own hits.
         """
-        pieces = parts(text)
-        if not pieces:
-            return Parts()
-        asked: list[Question] = [
-            analyse(piece, pieces[:i] if len(tokens(expand(piece))) <= 3 else None, self.settings.commune_name)
-            for i, piece in enumerate(pieces)
-        ]
+        split = parts(text)
+        if not split.questions:
+            return PartDrafts()
+        out = PartDrafts()
+        earlier = list(history or [])
+        asked: list[Question] = []
+        for piece in split.questions:
+            short = len(tokens(piece)) <= 3
+            asked.append(analyse(piece, earlier if short else None, self.settings.commune_name))
+            earlier.append(piece)
         vectors = self.embedder.encode([pq.query for pq in asked])
-        seen = {u.text for u in have}
-        out = Parts()
-        for piece, pq, vector in zip(pieces, asked, vectors, strict=True):
-            found = self._retrieve(index, vector, pq, public_only, pinned, excluded)
+        seen: set[str] = set()
+        for piece, pq, vector in zip(split.questions, asked, vectors, strict=True):
+            found = self._retrieve(index, vector, pq, public_only, None, excluded)
+            own = [d for d in pinned or [] if any(h.chunk.doc_id == d for h in found.hits)]
+            if own:
+                found.hits = steer(index, vector, found.hits, own, [])
             chosen = drafting.select(
-                index,
-                pq,
-                found.hits,
-                self.calibration.units,
-                self.settings.draft_max_sentences,
-                self.calibration.unit_floor,
+                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor
             )
             confidence = 0.0 if guard(pq) else self.calibration.score(features(index, pq, found, chosen))
             out.confidences.append(confidence)
             if confidence < self.threshold:
                 out.uncovered.append(piece)  # the assistant would abstain on this question alone: nothing of it
                 continue
+            out.leads.extend(found.hits[:1])
+            out.hits.extend(found.hits)
             for unit in chosen.units:
                 if unit.text not in seen:
                     seen.add(unit.text)
                     out.units.append(unit)
+        out.uncovered.extend(split.left_out)
         return out
 
     def draft(
@@ -278,27 +316,33 @@ class Assistant:
             index, q, found.hits, self.calibration.units, self.settings.draft_max_sentences, self.calibration.unit_floor
         )
         reason = guard(q)
-        split = Parts()
+        split = PartDrafts()
         if not reason and not q.follow_up:
-            split = self._part_units(index, text, public_only, pinned, excluded, selection.units)
-        citations = drafting.citations_for(selection.units + split.units)
+            split = self._part_units(index, text, history, public_only, pinned, excluded)
         feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
-        if split.confidences and not split.uncovered:
-            # Each question of the message is answerable on its own: the message is as answerable as the least one.
-            confidence = max(confidence, min(split.confidences))
+        units = split.merged(selection.units)
+        if split.all_answerable and not q.other_place and confidence < self.threshold:
+            # Each question is answerable on its own, though the mixed retrieval of the whole message is not: the
+            # draft is made of the questions' own sentences, and is as sure as the least sure of them.
+            confidence = min(split.confidences)
+            units = split.units
+        citations = drafting.citations_for(drafting.by_document(units))
         if not reason and not citations:
             reason = "aucun passage pertinent"
         if not reason and confidence < self.threshold:
             reason = "confiance insuffisante"
         today = date.today().isoformat()
         sources = self._sources(found.hits, today)
+        unlisted = {c.doc_id for c in citations} - {src.doc_id for src in sources}
+        sources += self._sources([h for h in split.hits if h.chunk.doc_id in unlisted], today)  # cited by a question
         candidate = self._render_reply(citations) if citations else ""
         template = self.prompts.version(ABSTAIN_TEMPLATE if reason else REPLY_TEMPLATE)
         llm: LLMReport | None = None
         if mode == "llm" and not reason:
             t3 = time.perf_counter()
-            written, written_citations, llm = self._llm_draft(text, list(history or []), found.hits, on_verdict)
+            hits = split.hits_for_model(found.hits)
+            written, written_citations, llm = self._llm_draft(text, list(history or []), hits, on_verdict)
             timings["llm"] = (time.perf_counter() - t3) * 1000
             if written:
                 candidate, citations = written, written_citations

@@ -224,6 +224,14 @@ def contains_fact(text: str, facts: list[str]) -> bool:
     return any(" ".join(fold(f).split()) in folded for f in facts)
 
 
+def by_document(units: list[Unit]) -> list[Unit]:
+    """The units grouped by document, documents in order of first use (one paragraph per source in the reply)."""
+    first: dict[str, int] = {}
+    for u in units:
+        first.setdefault(u.chunk.doc_id, len(first))
+    return sorted(units, key=lambda u: first[u.chunk.doc_id])
+
+
 def citations_for(units: list[Unit]) -> list[Citation]:
     """One citation per quoted sentence, numbered by document in order of first use; checks verbatim."""
     numbers: dict[str, int] = {}

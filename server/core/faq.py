@@ -6,6 +6,7 @@ and its author; only published entries are ever shown on the public side, and un
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.tables import FaqEntry, FaqVersion, Request, utcnow
-from server.core.text import tokens, words
+from server.core.text import fold, tokens
 from server.core.workflow import last_generated
 
 MAX_QUESTION = 500
@@ -23,12 +24,19 @@ MAX_ANSWER = 5000
 MAX_THEME = 200
 MAX_SOURCES = 10
 
-# An entry is shown as *the* answer to a citizen's question only when it covers this share of the question's terms
-# (terms of the entry's own question counting double) and the question covers this share of the entry's question.
-ANSWER_MIN_COVERAGE = 0.75
+# An entry is shown as *the* answer to a citizen's question only when every term of the question is in the entry's
+# own question, which the question covers for this share at least ("horaires de la mairie" for "horaires
+# d'ouverture de la mairie", not "prix de la carte de stationnement" for the fee of a second car).
 ANSWER_MIN_OVERLAP = 0.6
-# Words that turn a question around ("je ne veux plus être inscrit"); search drops them as stop words.
-NEGATIONS = frozenset("ne pas plus jamais rien aucun aucune non ni".split())
+# A negation ("je ne veux plus", "je veux plus être inscrit"), but not "plus de 18 ans" nor "au plus tard".
+_NEGATION = re.compile(
+    r"\bne\b|\bn'|\bpas\b|\bjamais\b|\brien\b|\baucune?\b"
+    r"|(?<!\ble )(?<!\bla )(?<!\bau )(?<!\ben )(?<!\bde )\bplus\b(?!\s*(?:de\b|d'|du\b|des\b|que\b|qu'|tard\b|\d))"
+)
+# What the citizen wants, which search drops as stop words: "je veux ne plus être inscrit" is not "je ne suis plus
+# inscrit".
+_WISH = re.compile(r"\b(?:veu[xt]|voudrai[st]?|souhait\w*|desir\w*|aimerai[st]?)\b")
+_REFUSAL = re.compile(r"\brefus\w*")
 
 
 def get(session: Session, faq_id: int) -> FaqEntry:
@@ -197,23 +205,26 @@ def search(session: Session, query: str, limit: int = 10) -> list[Match]:
     return found[:limit]
 
 
-def _negated(text: str) -> bool:
-    return any(w in NEGATIONS for w in words(text))
+def _stance(text: str) -> tuple[bool, bool, bool]:
+    """Whether the text is negated, states a wish, states a refusal: what term matching does not see."""
+    folded = fold(text)
+    return bool(_NEGATION.search(folded)), bool(_WISH.search(folded)), bool(_REFUSAL.search(folded))
 
 
 def answer_for(session: Session, question: str) -> Match | None:
     """The published entry that answers ``question`` as asked, or None.
 
-    Stricter than :func:`search`, whose list a citizen reads and chooses from: the entry must cover the question's
-    terms, the question must cover most of the entry's own question (not a narrower case that shares its words, such
-    as the fee for a second car when the citizen asks the fee), and a negation in one must be in the other.
+    Stricter than :func:`search`, whose list a citizen reads and chooses from: every term of the question is in the
+    entry's own question, the question covers most of it (not a narrower case that shares its words, such as the
+    fee for a second car when the citizen asks the fee), and both say the same about negation and wishes ("je ne
+    veux plus être inscrit" is not "je ne suis plus inscrit").
     """
     asked = set(tokens(question))
+    if not asked:
+        return None
     for match in search(session, question, limit=5):
-        if match.score < ANSWER_MIN_COVERAGE:
-            break
         own = set(tokens(match.entry.question))
-        if own and len(own & asked) / len(own) >= ANSWER_MIN_OVERLAP:
-            if _negated(question) == _negated(match.entry.question):
+        if asked <= own and len(own & asked) / len(own) >= ANSWER_MIN_OVERLAP:
+            if _stance(question) == _stance(match.entry.question):
                 return match
     return None

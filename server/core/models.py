@@ -82,6 +82,8 @@ class LLMReport(BaseModel):
     removed: list[RemovedClaim] = Field(default_factory=list)
     error: str | None = None
     notice: str | None = None
+    # The documents whose passages the model was given, in order.
+    documents: list[str] = Field(default_factory=list)
 
 
 class DraftResult(BaseModel):

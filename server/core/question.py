@@ -153,23 +153,71 @@ def asked_kinds(text: str) -> tuple[str, ...]:
     return tuple(kind for kind, cues in KIND_CUES.items() if any(cue in folded for cue in cues))
 
 
-# Where a message asking several things splits: after a question mark, or at ", et" before a new question.
+# Where a message asking several things splits: after a question or exclamation mark, or at ", et" before a new
+# question.
 _PARTS = re.compile(
-    r"(?<=\?)\s+|\s*,\s*et\s+(?=(?:est-ce|quel|quand|comment|combien|c'est|jusqu|où|ou |qui|à quel|a quel|on |il |"
-    r"elle |je |après|apres))",
+    r"(?<=[?!])(?![?!])\s*|\s*(,)\s*et\s+(?=(?:est-ce|quel|quand|comment|combien|c'est|jusqu|où|ou |qui|à quel|a quel|"
+    r"on |il |elle |je |après|apres))",
     re.I,
+)
+_ASKS = re.compile(
+    r"^(?:et |mais |sinon |alors )?(?:quel|quelle|quels|quelles|quand|comment|combien|ou |où|qui |pourquoi|est-ce"
+    r"|est ce|peut-on|peut on|faut-il|faut il|a quel|à quel|jusqu|c'est quand|c'est combien|c'est ou|c'est où)"
+)
+# Content words of a piece that announces a question without asking one ("j'aurais une question ?").
+_META = frozenset(
+    tokens(
+        "question questions renseignement renseignements information informations aurais aimerais "
+        "savoir aide aider besoin demander petite rapide"
+    )
 )
 MAX_PARTS = 3
 
 
-def parts(text: str) -> list[str]:
-    """The questions of a message that asks several ("Combien coûte… ? Et où… ?"), or [] when it asks one.
+@dataclass(frozen=True)
+class Parts:
+    """The questions of a message that asks several, and those of them that are not looked up on their own."""
 
-    Each part has at least two content terms; a part that only makes sense with the one before ("Et pour un mineur
-    ?") is read with it by :func:`analyse`, like a follow-up in a thread.
+    questions: list[str]
+    left_out: list[str]
+
+
+def _asks(piece: str) -> bool:
+    terms = set(tokens(piece))
+    if not terms or terms <= _META:
+        return False
+    return piece.rstrip().endswith("?") or bool(asked_kinds(expand(piece))) or bool(_ASKS.match(fold(piece).strip()))
+
+
+def parts(text: str) -> Parts:
+    """The questions of a message that asks several ("Combien coûte… ? Et où… ?"); none when it asks one.
+
+    A statement ("Mon fils a 16 ans.") is context: it is read with the question after it; politeness is dropped. A
+    question of one term that asks nothing of its own ("Et à Lyon ?") is read with the one before. Beyond
+    ``MAX_PARTS`` questions, the rest are ``left_out``: the caller must not treat the message as fully looked up.
     """
-    found = [p.strip() for p in _PARTS.split(text) if p and len(tokens(expand(p))) >= 2]
-    return found[:MAX_PARTS] if len(found) >= 2 else []
+    questions: list[str] = []
+    context = ""
+    # re.split gives each piece then the separator's group: "," when the next piece is a new question after ", et".
+    found = _PARTS.split(text)
+    pieces = [(p.strip(), sep == ",") for p, sep in zip(found[::2], [*found[1::2], None], strict=True)]
+    for piece, before_et in pieces:
+        if not piece:
+            continue
+        if not (before_et or _asks(piece)):
+            if len(tokens(piece)) >= 2 and not set(tokens(piece)) <= _META:
+                context = f"{context} {piece}".strip()
+            continue
+        piece = f"{context} {piece}".strip()
+        context = ""
+        stands_alone = len(tokens(piece)) >= 2 or asked_kinds(expand(piece)) or _ASKS.match(fold(piece))
+        if questions and not stands_alone:
+            questions[-1] = f"{questions[-1]} {piece}"
+        else:
+            questions.append(piece)
+    if len(questions) < 2:
+        return Parts([], [])
+    return Parts(questions[:MAX_PARTS], questions[MAX_PARTS:])
 
 
 def is_foreign(text: str) -> bool:

@@ -32,6 +32,8 @@ _OWN_CASE = re.compile(
 def out_of_scope(question: Question) -> str | None:
     """Why the citizen side must hand this question to a person, or None when it may answer it."""
     folded = fold(question.text)
+    if question.other_place:
+        return "question sur une autre commune"
     if _DISPUTE.search(folded):
         return "litige, réclamation ou recours"
     if _ADVICE.search(folded):
