@@ -40,13 +40,17 @@ PART_SENTENCES = 4
 @dataclass
 class PartDrafts:
     """What the questions of a message asking several give its draft: their own sentences, each question's
-    confidence, the questions the draft leaves to the agent, and the hits of the answered ones."""
+    confidence, the questions the draft leaves to the agent, and the hits of each answered one."""
 
     units: list[drafting.Unit] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
     uncovered: list[str] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)
-    leads: list[Hit] = field(default_factory=list)
+    answered_hits: list[list[Hit]] = field(default_factory=list)
+
+    @property
+    def hits(self) -> list[Hit]:
+        """The hits of the answered questions, one after the other."""
+        return [hit for hits in self.answered_hits for hit in hits]
 
     @property
     def all_answerable(self) -> bool:
@@ -63,7 +67,7 @@ class PartDrafts:
         for every question."""
         out: list[Hit] = []
         seen: set[str] = set()
-        for hit in self.leads + hits:
+        for hit in [h[0] for h in self.answered_hits if h] + hits:
             if hit.chunk.chunk_id not in seen:
                 seen.add(hit.chunk.chunk_id)
                 out.append(hit)
@@ -269,8 +273,7 @@ class Assistant:
             if confidence < self.threshold:
                 out.uncovered.append(piece)  # the assistant would abstain on this question alone: nothing of it
                 continue
-            out.leads.extend(found.hits[:1])
-            out.hits.extend(found.hits)
+            out.answered_hits.append(found.hits)
             for unit in chosen.units:
                 if unit.text not in seen:
                     seen.add(unit.text)

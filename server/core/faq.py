@@ -224,7 +224,7 @@ def answer_for(session: Session, question: str) -> Match | None:
         return None
     for match in search(session, question, limit=5):
         own = set(tokens(match.entry.question))
-        if asked <= own and len(own & asked) / len(own) >= ANSWER_MIN_OVERLAP:
+        if asked <= own and len(asked) / len(own) >= ANSWER_MIN_OVERLAP:
             if _stance(question) == _stance(match.entry.question):
                 return match
     return None

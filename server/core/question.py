@@ -182,11 +182,14 @@ class Parts:
     left_out: list[str]
 
 
+def _cue(piece: str) -> bool:
+    """Whether the piece asks a kind of fact or opens like a question."""
+    return bool(asked_kinds(expand(piece)) or _ASKS.match(fold(piece)))
+
+
 def _asks(piece: str) -> bool:
     terms = set(tokens(piece))
-    if not terms or terms <= _META:
-        return False
-    return piece.rstrip().endswith("?") or bool(asked_kinds(expand(piece))) or bool(_ASKS.match(fold(piece).strip()))
+    return bool(terms) and not terms <= _META and (piece.endswith("?") or _cue(piece))
 
 
 def parts(text: str) -> Parts:
@@ -205,13 +208,13 @@ def parts(text: str) -> Parts:
         if not piece:
             continue
         if not (before_et or _asks(piece)):
-            if len(tokens(piece)) >= 2 and not set(tokens(piece)) <= _META:
+            terms = tokens(piece)
+            if len(terms) >= 2 and not set(terms) <= _META:
                 context = f"{context} {piece}".strip()
             continue
         piece = f"{context} {piece}".strip()
         context = ""
-        stands_alone = len(tokens(piece)) >= 2 or asked_kinds(expand(piece)) or _ASKS.match(fold(piece))
-        if questions and not stands_alone:
+        if questions and len(tokens(piece)) < 2 and not _cue(piece):
             questions[-1] = f"{questions[-1]} {piece}"
         else:
             questions.append(piece)
