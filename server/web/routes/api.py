@@ -179,7 +179,7 @@ def _out(d: Demande) -> RequestOut:
 
 
 @router.post("/drafts", response_model=DraftResult, dependencies=[Writes])
-def create_draft(body: DraftRequest, request: Request, user: AgentUser) -> DraftResult:
+def api_create_draft(body: DraftRequest, request: Request, user: AgentUser) -> DraftResult:
     """Draft a grounded reply to a question, or abstain with the nearest sources (nothing stored)."""
     return request.app.state.assistant.draft(  # type: ignore[no-any-return]
         body.question, history=body.history, qid=body.id, public_only=body.public_only
@@ -187,7 +187,7 @@ def create_draft(body: DraftRequest, request: Request, user: AgentUser) -> Draft
 
 
 @router.get("/requests", response_model=list[RequestOut])
-def list_requests(
+def api_list_requests(
     db: DbDep, user: AgentUser, state: Filter = None, channel: Filter = None, theme: Filter = None
 ) -> list[RequestOut]:
     """The inbox, newest first."""
@@ -195,7 +195,7 @@ def list_requests(
 
 
 @router.post("/requests", response_model=RequestOut, status_code=201, dependencies=[Writes])
-def create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+def api_create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
     """Register a request (and draft its reply)."""
     d = workflow.create_request(db, body.question, body.channel, user.username, user=user)
     if body.draft:
@@ -204,20 +204,20 @@ def create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUse
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut)
-def get_request(request_id: RequestId, db: DbDep, user: AgentUser) -> RequestOut:
+def api_get_request(request_id: RequestId, db: DbDep, user: AgentUser) -> RequestOut:
     """One request."""
     return _out(workflow.get_request(db, request_id))
 
 
 @router.get("/requests/{request_id}/draft", response_model=DraftResult | None)
-def latest_draft(request_id: RequestId, db: DbDep, user: AgentUser) -> Any:
+def api_latest_draft(request_id: RequestId, db: DbDep, user: AgentUser) -> Any:
     """The latest draft the assistant generated for the request."""
     generated = workflow.last_generated(db, workflow.get_request(db, request_id))
     return generated.result if generated else None
 
 
 @router.post("/requests/{request_id}/save", response_model=RequestOut, dependencies=[Writes])
-def save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
+def api_save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Save the working text."""
     d = workflow.get_request(db, request_id)
     workflow.save(db, d, body.text, user.username)
@@ -225,7 +225,7 @@ def save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) -> R
 
 
 @router.post("/requests/{request_id}/validate", response_model=RequestOut, dependencies=[Writes])
-def validate(
+def api_validate(
     request_id: RequestId, body: TextBody, request: Request, db: DbDep, user: AgentUser, tasks: BackgroundTasks
 ) -> RequestOut:
     """Validate the final reply (a web request's reply is then e-mailed to the citizen)."""
@@ -236,7 +236,7 @@ def validate(
 
 
 @router.post("/requests/{request_id}/reject", response_model=RequestOut, dependencies=[Writes])
-def reject(request_id: RequestId, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
+def api_reject(request_id: RequestId, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Reject the draft with a reason."""
     d = workflow.get_request(db, request_id)
     workflow.reject(db, d, body.reason, body.comment, user.username)
@@ -244,7 +244,7 @@ def reject(request_id: RequestId, body: RejectBody, db: DbDep, user: AgentUser) 
 
 
 @router.post("/requests/{request_id}/transfer", response_model=RequestOut, dependencies=[Writes])
-def transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
+def api_transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
     """Hand the request over to a service or colleague."""
     d = workflow.get_request(db, request_id)
     workflow.transfer(db, d, body.to, body.comment, user.username)
@@ -252,7 +252,7 @@ def transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: AgentUs
 
 
 @router.post("/requests/{request_id}/regenerate", response_model=DraftResult, dependencies=[Writes])
-def regenerate(
+def api_regenerate(
     request_id: RequestId, body: RegenerateBody, request: Request, db: DbDep, user: AgentUser
 ) -> DraftResult:
     """Draft again with pinned and excluded sources."""
@@ -263,7 +263,9 @@ def regenerate(
 
 
 @router.post("/requests/{request_id}/follow-up", response_model=RequestOut, status_code=201, dependencies=[Writes])
-def follow_up(request_id: RequestId, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
+def api_follow_up(
+    request_id: RequestId, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser
+) -> RequestOut:
     """Ask a follow-up question in the same thread."""
     parent = workflow.get_request(db, request_id)
     child = workflow.create_request(
@@ -274,7 +276,7 @@ def follow_up(request_id: RequestId, body: FollowUpBody, request: Request, db: D
 
 
 @router.get("/requests/{request_id}/audit", response_model=list[AuditOut])
-def audit(request_id: RequestId, db: DbDep, user: AgentUser) -> list[AuditOut]:
+def api_audit(request_id: RequestId, db: DbDep, user: AgentUser) -> list[AuditOut]:
     """The request's audit trail, oldest first."""
     rows = workflow.audit_trail(db, workflow.get_request(db, request_id))
     return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
