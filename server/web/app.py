@@ -22,6 +22,7 @@ from server.core.config import Settings, get_settings
 from server.core.db import Database, is_read_only, storage_error
 from server.core.errors import AccueilError
 from server.core.index import server_heartbeat
+from server.web.api_docs import add_api_docs
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
 from server.web.routes import api, faq_admin, pages, public, supervision
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         description="Brouillons de réponse sourcés pour l'accueil des mairies.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by add_api_docs
+        redoc_url=None,  # ReDoc came from a CDN too (and was refused by the CSP): /docs is the one documentation
     )
     app.state.settings = settings
     app.state.db = database
@@ -161,6 +164,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(faq_admin.router)
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    add_api_docs(app)
     return app
 
 
