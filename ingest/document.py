@@ -26,7 +26,9 @@ class SourceDoc:
     url: str = ""
     updated: str = ""
     review_by: str = ""
-    audience: str = "public"
+    # Shown to citizens only when its front matter (or its format: the service-public fiches) says "public": a file
+    # nobody reviewed for them (a note, a PDF dropped in the folder, one reached by a link) stays for the agents.
+    audience: str = "internal"
     theme: str = ""
     tags: list[str] = field(default_factory=list)
 

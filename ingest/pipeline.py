@@ -50,6 +50,7 @@ class IngestSummary:
     deleted: int = 0
     duplicates: int = 0  # identical copies of a document already read from another file, skipped
     failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # links leading out of an ingested folder, not followed
     chunks_embedded: int = 0
     chunks_total: int = 0
     generation: str = ""
@@ -82,7 +83,28 @@ def _parse(source: SourceFile, settings: Settings) -> list[SourceDoc]:
     return load_bytes(source.name, data, source.doc_id)
 
 
-def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: IngestSummary) -> _Plan:
+def _check_roots(roots: list[Path], old: Manifest | None, prune: bool) -> None:
+    """Refuse, before anything changes, a folder that is gone or now empty while the index holds its documents (an
+    unmounted share, a typo): deleting a corpus must be asked for with ``prune``."""
+    if prune:
+        return
+    for root in roots:
+        known = old is not None and any(in_scope(key, [root]) for key in old.sources)
+        if not root.exists():
+            raise IngestError(
+                f"Chemin introuvable : {root}. L'index n'est pas modifié (partage non monté, faute de frappe ?). "
+                "Pour retirer de l'index les documents de ce chemin, relancez avec --prune."
+            )
+        if known and root.is_dir() and not any(p for p in root.iterdir() if not p.name.startswith((".", "_"))):
+            raise IngestError(
+                f"Le dossier {root} est vide alors que l'index contient ses documents : l'index n'est pas modifié "
+                "(partage non monté ?). Pour les retirer de l'index, relancez avec --prune."
+            )
+
+
+def _plan(
+    settings: Settings, roots: list[Path], old: Manifest | None, summary: IngestSummary, prune: bool = False
+) -> _Plan:
     split = SplitParams(settings.chunk_max_chars, settings.chunk_min_chars)
     manifest = Manifest(embedding_model=settings.embedder_id, dimension=0, split=split.__dict__)
     plan = _Plan(manifest)
@@ -101,8 +123,10 @@ def _plan(settings: Settings, roots: list[Path], old: Manifest | None, summary: 
                     plan.kept_docs.add(doc_id)
     seen_keys: set[str] = set()
     for root in roots:
+        if prune and not root.exists():
+            continue  # asked for: its documents leave the index
         try:
-            sources = list(discover(root))
+            sources = list(discover(root, summary.skipped))
         except LoaderError as exc:
             summary.failed.append(str(exc))
             continue
@@ -185,9 +209,9 @@ def _embed(chunks: list[Chunk], settings: Settings, progress: bool) -> tuple[np.
         total=len(texts) + len(crumbs), desc="Encodage", unit="texte", disable=not progress, file=sys.stderr
     ) as bar:
         for start in range(0, len(texts), _EMBED_STEP):
-            parts.append(embedder.encode(texts[start : start + _EMBED_STEP], parallel=True))
+            parts.append(embedder.encode(texts[start : start + _EMBED_STEP], parallel=True, kind="passage"))
             bar.update(len(parts[-1]))
-        crumb_vectors = embedder.encode(crumbs, parallel=True)
+        crumb_vectors = embedder.encode(crumbs, parallel=True, kind="passage")
         bar.update(len(crumbs))
     empty = np.zeros((0, embedder.dimension), dtype=np.float32)
     by_crumb = dict(zip(crumbs, crumb_vectors, strict=True))
@@ -208,17 +232,25 @@ def _check_room(index_dir: Path, copied: Path | None, new_chunks: int) -> None:
         )
 
 
-def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, progress: bool = True) -> IngestSummary:
-    """Ingest ``roots`` into the index of ``settings.data_dir``; returns the counts (see IngestSummary)."""
+def run_ingest(
+    settings: Settings, roots: list[Path], strict: bool = False, progress: bool = True, prune: bool = False
+) -> IngestSummary:
+    """Ingest ``roots`` into the index of ``settings.data_dir``; returns the counts (see IngestSummary).
+
+    A root that does not exist, or a folder now empty whose documents are indexed, is refused with nothing changed,
+    unless ``prune`` asks to remove its documents from the index.
+    """
     summary = IngestSummary()
     index_dir = settings.index_dir
     if storage.read_only(index_dir):
         raise IngestError(f"{storage.read_only_reason(index_dir)} : ingestion impossible, l'index en service reste.")
+    storage.make_private(settings.data_dir)
     with ingest_lock(index_dir):
         prune_generations(index_dir, settings.keep_generations, settings.chroma_url)
         base = current_generation(index_dir)
         old = Manifest.read(base / "manifest.json") if base else None
-        plan = _plan(settings, roots, old, summary)
+        _check_roots(roots, old, prune)
+        plan = _plan(settings, roots, old, summary, prune)
         if strict and summary.failed:
             raise IngestError(f"{len(summary.failed)} fichier(s) en erreur (mode strict) : index inchangé.")
         reusable = old is not None and not (
@@ -230,6 +262,8 @@ def run_ingest(settings: Settings, roots: list[Path], strict: bool = False, prog
             summary.chunks_total = sum(len(d["chunks"]) for d in plan.manifest.docs.values())
             return summary
         if not plan.manifest.docs:
+            if plan.removed_docs:
+                raise IngestError("Cette commande retirerait tous les documents : un index ne peut pas être vide.")
             return summary
         old_chunks = {c.chunk_id: c for c in read_chunks(base)} if base is not None and reusable else {}
         new_chunks = [c for chunks in plan.new_docs.values() for c in chunks]

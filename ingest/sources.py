@@ -76,8 +76,20 @@ def _zip_sources(path: Path) -> Iterator[SourceFile]:
         )
 
 
-def discover(root: Path) -> Iterator[SourceFile]:
-    """Every input under ``root`` (a file, a zip or a directory); hidden and ``_``-prefixed names skipped."""
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, its links followed, is still under ``root`` (itself resolved)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
+def discover(root: Path, skipped: list[str] | None = None) -> Iterator[SourceFile]:
+    """Every input under ``root`` (a file, a zip or a directory); hidden and ``_``-prefixed names skipped.
+
+    A symbolic link that leads out of ``root`` is never followed (it could make any readable file a source cited to
+    citizens): it is skipped and named in ``skipped``.
+    """
     root = root.resolve()
     if not root.exists():
         raise LoaderError(str(root), "chemin introuvable")
@@ -89,7 +101,13 @@ def discover(root: Path) -> Iterator[SourceFile]:
         return
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part.startswith((".", "_")) for part in rel.parts) or not path.is_file():
+        if any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        if not _inside(path, root):
+            if skipped is not None:
+                skipped.append(f"{path} : lien symbolique hors du dossier ingéré, ignoré")
+            continue
+        if not path.is_file():
             continue
         if path.suffix.lower() == ".zip":
             yield from _zip_sources(path)

@@ -79,7 +79,8 @@ def test_markdown_front_matter_headings_lists_and_tables() -> None:
 
 def test_markdown_without_front_matter_takes_first_heading() -> None:
     (doc,) = load_bytes("a.md", b"# Cimetiere\n\nOuvert tous les jours.", "notes/a")
-    assert doc.doc_id == "notes/a" and doc.title == "Cimetiere" and doc.audience == "public"
+    # Not reviewed for citizens: for the agents only (it used to be public by default).
+    assert doc.doc_id == "notes/a" and doc.title == "Cimetiere" and doc.audience == "internal"
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def load_markdown(name: str, text: str, doc_id: str) -> SourceDoc:
     fields = {key: _scalar(name, meta, key) for key in keys}
     first_heading = next((h[1] for h in map(_heading, body.splitlines()) if h), None)
     title = str(fields["title"] or first_heading or prettify_stem(doc_id.rsplit("/", 1)[-1]))
-    audience = str(meta.get("audience", "public"))
+    audience = str(meta.get("audience", "internal"))  # public only when the front matter says so
     if audience not in AUDIENCES:
         raise LoaderError(name, f"audience inconnue {audience!r} (public ou internal)")
     tags = meta.get("tags") or []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.core import storage
+from server.core import erasure_log, storage
 from server.core.config import Settings
 from server.core.errors import ConfigError, StorageError
 
@@ -31,6 +32,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Freed space is zeroed: a rewritten or deleted text (an erased citizen's) leaves no copy in the file.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -72,7 +75,7 @@ def make_engine(settings: Settings) -> Engine:
     """
     url = settings.db_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage.make_private(settings.data_dir)
         path = _sqlite_file(url)
         args = {"check_same_thread": False, "timeout": 10}
         if path is not None and path.exists() and storage.mounted_read_only(path.parent):
@@ -144,13 +147,39 @@ def storage_error(exc: OperationalError) -> StorageError:
     return StorageError(message)
 
 
+def compact(engine: Engine, attempts: int = 50) -> bool:
+    """After an erasure, leave no old page of SQLite anywhere: rebuild the file, then checkpoint and empty the WAL.
+
+    Returns False when readers kept the WAL busy (its old frames may remain until the next checkpoint). Nothing to do
+    on PostgreSQL, or on a database opened read-only.
+    """
+    if engine.url.get_backend_name() != "sqlite" or is_read_only(engine):
+        return True
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM")
+        for _ in range(attempts):
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            if not busy:
+                return True
+            time.sleep(0.2)
+    return False
+
+
 class Database:
     """Engine and session factory of one process."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
         migrate(self.engine)
+        self.journal = erasure_log.journal_path(settings)
+        if not is_read_only(self.engine):
+            with suppress(OSError):  # a full or read-only disk: the first erasure will say so
+                erasure_log.ensure(self.journal)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def compact(self) -> bool:
+        """See ``compact``: after an erasure, no old page left in the file or its WAL."""
+        return compact(self.engine)
 
     def close(self) -> None:
         """Close the pooled connections (a test or a command that is done with this database)."""

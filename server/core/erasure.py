@@ -1,84 +1,172 @@
-"""Personal data retention: anonymise old requests (``accueil purge``), erase one citizen (``accueil forget``).
+"""Personal data retention and erasure: ``accueil purge`` keeps statistics only, ``accueil forget`` erases a citizen.
 
-Purge keeps what statistics need (dates, channel, theme, states, edit ratios) and masks personal data in every
-text kept about a request older than ``retention_days``: its question and reply, its draft versions, its audit
-events, its remembered reply; the e-mail address, the outbox copy and the private link are deleted.
-Forget goes further for every request sent with one e-mail address: the texts themselves are replaced.
-Each run is logged in ``erasures`` without personal data (the address only as its SHA-256).
+Both rewrite a request and every row of every table that refers to it (found through the foreign keys, so that a
+column or a table added later is covered without being listed here):
+
+- a text column not in ``KEPT_COLUMNS`` is emptied (set to NULL where it may be, else to a marker);
+- a JSON column keeps its structure, numbers and booleans, and only the strings under ``KEPT_KEYS`` (states,
+  reasons, document ids: what the supervisor pages count); every other string, however deep (``llm.prompt``,
+  ``llm.raw``, ``uncovered_parts``…), becomes the marker;
+- the rows of ``DELETED_TABLES`` (answer memory, outbox, private links) are deleted.
+
+Purge does this to the requests older than ``retention_days``: no free text is kept, only dates, channel, theme,
+states, confidence, edit ratios and reasons. Forget does it to every request sent with one e-mail address, and also
+redacts the FAQ entries written from them (their history is rewritten and a ``caviardee`` step is appended).
+Each run is logged in ``erasures`` and in the erasure journal (see ``erasure_log``) without personal data: the
+address only as its SHA-256. On SQLite, ``db.compact`` then rebuilds the file and empties the WAL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import JSON, ColumnElement, String, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from server.core import pii
+from server.core import erasure_log, faq, throttle
 from server.core.errors import InputError
-from server.core.tables import (
-    AuditEvent,
-    DraftVersion,
-    Erasure,
-    MemoryEntry,
-    OutgoingMail,
-    ReplyLink,
-    Request,
-    utcnow,
+from server.core.tables import Base, Erasure, FaqEntry, Request, utcnow
+
+ERASED = "[effacé à la demande de l'habitant]"
+PURGED = "[supprimé : durée de conservation écoulée]"
+# Text columns kept: written by the service or an agent account, never by a citizen, and read by the statistics.
+KEPT_COLUMNS: dict[str, frozenset[str]] = {
+    "requests": frozenset({"ref", "channel", "theme", "state", "reply_via"}),
+    "draft_versions": frozenset({"origin", "status", "created_by"}),
+    "audit_events": frozenset({"actor", "action"}),
+}
+# Rows that are nothing but personal text or a way to reach the citizen.
+DELETED_TABLES = frozenset({"memory_entries", "mail_outbox", "reply_links"})
+# Columns holding an address in tables not tied to a request (a question waiting for its address to be confirmed):
+# forget deletes those rows.
+EMAIL_COLUMNS = ("email", "citizen_email")
+# Strings kept in JSON data: states, reasons, ids and descriptions of the corpus's documents, never a citizen's text.
+KEPT_KEYS = frozenset(
+    {
+        "status",
+        "reason",
+        "abstain_reason",
+        "channel",
+        "origin",
+        "mode",
+        "doc_id",
+        "chunk_id",
+        "content_hash",
+        "title",
+        "url",
+        "updated",
+        "audience",
+        "heading_path",
+        "index_version",
+        "embedding_model",
+        "template",
+        "calibration",
+        "model",
+    }
 )
 
-# Keys of audit data and draft results that hold free text written by a citizen or an agent.
-TEXT_KEYS = ("question", "text", "diff", "comment", "draft", "to")
-ERASED = "[effacé à la demande de l'habitant]"
+
+def scrub(value: Any, marker: str, key: str = "") -> Any:
+    """A JSON value with every non-empty string replaced by ``marker``, except the strings under ``KEPT_KEYS``."""
+    if isinstance(value, dict):
+        return {k: scrub(v, marker, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, marker, key) for v in value]
+    if isinstance(value, str) and value and key not in KEPT_KEYS:
+        return marker
+    return value
 
 
-def _rewrite(data: dict[str, Any], change: Callable[[str], str]) -> dict[str, Any]:
-    return {k: change(v) if k in TEXT_KEYS and isinstance(v, str) and v else v for k, v in data.items()}
+def _children() -> list[Table]:
+    """Every table with a foreign key to ``requests`` (the FAQ apart: it is redacted, see ``faq.redact``)."""
+    return [
+        table
+        for table in Base.metadata.sorted_tables
+        if table.name not in ("requests", "faq_entries")
+        and any(fk.column.table.name == "requests" for fk in table.foreign_keys)
+    ]
 
 
-def _anonymise(session: Session, request: Request, change: Callable[[str], str], forget: bool) -> None:
-    request.question = change(request.question)
-    request.current_text = change(request.current_text) if request.current_text else ""
-    request.citizen_email = None
-    request.anonymised_at = utcnow()
-    for version in session.scalars(select(DraftVersion).where(DraftVersion.request_id == request.id)):
-        version.text = change(version.text) if version.text else ""
-        version.result = _rewrite(dict(version.result), change)
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.request_id == request.id)):
-        event.data = _rewrite(dict(event.data), change)
-    if forget:
-        session.execute(delete(MemoryEntry).where(MemoryEntry.request_id == request.id))
-    else:
-        for entry in session.scalars(select(MemoryEntry).where(MemoryEntry.request_id == request.id)):
-            entry.question, entry.text = change(entry.question), change(entry.text)
-    session.execute(delete(OutgoingMail).where(OutgoingMail.request_id == request.id))
-    session.execute(delete(ReplyLink).where(ReplyLink.request_id == request.id))
+def _erase_rows(session: Session, table: Table, where: ColumnElement[bool], marker: str) -> None:
+    """Empty the text and scrub the JSON of the rows of ``table`` matching ``where``."""
+    kept = KEPT_COLUMNS.get(table.name, frozenset())
+    texts = [
+        c
+        for c in table.columns
+        if isinstance(c.type, String) and c.name not in kept and not c.primary_key and not c.foreign_keys
+    ]
+    jsons = [c for c in table.columns if isinstance(c.type, JSON)]
+    if not texts and not jsons:
+        return
+    keys = list(table.primary_key.columns)
+    for row in session.execute(select(*keys, *texts, *jsons).where(where)).all():
+        values: dict[str, Any] = {}
+        for column in texts:
+            if row._mapping[column]:
+                text = marker[: column.type.length] if column.type.length else marker  # type: ignore[attr-defined]
+                values[column.name] = None if column.nullable else text
+        for column in jsons:
+            old = row._mapping[column]
+            if (new := scrub(old, marker)) != old:
+                values[column.name] = new
+        if values:
+            session.execute(update(table).where(*(k == row._mapping[k] for k in keys)).values(**values))
 
 
-def _run(session: Session, kind: str, subject: str, actor: str, requests: list[Request], forget: bool) -> int:
+def _erase(session: Session, ids: list[int], marker: str) -> None:
+    """Erase the requests ``ids`` and every row that refers to them."""
+    requests = Request.__table__
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for table in _children():
+            refs = [c for c in table.columns if any(fk.column.table.name == "requests" for fk in c.foreign_keys)]
+            where = refs[0].in_(chunk)
+            if table.name in DELETED_TABLES:
+                session.execute(delete(table).where(where))
+            else:
+                _erase_rows(session, table, where, marker)
+        _erase_rows(session, requests, requests.c.id.in_(chunk), marker)  # type: ignore[arg-type]
+        session.execute(update(Request).where(Request.id.in_(chunk)).values(anonymised_at=utcnow()))
+
+
+def _run(
+    session: Session, kind: str, subject: str, actor: str, ids: list[int], journal: Path | None, forget: bool
+) -> int:
+    session.flush()
     erasure = Erasure(kind=kind, subject=subject, requests=0, state="en_cours", actor=actor)
     session.add(erasure)
     session.flush()  # the triggers now let this transaction rewrite the trail
-    change = (lambda _: ERASED) if forget else pii.mask
-    for request in requests:
-        _anonymise(session, request, change, forget)
+    _erase(session, ids, ERASED if forget else PURGED)
+    if forget and ids:
+        for entry in session.scalars(select(FaqEntry).where(FaqEntry.request_id.in_(ids))):
+            faq.redact(session, entry, ERASED, actor)
     session.flush()  # every rewrite is written while the erasure is still "en_cours"
-    erasure.requests = len(requests)
+    erasure.requests = len(ids)
     erasure.state = "terminee"
     session.flush()
-    return len(requests)
+    session.expire_all()  # the rows were rewritten behind the ORM's back
+    if journal is not None:
+        erasure_log.append(journal, kind, subject)  # before the commit: a crash leaves an erasure to re-apply
+    return len(ids)
 
 
-def purge(session: Session, retention_days: int, actor: str, now: dt.datetime | None = None) -> int:
-    """Anonymise the requests created more than ``retention_days`` ago; returns how many."""
+def _older_than(session: Session, cutoff: dt.datetime) -> list[int]:
+    query = select(Request.id).where(Request.created_at < cutoff, Request.anonymised_at.is_(None))
+    return list(session.scalars(query))
+
+
+def purge(
+    session: Session, retention_days: int, actor: str, now: dt.datetime | None = None, journal: Path | None = None
+) -> int:
+    """Keep only the statistics of the requests created more than ``retention_days`` ago; returns how many."""
     if retention_days < 1:
         raise InputError("La durée de conservation doit être d'au moins un jour.")
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
-    old = list(session.scalars(select(Request).where(Request.created_at < cutoff, Request.anonymised_at.is_(None))))
-    return _run(session, "purge", cutoff.date().isoformat(), actor, old, forget=False)
+    throttle.age_out(session, cutoff, actor)  # lockout events (a network, an account name) age out too
+    return _run(session, "purge", cutoff.date().isoformat(), actor, _older_than(session, cutoff), journal, False)
 
 
 def email_digest(email: str) -> str:
@@ -86,10 +174,38 @@ def email_digest(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
-def forget(session: Session, email: str, actor: str) -> int:
-    """Erase every request sent with ``email`` (any case); returns how many."""
+def _sent_with(session: Session, digest: str) -> list[int]:
+    rows = session.execute(select(Request.id, Request.citizen_email).where(Request.citizen_email.is_not(None)))
+    return [rid for rid, email in rows if email_digest(email) == digest]
+
+
+def _delete_unattached(session: Session, email: str) -> None:
+    """Delete the rows of other tables that hold this address (a public question not confirmed yet…)."""
+    for table in Base.metadata.sorted_tables:
+        if table.name == "requests" or any(fk.column.table.name == "requests" for fk in table.foreign_keys):
+            continue
+        for name in EMAIL_COLUMNS:
+            if name in table.columns:
+                session.execute(delete(table).where(func.lower(table.columns[name]) == email.lower()))
+
+
+def forget(session: Session, email: str, actor: str, journal: Path | None = None) -> int:
+    """Erase every request sent with ``email`` (any case) and the FAQ entries written from them; returns how many."""
     email = email.strip()
     if "@" not in email or len(email) > 320:
         raise InputError("Adresse électronique invalide.")
-    mine = list(session.scalars(select(Request).where(func.lower(Request.citizen_email) == email.lower())))
-    return _run(session, "oubli", email_digest(email), actor, mine, forget=True)
+    mine = list(session.scalars(select(Request.id).where(func.lower(Request.citizen_email) == email.lower())))
+    _delete_unattached(session, email)
+    return _run(session, "oubli", email_digest(email), actor, mine, journal, True)
+
+
+def reapply(session: Session, entries: list[erasure_log.Entry], actor: str) -> int:
+    """Apply again the erasures of a journal to a restored database; returns how many requests it erased."""
+    count = 0
+    for entry in entries:
+        if entry.kind == "oubli":
+            count += _run(session, "oubli", entry.subject, actor, _sent_with(session, entry.subject), None, True)
+        else:
+            cutoff = dt.datetime.combine(dt.date.fromisoformat(entry.subject), dt.time(), dt.UTC)
+            count += _run(session, "purge", entry.subject, actor, _older_than(session, cutoff), None, False)
+    return count

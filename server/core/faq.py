@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from server.core import pii
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.tables import FaqEntry, FaqVersion, Request, utcnow
 from server.core.text import fold, tokens
-from server.core.workflow import last_generated
+from server.core.workflow import get_request, last_generated
 
 MAX_QUESTION = 500
 MAX_ANSWER = 5000
@@ -37,6 +39,18 @@ _NEGATION = re.compile(
 # inscrit".
 _WISH = re.compile(r"\b(?:veu[xt]|voudrai[st]?|souhait\w*|desir\w*|aimerai[st]?)\b")
 _REFUSAL = re.compile(r"\brefus\w*")
+# What a FAQ entry must not copy from a citizen's message or from the reply to it (matched on folded text).
+_GREETING = re.compile(r"(?:bonjour|bonsoir|salut|coucou|madame|monsieur|mesdames|messieurs|cher|chere)\b")
+_LEADING_GREETING = re.compile(
+    r"^(?:(?:(?:bonjour|bonsoir|salut)(?:\s+(?:madame|monsieur|mesdames|messieurs))*|madame|monsieur)\b\s*[,!.]?\s*)+",
+    re.I,
+)
+_CLOSING = re.compile(
+    r"(?:bien\s+|tres\s+)?cordialement|(?:bien|tres)\s+a\s+vous|(?:sinceres\s+|mes\s+|nos\s+)?salutations"
+    r"|veuillez\s+agreer|je\s+vous\s+prie|dans\s+l'attente|bonne\s+(?:journee|soiree)"
+)
+_THANKS = re.compile(r"(?:merci|en\s+vous\s+remerciant|je\s+vous\s+remercie)\b")
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def get(session: Session, faq_id: int) -> FaqEntry:
@@ -106,8 +120,10 @@ def create(
     actor: str,
     request_id: int | None = None,
 ) -> FaqEntry:
-    """Write a new entry (unpublished until a supervisor publishes it)."""
+    """Write a new entry (unpublished until a supervisor publishes it); ``request_id`` must name a request."""
     question, answer, theme = _clean(question, answer, theme)
+    if request_id is not None:
+        get_request(session, request_id)  # NotFound for an unknown id, or one beyond what the database holds
     entry = FaqEntry(
         question=question, answer=answer, theme=theme, sources=sources, published=False, request_id=request_id
     )
@@ -138,6 +154,20 @@ def set_published(session: Session, entry: FaqEntry, published: bool, actor: str
     entry.version += 1
     entry.updated_at = utcnow()
     _record(session, entry, "publiee" if published else "depubliee", actor)
+
+
+def redact(session: Session, entry: FaqEntry, marker: str, actor: str) -> None:
+    """Erase an entry written from an erased citizen's request: its text and history, unpublished, step recorded.
+
+    Only inside an erasure (the history is append-only otherwise): every past version's question and answer become
+    ``marker``, and a ``caviardee`` step says when and by whom. The entry stays, unpublished, for a supervisor to
+    rewrite from the sources.
+    """
+    session.execute(sql_update(FaqVersion).where(FaqVersion.faq_id == entry.id).values(question=marker, answer=marker))
+    entry.question, entry.answer, entry.published = marker, marker, False
+    entry.version += 1
+    entry.updated_at = utcnow()
+    _record(session, entry, "caviardee", actor)
 
 
 def history(session: Session, entry: FaqEntry) -> list[FaqVersion]:
@@ -172,13 +202,57 @@ class Proposal:
     doc_ids: list[str]
 
 
+def _is_formula(sentence: str) -> bool:
+    """A sentence that only greets, thanks or signs off (a question that opens with "merci de" is kept)."""
+    folded = fold(sentence).strip(" ,.;:!-")
+    return not sentence.endswith("?") and bool(_CLOSING.match(folded) or _THANKS.match(folded))
+
+
+def clean_question(text: str) -> str:
+    """A citizen's message as a FAQ question: its questions only (no greeting, thanks, introduction or signature),
+    personal data masked; the statements around them when it asks nothing."""
+    sentences = [s.strip() for s in _SENTENCES.findall(text.replace("\r\n", "\n")) if s.strip()]
+    sentences = [_LEADING_GREETING.sub("", s).strip() for s in sentences if not _is_formula(s)]
+    sentences = [s for s in sentences if tokens(s)]
+    asked = [s for s in sentences if s.endswith("?")]
+    question = pii.mask(" ".join(asked or sentences)).strip()
+    return question[:1].upper() + question[1:]
+
+
+def clean_reply(text: str) -> str:
+    """A validated reply as a FAQ answer: without its salutation ("Bonjour Madame…,") nor its closing formula and
+    signature ("Cordialement, L'accueil…") up to the sources, personal data masked."""
+    lines = text.replace("\r\n", "\n").strip().split("\n")
+    if lines and _GREETING.match(fold(lines[0]).strip()) and len(lines[0]) <= 80:
+        lines = lines[1:]
+    out: list[str] = []
+    closing = False
+    for line in lines:
+        folded = fold(line).strip()
+        if _CLOSING.match(folded) or (_THANKS.match(folded) and len(line) <= 80):
+            closing = True
+        elif closing and folded.startswith("sources"):
+            closing = False
+            out.append("")
+        if not closing:
+            out.append(line)
+    return pii.mask(re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip())
+
+
 def proposal_from(session: Session, request: Request) -> Proposal:
-    """Prefill a FAQ entry from a validated request: its question, final reply, theme and cited documents."""
+    """Prefill a FAQ entry from a validated request: its question and final reply cleaned (see ``clean_question``
+    and ``clean_reply``: a FAQ is public, the citizen is not), theme and cited documents."""
     if request.state != "validee":
         raise Conflict("Seule une réponse validée peut devenir une entrée de FAQ.")
     generated = last_generated(session, request)
     cited = [c["doc_id"] for c in (generated.result.get("citations", []) if generated else [])]
-    return Proposal(request.id, request.question, request.current_text, request.theme, list(dict.fromkeys(cited)))
+    return Proposal(
+        request.id,
+        clean_question(request.question),
+        clean_reply(request.current_text),
+        request.theme,
+        list(dict.fromkeys(cited)),
+    )
 
 
 @dataclass
@@ -189,8 +263,21 @@ class Match:
     score: float
 
 
-def search(session: Session, query: str, limit: int = 10) -> list[Match]:
-    """Published entries sharing terms with the query, best first (terms of the entry's question count double)."""
+# The citizen's question box lists the close entries whose score reaches this share.
+SUGGEST_MIN_SCORE = 0.4
+# Two entries whose questions share this share of their terms (Jaccard) are the same question asked twice.
+NEAR_DUPLICATE = 0.8
+
+
+def _near_duplicate(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= NEAR_DUPLICATE
+
+
+def search(session: Session, query: str, limit: int = 10, merge: bool = True) -> list[Match]:
+    """Published entries sharing terms with the query, best first (terms of the entry's question count double).
+
+    With ``merge``, an entry whose question is a near duplicate of a better-placed one is left out (listed once).
+    """
     wanted = Counter(tokens(query))
     if not wanted:
         return []
@@ -202,6 +289,13 @@ def search(session: Session, query: str, limit: int = 10) -> list[Match]:
         if hits:
             found.append(Match(entry, round(hits / (2.0 * len(wanted)), 4)))
     found.sort(key=lambda m: (-m.score, m.entry.question))
+    if merge:
+        kept: list[tuple[Match, set[str]]] = []
+        for m in found:
+            own = set(tokens(m.entry.question))
+            if not any(_near_duplicate(own, other) for _, other in kept):
+                kept.append((m, own))
+        found = [m for m, _ in kept]
     return found[:limit]
 
 
@@ -222,7 +316,7 @@ def answer_for(session: Session, question: str) -> Match | None:
     asked = set(tokens(question))
     if not asked:
         return None
-    for match in search(session, question, limit=5):
+    for match in search(session, question, limit=5, merge=False):
         own = set(tokens(match.entry.question))
         if asked <= own and len(asked) / len(own) >= ANSWER_MIN_OVERLAP:
             if _stance(question) == _stance(match.entry.question):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import suppress
 from pathlib import Path
 
 # Below this much free space the data directory counts as full: SQLite, the index and the logs need some room.
@@ -59,6 +60,23 @@ def problem(path: Path) -> str | None:
     if free < MIN_FREE_BYTES:
         return f"Le disque du dossier de données est plein ({free // 2**20} Mo libres)"
     return None
+
+
+def make_private(data_dir: Path) -> None:
+    """Open the data directory for this process: only its owner may read it (0700, files 0600).
+
+    The process's umask becomes 0077, so that what it writes from now on (database, WAL, index generations, keys,
+    journals) is private; what an older version left readable is made private too (where this account may).
+    """
+    os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for folder, dirs, files in os.walk(data_dir):
+        with suppress(OSError):  # read-only mount, or a file another account owns: left as it is
+            os.chmod(folder, 0o700)
+        for name in files:
+            with suppress(OSError):
+                os.chmod(os.path.join(folder, name), 0o600)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
 
 
 def is_disk_full(exc: BaseException) -> bool:

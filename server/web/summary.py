@@ -7,11 +7,12 @@ can be mailed or archived as it is.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from server.core import activity, eval_runs
+from server.core import activity, eval_runs, pii
 from server.core.assistant import Assistant
 from server.core.config import Settings
 from server.core.db import Database
@@ -28,6 +29,10 @@ def render_summary(settings: Settings, period: Period) -> str:
     with Database(settings).session() as db:
         act = activity.compute(db, period)
         topics = figures.gap_topics(db, assistant, period)
+    for topic in topics:  # the file leaves the service: personal data masked, as in the CSV exports
+        topic.label = pii.mask(topic.label)
+        for gap in topic.gaps:
+            gap.question = pii.mask(gap.question)
         usage = figures.sources(db, assistant, period)
     runs = eval_runs.list_runs(settings)
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
@@ -50,6 +55,10 @@ def render_summary(settings: Settings, period: Period) -> str:
 
 
 def write_summary(settings: Settings, period: Period, out: Path) -> None:
-    """Write the summary of ``period`` to ``out``."""
+    """Write the summary of ``period`` to ``out``, readable by its owner only (0600: it quotes citizens)."""
+    html = render_summary(settings, period)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_summary(settings, period), encoding="utf-8")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older report written 0644
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(html)

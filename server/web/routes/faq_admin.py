@@ -14,7 +14,13 @@ from server.web.security import DbDep, Supervisor, check_csrf
 
 router = APIRouter()
 Csrf = Annotated[str, Form(alias="csrf_token")]
-FAQ_ACTIONS = {"creee": "Écrite", "modifiee": "Modifiée", "publiee": "Publiée", "depubliee": "Dépubliée"}
+FAQ_ACTIONS = {
+    "creee": "Écrite",
+    "modifiee": "Modifiée",
+    "publiee": "Publiée",
+    "depubliee": "Dépubliée",
+    "caviardee": "Effacée (droit à l'effacement d'un habitant)",
+}
 
 
 def _doc_ids(text: str) -> list[str]:
