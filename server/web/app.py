@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
@@ -20,8 +20,9 @@ from server.core import storage
 from server.core.assistant import Assistant
 from server.core.config import Settings, get_settings
 from server.core.db import Database, is_read_only, storage_error
-from server.core.errors import AccueilError
+from server.core.errors import AccueilError, InputError
 from server.core.index import server_heartbeat
+from server.web.form_errors import form_error_message
 from server.web.api_docs import add_api_docs
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
@@ -114,7 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         details = [{"champ": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         if not _wants_json(request):
-            return HTMLResponse("<p>Formulaire incomplet ou invalide.</p>", status_code=422)
+            return await accueil_error(request, InputError(form_error_message(exc.errors())))
         return JSONResponse(
             {"error": "InputError", "message": "Requête invalide.", "details": details}, status_code=422
         )
