@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from server.core.config import REPO_ROOT, Settings, get_settings
-from server.core.errors import AccueilError
+from server.core.errors import AccueilError, InputError
 
 app = typer.Typer(
     help="accueil : assistant de l'accueil des mairies.",
@@ -529,8 +529,10 @@ def restore_command(
 
 user_app = typer.Typer(help="Comptes des agents, responsables et administrateurs.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'API pour les intégrations.", no_args_is_help=True)
+secret_app = typer.Typer(help="Clé de signature des cookies de session.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(secret_app, name="secret")
 DEMO_ACCOUNTS = (("agent", "agent"), ("superviseur", "supervisor"))
 DEMO_FAQ = REPO_ROOT / "config" / "faq-demo.json"
 
@@ -547,13 +549,13 @@ def user_add(
     role: Annotated[str, typer.Option("--role", help="agent, supervisor ou admin.")] = "agent",
     data_dir: DataDir = None,
 ) -> None:
-    """Créer un compte ; le mot de passe est demandé (ou généré et affiché une seule fois si vide)."""
+    """Créer un compte ; le mot de passe est demandé (deux fois au terminal) ou généré et affiché une fois si vide."""
     from server.core import auth
 
-    password = typer.prompt("Mot de passe (vide : en générer un)", default="", hide_input=True, show_default=False)
     try:
+        password = _ask_password(name)
         with _database(data_dir).session() as db:
-            _, generated = auth.add_user(db, name, role, password or None)
+            _, generated = auth.add_user(db, name, role, password)
     except AccueilError as exc:
         _fail(exc)
         return
@@ -562,18 +564,82 @@ def user_add(
         typer.echo(f"Mot de passe généré (affiché une seule fois) : {generated}")
 
 
+def _ask_password(name: str) -> str | None:
+    """The password typed for account ``name``, checked against the policy; None (empty answer) to generate one.
+
+    At a terminal it is typed twice, hidden; otherwise one line is read from the standard input.
+    """
+    from server.core import password_policy
+
+    if sys.stdin.isatty():
+        prompt = "Mot de passe (12 caractères au moins ; vide : en générer un)"
+        password = typer.prompt(prompt, default="", hide_input=True, show_default=False)
+        if password and typer.prompt("Confirmez le mot de passe", hide_input=True) != password:
+            raise InputError("Les deux saisies diffèrent : rien n'a été changé.")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if password:
+        password_policy.check(password, name)
+    return password or None
+
+
 @user_app.command("password")
 def user_password(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
-    """Donner un nouveau mot de passe généré à un compte (affiché une seule fois)."""
+    """Changer le mot de passe d'un compte (demandé, ou généré si vide) ; ses sessions se ferment."""
+    from server.core import auth
+
+    try:
+        password = _ask_password(name)
+        with _database(data_dir).session() as db:
+            generated = auth.set_password(db, name, password)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Mot de passe de {name!r} changé ; ses sessions ouvertes sont fermées.")
+    if generated:
+        typer.echo(f"Nouveau mot de passe (affiché une seule fois) : {generated}")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
+    """Désactiver un compte (départ d'un agent) : ses sessions se ferment aussitôt, ses jetons sont refusés."""
     from server.core import auth
 
     try:
         with _database(data_dir).session() as db:
-            password = auth.reset_password(db, name)
+            auth.set_active(db, name, False)
     except AccueilError as exc:
         _fail(exc)
         return
-    typer.echo(f"Nouveau mot de passe de {name!r} (affiché une seule fois) : {password}")
+    typer.echo(f"Compte {name!r} désactivé : ses sessions sont fermées et ses jetons d'API refusés.")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
+    """Réactiver un compte désactivé (il devra se reconnecter)."""
+    from server.core import auth
+
+    try:
+        with _database(data_dir).session() as db:
+            auth.set_active(db, name, True)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Compte {name!r} réactivé.")
+
+
+@user_app.command("logout")
+def user_logout(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
+    """Fermer toutes les sessions d'un compte, sur tous les navigateurs (« déconnecter partout »)."""
+    from server.core import auth
+
+    try:
+        with _database(data_dir).session() as db:
+            count = auth.logout_everywhere(db, name)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{count} session(s) de {name!r} fermée(s).")
 
 
 @app.command("demo-accounts")
@@ -629,6 +695,10 @@ def demo_faq(
 def token_create(
     user: Annotated[str, typer.Argument(help="Compte auquel le jeton est rattaché.")],
     name: Annotated[str, typer.Option("--name", help="Nom de l'intégration.")] = "integration",
+    scope: Annotated[
+        str, typer.Option("--scope", help="lecture (consultation seule) ou redaction (créer, rédiger, valider).")
+    ] = "redaction",
+    expire_days: Annotated[int, typer.Option("--expire-days", help="Validité en jours.")] = 90,
     data_dir: DataDir = None,
 ) -> None:
     """Créer un jeton d'API (Authorization: Bearer …), affiché une seule fois."""
@@ -636,11 +706,72 @@ def token_create(
 
     try:
         with _database(data_dir).session() as db:
-            token = auth.create_token(db, user, name)
+            token = auth.create_token(db, user, name, scope=scope, days=expire_days)
     except AccueilError as exc:
         _fail(exc)
         return
     typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", help="Seulement les jetons de ce compte.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Lister les jetons d'API : numéro, compte, nom, portée, expiration, dernier usage, état."""
+    from server.core import auth
+
+    def day(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value is not None else "jamais"
+
+    try:
+        with _database(data_dir).session() as db:
+            rows = auth.tokens(db, user)
+            lines = [
+                f"{t.id:>4}  {owner:<20} {t.name:<20} {t.scope:<10} expire {day(t.expires_at):<16} "
+                f"utilisé {day(t.last_used_at):<16} "
+                + ("révoqué" if t.revoked else "actif" if auth.token_usable(t) else "expiré")
+                for t, owner in rows
+            ]
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo("\n".join(lines) if lines else "Aucun jeton.")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    number: Annotated[int, typer.Argument(help="Numéro du jeton (accueil token list).")], data_dir: DataDir = None
+) -> None:
+    """Révoquer un jeton d'API : il est refusé dès maintenant."""
+    from server.core import auth
+
+    try:
+        with _database(data_dir).session() as db:
+            row = auth.revoke_token(db, number)
+            label = f"n° {row.id} ({row.name})"
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Jeton {label} révoqué.")
+
+
+@secret_app.command("rotate")
+def secret_rotate(data_dir: DataDir = None) -> None:
+    """Remplacer la clé des cookies de session et fermer toutes les sessions (redémarrez ensuite le service)."""
+    from server.core import secret, sessions
+
+    settings = _settings(data_dir)
+    try:
+        secret.rotate(settings)
+        with _database(data_dir).session() as db:
+            count = sessions.close_all(db)
+    except AccueilError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"Nouvelle clé enregistrée ; {count} session(s) fermée(s). Redémarrez le service pour qu'il signe avec elle."
+    )
 
 
 def main() -> None:

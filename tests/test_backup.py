@@ -35,11 +35,13 @@ def test_backup_of_a_live_instance_restores_everything(live_server: LiveServer, 
     done = _cli("backup", "--out", str(archive), "--data-dir", str(live_server.settings.data_dir))
     assert done.returncode == 0, done.stderr
     assert f"{requests} demande(s)" in done.stdout and archive.stat().st_size > 100_000
-    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the base and the session key
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the base (never the session key: issue #19)
     assert live_server.url and _alive(live_server)  # the service kept running
 
     restored = tmp_path / "restauree"
-    done = _cli("restore", str(archive), "--data-dir", str(restored))
+    # The live instance's erasure journal goes with it (a restore without one is refused: test_erasure).
+    journal = live_server.settings.data_dir / "effacements.jsonl"
+    done = _cli("restore", str(archive), "--data-dir", str(restored), "--journal", str(journal))
     assert done.returncode == 0, done.stderr
     settings = settings_for(restored)
     with Database(settings).session() as db:
@@ -50,7 +52,8 @@ def test_backup_of_a_live_instance_restores_everything(live_server: LiveServer, 
     assert assistant.index().version == original.version and len(assistant.index().chunks) == len(original.chunks)
     result = assistant.draft("Combien coûte une carte d'identité ?")
     assert result.status == "answered" and result.citations
-    assert (restored / "secret_key").read_text() == (live_server.settings.data_dir / "secret_key").read_text()
+    # the restored instance signs with a key of its own: an archive never holds one (issue #19, finding 5)
+    assert (restored / "secret_key").read_text() != (live_server.settings.data_dir / "secret_key").read_text()
 
     again = _cli("restore", str(archive), "--data-dir", str(restored))
     assert again.returncode == 1 and "restaurez dans un dossier vide" in again.stderr

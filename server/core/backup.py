@@ -1,5 +1,5 @@
-"""Backup and restore of an instance: the SQLite database, the index generation in service, the session key and
-the evaluation reports, in one ``.tar.gz`` with a manifest.
+"""Backup and restore of an instance: the SQLite database, the index generation in service and the evaluation
+reports, in one ``.tar.gz`` with a manifest.
 
 The database is copied with SQLite's online backup (consistent while the service writes); the index generation is
 copied under the ingest lock (no ingest can switch or prune it meanwhile). PostgreSQL is saved with its own tools
@@ -20,7 +20,7 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from server.core import storage
+from server.core import secret, storage
 from server.core.config import Settings
 from server.core.db import read_only_uri
 from server.core.errors import ConfigError, InputError, StorageError
@@ -53,6 +53,13 @@ def _count(db: Path, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed table names
 
 
+def _drop_sessions(copy: sqlite3.Connection) -> None:
+    """Leave the login sessions out of the copy: they end with the instance (a restore starts with none)."""
+    if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone():
+        copy.execute("DELETE FROM sessions")
+        copy.commit()
+
+
 def _discard(partial: Path) -> None:
     """Never leave half an archive that looks like a backup (nothing to remove on a read-only target)."""
     with suppress(OSError):
@@ -74,6 +81,7 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
             source = sqlite3.connect(read_only_uri(source_db), uri=True) if read_only else sqlite3.connect(source_db)
             with closing(source) as src, closing(sqlite3.connect(copy)) as dst:
                 src.backup(dst)
+                _drop_sessions(dst)
             manifest: dict[str, object] = {
                 "format": FORMAT,
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -85,7 +93,7 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
                 gen = current_generation(settings.index_dir)
                 manifest["generation"] = gen.name if gen else ""
                 (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-                # 0600: the archive holds the base and the session key.
+                # 0600: the archive holds the base. Never the session key (a restore makes a new one).
                 fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
                     tar.add(staging / "manifest.json", "manifest.json")
@@ -93,7 +101,7 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
                     if gen is not None:
                         tar.add(gen, f"index/{gen.name}")
                         tar.add(settings.index_dir / CURRENT, f"index/{CURRENT}")
-                    for name in ("secret_key", "evals"):
+                    for name in ("evals",):
                         if (settings.data_dir / name).exists():
                             tar.add(settings.data_dir / name, name)
             partial.replace(out)
@@ -152,7 +160,7 @@ def restore(settings: Settings, archive: Path) -> dict[str, object]:
         except (OSError, EOFError, tarfile.TarError) as exc:
             raise InputError(f"Archive illisible ou tronquée : {exc}") from exc
         staging = Path(tmp)
-        for name in ("index", "evals", "secret_key"):
+        for name in ("index", "evals"):  # an older archive's session key is left out
             if not (staging / name).exists():
                 continue
             dest = settings.data_dir / name
@@ -163,4 +171,5 @@ def restore(settings: Settings, archive: Path) -> dict[str, object]:
             shutil.move(str(staging / name), dest)
         target_db.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staging / DB_NAME), target_db)
+    secret.secret_key(settings)  # the data directory's own key, or a new one: never the archived instance's
     return manifest

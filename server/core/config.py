@@ -82,9 +82,15 @@ class Settings(BaseSettings):
         description="Clé de signature des cookies de session ; par défaut générée une fois et gardée dans "
         "le dossier des données (fichier secret_key, lisible par le seul propriétaire).",
     )
-    session_hours: float = Field(10.0, description="Durée de validité d'une session d'agent, en heures.")
-    secure_cookies: bool = Field(
-        False, description="Cookies marqués Secure (à activer quand le service est servi en HTTPS)."
+    session_hours: float = Field(
+        10.0,
+        description="Durée de validité d'une session d'agent, en heures ; le cookie s'efface à la fermeture du "
+        "navigateur, sauf « Se souvenir de moi » (il dure alors ce temps).",
+    )
+    secure_cookies: bool | None = Field(
+        None,
+        description="Cookies marqués Secure ; par défaut oui dès que ACCUEIL_PUBLIC_BASE_URL est en https (avec "
+        "l'en-tête HSTS), non sinon (un avertissement est alors journalisé au démarrage).",
     )
     memory_threshold: float | None = Field(
         None,
@@ -119,8 +125,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         5,
         ge=1,
-        description="Échecs de connexion tolérés pour un même identifiant pendant la fenêtre, avant blocage "
-        "temporaire de ce compte (même avec le bon mot de passe).",
+        description="Échecs de connexion tolérés pour un même identifiant depuis une même adresse pendant la "
+        "fenêtre, avant blocage de cet identifiant depuis cette adresse (même avec le bon mot de passe) ; le "
+        "titulaire du compte se connecte toujours depuis une autre adresse.",
     )
     login_ip_max_failures: int = Field(
         20,
@@ -132,7 +139,10 @@ class Settings(BaseSettings):
         15, ge=1, description="Fenêtre (en minutes) sur laquelle les échecs de connexion sont comptés."
     )
     login_lockout_minutes: int = Field(
-        15, ge=1, description="Durée (en minutes) du blocage après trop d'échecs de connexion."
+        15,
+        ge=1,
+        description="Durée (en minutes) du blocage après trop d'échecs de connexion ; pour un identifiant depuis une "
+        "adresse, elle double à chaque nouveau blocage dans la journée (24 heures au plus).",
     )
     smtp_host: str | None = Field(
         None,

@@ -14,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from server.core import storage
 from server.core.assistant import Assistant
@@ -27,7 +26,14 @@ from server.web.api_docs import add_api_docs
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
 from server.web.routes import api, faq_admin, pages, public, supervision
-from server.web.security import SECURITY_HEADERS, SESSION_COOKIE, NotAuthenticated, secret_key
+from server.web.security import (
+    NotAuthenticated,
+    SessionCookies,
+    cookies_secure,
+    response_headers,
+    secret_key,
+    transport_warnings,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -74,18 +80,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.assistant = Assistant(settings)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key(settings),
-        session_cookie=SESSION_COOKIE,
-        max_age=int(settings.session_hours * 3600),
-        same_site="lax",
-        https_only=settings.secure_cookies,
+        SessionCookies,
+        secret=secret_key(settings),
+        lifetime=int(settings.session_hours * 3600),
+        secure=cookies_secure(settings),
     )
+    for warning in transport_warnings(settings):
+        log.warning(warning)
+    headers = response_headers(settings)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 

@@ -1,31 +1,39 @@
-"""Web security: signed session cookies, CSRF tokens, the current user from a session or an API token, roles,
+"""Web security: the session cookie, CSRF tokens, the current user from a session or an API token, roles,
 and the security headers of every response.
 
-Sessions are Starlette's signed cookies (itsdangerous): HttpOnly, SameSite=Lax, Secure when configured. The
-session holds the user id, the login time, the time of the last activity and a CSRF token. It is cleared and
-issued anew at login (nothing set before login survives it), ends after ``session_hours`` whatever the activity
-and after ``session_idle_minutes`` without a request, and is cleared at logout or as soon as its account is
-disabled. Every form carries the CSRF token and every state-changing request is refused without it (API calls
-with a bearer token are exempt: they carry no ambient credential).
+Sessions live on the server (``server.core.sessions``). The cookie (signed, HttpOnly, SameSite=Lax, Secure when the
+service is served over https or when configured) carries only the session's opaque id, the CSRF token and a
+one-time message; it ends with the browser unless "Se souvenir de moi" was ticked at login (then it lasts
+``session_hours``). The cookie is cleared and issued anew at login (nothing set before login survives it). Whatever
+the cookie says, the server ends a session after ``session_hours``, after ``session_idle_minutes`` without a
+request, at logout, password change, account disable, "log out everywhere" and key rotation. Every form carries
+the CSRF token and every state-changing request is refused without it (API calls with a bearer token are exempt:
+they carry no ambient credential). A read-only token is refused (403) on anything but GET and HEAD.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import json
 import logging
-import os
 import secrets
-import time
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Annotated, Any
+from base64 import b64decode, b64encode
+from collections.abc import Callable, Iterator
+from typing import Annotated
 
+import itsdangerous
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.sessions import Session as CookieData
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.core import auth
+from server.core import auth, sessions
 from server.core.config import Settings
-from server.core.errors import AccueilError, Forbidden
+from server.core.errors import AccueilError, Forbidden, StorageError
+from server.core.secret import secret_key, secret_key_saved
 from server.core.tables import User
 
 log = logging.getLogger(__name__)
@@ -41,8 +49,12 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# The last-activity time is rewritten at most this often, so that not every request re-issues the cookie.
-SEEN_EVERY_SECONDS = 60
+HSTS = "max-age=31536000"
+# Cookie keys: the server-side session's id, and whether the cookie outlives the browser ("Se souvenir de moi").
+SID = "sid"
+PERSIST = "persist"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+__all__ = ["secret_key", "secret_key_saved"]  # re-exported for the CLI and the public routes
 
 
 class NotAuthenticated(AccueilError):
@@ -57,70 +69,97 @@ class CsrfError(AccueilError):
     http_status = 403
 
 
-# Keys made by a process that could not save one (see secret_key), by path.
-_EPHEMERAL_KEYS: dict[str, str] = {}
-_MIN_KEY_CHARS = 32  # a shorter (empty, truncated) key file is treated as absent: never sign with a guessable key
+def https_served(settings: Settings) -> bool:
+    """Whether the service's public address is https (then cookies are Secure and HSTS is sent)."""
+    return settings.public_base_url.lower().startswith("https://")
 
 
-def _read_key(path: Path) -> str | None:
-    """The saved key, or None when there is none (no file, or an empty or truncated one left by an older version).
+def cookies_secure(settings: Settings) -> bool:
+    """Secure cookies: as configured, else whenever the public address is https."""
+    return settings.secure_cookies if settings.secure_cookies is not None else https_served(settings)
 
-    Any other read error is raised: regenerating the key over a valid one would end every session."""
+
+def response_headers(settings: Settings) -> dict[str, str]:
+    """The security headers of every response (HSTS too when served over https)."""
+    return {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if https_served(settings) else {})}
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
     try:
-        key = path.read_text().strip()
-    except FileNotFoundError:
-        return None
-    return key if len(key) >= _MIN_KEY_CHARS else None
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-def _save_key(path: Path, key: str) -> str:
-    """Save ``key`` whole or not at all (a 0600 temporary file, then linked into place) and return the key in force:
-    when another process saved one first, its key wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():  # empty or truncated: replaced
-            log.warning("Clé de session %s vide ou trop courte : remplacée", path)
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return _read_key(path) or key
+def transport_warnings(settings: Settings) -> list[str]:
+    """What the administrator is warned of at startup: cookies or mails that would travel unencrypted."""
+    found = []
+    if not https_served(settings):
+        found.append(
+            f"Adresse publique {settings.public_base_url} sans https : les cookies de session ne sont pas marqués "
+            "Secure et aucun en-tête HSTS n'est envoyé. Servez le service en https derrière un proxy et réglez "
+            "ACCUEIL_PUBLIC_BASE_URL en https://…"
+        )
+    elif settings.secure_cookies is False:
+        found.append("ACCUEIL_SECURE_COOKIES=false alors que le service est en https : les cookies peuvent fuiter.")
+    host = settings.smtp_host
+    if host and not (settings.smtp_starttls or settings.smtp_ssl) and not _loopback(host):
+        found.append(
+            f"Les courriels aux habitants partent en clair vers {host}:{settings.smtp_port} (ni STARTTLS ni TLS) : "
+            "réglez ACCUEIL_SMTP_STARTTLS=true (port 587) ou ACCUEIL_SMTP_SSL=true (port 465)."
+        )
+    return found
 
 
-def secret_key(settings: Settings) -> str:
-    """The configured key, or one generated once and kept (mode 600) in the data directory.
+class SessionCookies:
+    """The signed session cookie (Starlette's format and signer): ends with the browser unless the session asks to
+    persist, then lasts ``lifetime`` seconds. A cookie older than ``lifetime`` or badly signed is ignored."""
 
-    When it cannot be saved (read-only or full data directory) the process keeps one in memory: sessions then end
-    with the process (``accueil serve --workers`` hands the same one to all its workers).
-    """
-    if settings.secret_key:
-        return settings.secret_key
-    path: Path = settings.data_dir / "secret_key"
-    key = _read_key(path)
-    if key is not None:
-        return key
-    if str(path) in _EPHEMERAL_KEYS:
-        return _EPHEMERAL_KEYS[str(path)]
-    try:
-        return _save_key(path, secrets.token_urlsafe(48))
-    except OSError as exc:
-        log.warning("Clé de session non enregistrée (%s) : les sessions ne survivront pas au redémarrage", exc)
-        return _EPHEMERAL_KEYS.setdefault(str(path), secrets.token_urlsafe(48))
+    def __init__(self, app: ASGIApp, secret: str, lifetime: int, secure: bool) -> None:
+        self.app = app
+        self.signer = itsdangerous.TimestampSigner(secret)
+        self.lifetime = lifetime
+        self.flags = "httponly; samesite=lax" + ("; secure" if secure else "")
 
+    def _load(self, raw: str | None) -> CookieData | None:
+        if not raw:
+            return None
+        try:
+            data = self.signer.unsign(raw.encode("utf-8"), max_age=self.lifetime)
+            loaded = json.loads(b64decode(data))
+        except (itsdangerous.BadSignature, ValueError):
+            return None
+        return CookieData(loaded) if isinstance(loaded, dict) else None
 
-def secret_key_saved(settings: Settings) -> bool:
-    """Whether the key other processes will read is saved (configured, or in the data directory)."""
-    return bool(settings.secret_key) or _read_key(settings.data_dir / "secret_key") is not None
+    def _header(self, data: CookieData) -> str:
+        value = self.signer.sign(b64encode(json.dumps(data).encode("utf-8"))).decode("utf-8")
+        age = f"Max-Age={self.lifetime}; " if data.get(PERSIST) else ""
+        return f"{SESSION_COOKIE}={value}; path=/; {age}{self.flags}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Load the cookie into ``scope["session"]``; write it back (or delete it) when the request changed it."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        loaded = self._load(HTTPConnection(scope).cookies.get(SESSION_COOKIE))
+        scope["session"] = loaded if loaded is not None else CookieData()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                data: CookieData = scope["session"]
+                headers = MutableHeaders(scope=message)
+                if data.accessed:
+                    headers.add_vary_header("Cookie")
+                if data.modified and data:
+                    headers.append("Set-Cookie", self._header(data))
+                elif data.modified and loaded is not None:
+                    gone = "null; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+                    headers.append("Set-Cookie", f"{SESSION_COOKIE}={gone}{self.flags}")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
 
 
 def csrf_token(request: Request) -> str:
@@ -144,21 +183,33 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client is not None else "inconnue"
 
 
-def login_session(request: Request, user: User, now: float | None = None) -> None:
-    """Start a fresh session for ``user``: everything set before login is dropped, new CSRF token (no fixation)."""
-    now = time.time() if now is None else now
+def login_session(request: Request, db: Session, user: User, persistent: bool = False) -> None:
+    """Start a fresh server-side session for ``user``: everything set before login is dropped, new CSRF token."""
+    sessions.prune(db, request.app.state.settings)
+    session_id = sessions.open_session(db, user, persistent, request.headers.get("user-agent"))
     request.session.clear()
-    request.session["uid"] = user.id
-    request.session["at"] = int(now)
-    request.session["seen"] = int(now)
+    request.session[SID] = session_id
     request.session["csrf"] = secrets.token_urlsafe(32)
+    if persistent:
+        request.session[PERSIST] = 1
 
 
-def session_expired(data: Mapping[str, Any], settings: Settings, now: float) -> bool:
-    """True when a session is past its absolute lifetime or has been idle too long."""
-    started = float(data.get("at", 0))
-    seen = float(data.get("seen", started))
-    return now - started > settings.session_hours * 3600 or now - seen > settings.session_idle_minutes * 60
+def logout_session(request: Request, db: Session) -> None:
+    """End this browser's session on the server and clear its cookie."""
+    session_id = request.session.get(SID)
+    if session_id:
+        sessions.close(db, str(session_id))
+    request.session.clear()
+
+
+def _write_aside(request: Request, write: Callable[[Session], None]) -> None:
+    """A bookkeeping write (last activity, last use) in its own transaction: a base that refuses writes (full disk,
+    read-only) must not stop an agent from reading."""
+    try:
+        with request.app.state.db.session() as other:
+            write(other)
+    except StorageError as exc:
+        log.info("Activité non enregistrée : %s", exc.message)
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -171,28 +222,35 @@ def get_db(request: Request) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def _token_user(request: Request, db: Session, token: str) -> User | None:
+    found = auth.token_and_user(db, token)
+    if found is None:
+        return None
+    row, user = found
+    if row.scope == "lecture" and request.method not in SAFE_METHODS:
+        raise Forbidden("Jeton en lecture seule : il ne permet pas de modifier des données.")
+    request.state.via_token = True
+    if auth.token_needs_mark(row):
+        token_id = row.id
+        _write_aside(request, lambda other: auth.mark_token_used(other, token_id))
+    return user
+
+
 def optional_user(request: Request, db: DbDep) -> User | None:
-    """The user of a bearer token or of a live session, or None."""
+    """The user of a valid bearer token or of a live server-side session, or None."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = auth.user_for_token(db, header[7:].strip())
-        if user is not None:
-            request.state.via_token = True
-        return user
-    uid = request.session.get("uid")
-    if not uid:
+        return _token_user(request, db, header[7:].strip())
+    session_id = request.session.get(SID)
+    if not session_id:
         return None
-    settings: Settings = request.app.state.settings
-    now = time.time()
-    if session_expired(request.session, settings, now):
+    found = sessions.live(db, request.app.state.settings, str(session_id))
+    if found is None:
         request.session.clear()
         return None
-    user = db.get(User, uid)
-    if user is None or not user.active:
-        request.session.clear()
-        return None
-    if now - float(request.session.get("seen", 0)) >= SEEN_EVERY_SECONDS:
-        request.session["seen"] = int(now)
+    row, user = found
+    if sessions.stale(row):
+        _write_aside(request, lambda other: sessions.touch(other, str(session_id)))
     return user
 
 

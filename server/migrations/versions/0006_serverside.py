@@ -7,6 +7,11 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+from server.migrations.helpers import timestamp
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -14,8 +19,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Nothing yet: the schema changes of this step are added with their feature."""
+    """Create sessions; give api_tokens a scope, an expiry and a last use (existing tokens: drafting, no expiry)."""
+    op.create_table(
+        "sessions",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True, index=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+        timestamp("created_at", nullable=False),
+        timestamp("last_seen_at", nullable=False),
+        timestamp("revoked_at", nullable=True),
+        sa.Column("persistent", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("user_agent", sa.String(200), nullable=True),
+    )
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("scope", sa.String(20), nullable=False, server_default="redaction"))
+        batch.add_column(timestamp("expires_at", nullable=True))
+        batch.add_column(timestamp("last_used_at", nullable=True))
 
 
 def downgrade() -> None:
-    """Nothing yet."""
+    """Drop sessions and the new token columns."""
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("last_used_at")
+        batch.drop_column("expires_at")
+        batch.drop_column("scope")
+    op.drop_table("sessions")

@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 
-from server.core import auth, memory, outbox, workflow
+from server.core import auth, memory, outbox, sessions, workflow
 from server.core.errors import AccueilError
 from server.core.tables import CHANNELS, STATES, User
 from server.core.throttle import TooManyAttempts
 from server.web.draft_stream import events as draft_stream_events
 from server.web.render import MAIL_STATES, back, render
-from server.web.security import Admin, Agent, DbDep, check_csrf, client_ip, login_session
+from server.web.security import SID, Admin, Agent, DbDep, check_csrf, client_ip, login_session, logout_session
 from server.web.views import source_panels
 
 router = APIRouter()
@@ -38,8 +38,10 @@ def login(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     suivant: Annotated[str, Form()] = "/demandes",
+    se_souvenir: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check credentials under throttling (429 while locked) and open a fresh session."""
+    """Check credentials under throttling (429 while locked) and open a fresh session (kept after the browser
+    closes only when "Se souvenir de moi" is ticked)."""
     check_csrf(request, csrf)
     try:
         user = auth.login(db, request.app.state.settings, username, password, client_ip(request))
@@ -54,16 +56,25 @@ def login(
             suivant=suivant,
             error="Identifiant ou mot de passe incorrect.",
         )
-    login_session(request, user)
+    login_session(request, db, user, persistent=se_souvenir == "1")
     target = suivant if suivant.startswith("/") and not suivant.startswith("//") else "/demandes"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/deconnexion")
-def logout(request: Request, csrf: Annotated[str, Form(alias="csrf_token")] = "") -> RedirectResponse:
-    """Close the session (an anonymous visitor is simply sent to the login form)."""
-    if request.session.get("uid"):
+def logout(request: Request, db: DbDep, csrf: Annotated[str, Form(alias="csrf_token")] = "") -> RedirectResponse:
+    """End the session on the server (an anonymous visitor is simply sent to the login form)."""
+    if request.session.get(SID):
         check_csrf(request, csrf)
+    logout_session(request, db)
+    return RedirectResponse("/connexion", status_code=303)
+
+
+@router.post("/deconnexion/partout")
+def logout_everywhere(request: Request, db: DbDep, user: Agent, csrf: Csrf) -> RedirectResponse:
+    """End every session of the current account, on every browser (this one included)."""
+    check_csrf(request, csrf)
+    auth.logout_everywhere(db, user.username, actor=user.username)
     request.session.clear()
     return RedirectResponse("/connexion", status_code=303)
 
@@ -293,7 +304,9 @@ def follow_up(
 def users(request: Request, db: DbDep, user: Admin) -> HTMLResponse:
     """Accounts and their roles (admin only)."""
     rows = db.scalars(select(User).order_by(User.username)).all()
-    return render(request, "admin_users.html", user=user, rows=rows)
+    settings = request.app.state.settings
+    open_sessions = {u.id: sessions.live_count(db, u.id, settings) for u in rows}
+    return render(request, "admin_users.html", user=user, rows=rows, open_sessions=open_sessions)
 
 
 def login_redirect(path: str) -> RedirectResponse:
