@@ -156,6 +156,8 @@ def serve(
 
     import uvicorn
 
+    from server.web.access_log import log_config
+
     # Requests run in a thread pool: a matrix product must not also start its own threads (with 16 requests at once,
     # BLAS threads on 2 cores made the service slower the busier it was).
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -181,13 +183,19 @@ def serve(
         if not secret_key_saved(settings):
             os.environ["ACCUEIL_SECRET_KEY"] = key  # could not be saved (read-only or full disk)
     if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        uvicorn.run(application, host=host, port=port, log_level="info", log_config=log_config())
         return
     os.environ["ACCUEIL_DATA_DIR"] = str(settings.data_dir)
     # Each worker encodes questions with its own threads: share the cores rather than oversubscribe them.
     os.environ.setdefault("ACCUEIL_EMBEDDING_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     uvicorn.run(
-        "server.web.app:create_app_from_env", factory=True, workers=workers, host=host, port=port, log_level="info"
+        "server.web.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config(),  # the access log keeps paths only: no query string, no private link
     )
 
 

@@ -190,6 +190,29 @@ class Settings(BaseSettings):
     public_questions_per_hour: int = Field(
         3, description="Questions envoyées par heure et par adresse électronique avec le formulaire public."
     )
+    public_questions_per_ip_hour: int = Field(
+        10,
+        ge=1,
+        description="Questions envoyées par heure et par adresse IP avec le formulaire public (compté dans la base, "
+        "pour tous les processus du service).",
+    )
+    public_confirm_hours: int = Field(
+        48,
+        ge=1,
+        description="Heures pendant lesquelles l'habitant peut confirmer son adresse électronique (lien envoyé par "
+        "courriel) ; sa question n'arrive à l'accueil qu'une fois l'adresse confirmée, et elle est effacée sinon.",
+    )
+    reply_link_days: int = Field(
+        30,
+        ge=1,
+        description="Jours de validité du lien personnel de réponse envoyé à l'habitant (compté depuis l'envoi du "
+        "courriel).",
+    )
+    public_reply_delay: str = Field(
+        "sous 5 jours ouvrés",
+        description="Délai de réponse de l'accueil annoncé aux habitants dont la question porte sur une situation "
+        "personnelle (« un agent vous répondra sous 5 jours ouvrés »).",
+    )
     draft_mode: Literal["extractive", "llm"] | None = Field(
         None,
         description="Mode de rédaction : 'extractive' (citations mot pour mot) ou 'llm' (reformulation par un modèle "

@@ -3,6 +3,11 @@
 Validating the reply to a web request puts a mail in the outbox (in the same transaction: nothing is lost);
 ``deliver_due`` sends what is due, each mail claimed by one worker at a time, and a failed send is retried with
 a doubling delay until ``mail_max_attempts``, then shown as failed to the agent, who can send it again.
+
+The private link is never stored: a queued mail holds ``LINK_SLOT`` where the link goes, and a fresh link is made
+(only its hash kept) when the mail is sent; the kept copy of a sent mail says the link was removed. A link works for
+``reply_link_days`` after its mail was sent. The outbox also sends the confirmation mails of the public form
+(``pending_questions``), built the same way.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from server.core import mailer
 from server.core.config import Settings
 from server.core.errors import Conflict, MailError, NotFound
 from server.core.prompts import get_prompts
-from server.core.tables import AuditEvent, OutgoingMail, ReplyLink, Request, utcnow
+from server.core.tables import AuditEvent, OutgoingMail, PendingQuestion, ReplyLink, Request, utcnow
 
 log = logging.getLogger(__name__)
 TEMPLATE = "mail_reply.fr.j2"
 MAX_DELAY = dt.timedelta(hours=1)
 LINK_REMOVED = "[lien personnel retiré de la copie conservée]"
+LINK_SLOT = "[[lien-personnel]]"  # also written by migration 0007 into mails queued before it
 
 
 def _hash(token: str) -> str:
@@ -42,9 +48,14 @@ def new_link(session: Session, request: Request) -> str:
     return token
 
 
-def request_for_token(session: Session, token: str) -> Request:
-    """The request a private link points to, or NotFound (same answer for a wrong and an unknown token)."""
-    link = session.scalar(select(ReplyLink).where(ReplyLink.token_hash == _hash(token))) if len(token) < 200 else None
+def request_for_token(session: Session, token: str, max_age_days: int = 30) -> Request:
+    """The request a private link points to, or NotFound (same answer for a wrong, an unknown and an expired token)."""
+    cutoff = utcnow() - dt.timedelta(days=max_age_days)
+    link = (
+        session.scalar(select(ReplyLink).where(ReplyLink.token_hash == _hash(token), ReplyLink.created_at >= cutoff))
+        if len(token) < 200
+        else None
+    )
     request = session.get(Request, link.request_id) if link else None
     if request is None:
         raise NotFound("Ce lien de réponse n'existe pas ou n'est plus valable.")
@@ -52,10 +63,9 @@ def request_for_token(session: Session, token: str) -> Request:
 
 
 def enqueue_reply(session: Session, settings: Settings, request: Request) -> OutgoingMail:
-    """Put the validated reply of a web request in the outbox, with a private link to read it."""
+    """Put the validated reply of a web request in the outbox; its private link is made when it is sent."""
     if not request.citizen_email:
         raise Conflict("Cette demande n'a pas d'adresse électronique : la réponse est remise par l'agent.")
-    token = new_link(session, request)
     body = get_prompts(settings.prompts_dir).render(
         TEMPLATE,
         commune=settings.commune_name,
@@ -63,7 +73,7 @@ def enqueue_reply(session: Session, settings: Settings, request: Request) -> Out
         asked_on=request.created_at.strftime("%d/%m/%Y"),
         question=request.question,
         reply=request.current_text,
-        link=f"{settings.public_base_url.rstrip('/')}/reponse/{token}",
+        link=LINK_SLOT,
     )
     mail = OutgoingMail(
         request_id=request.id,
@@ -128,8 +138,13 @@ def deliver_due(session: Session, settings: Settings, now: dt.datetime | None = 
         mail = session.get(OutgoingMail, mail_id)
         assert mail is not None
         mail.attempts += 1
+        body = mail.body
+        if LINK_SLOT in body:
+            request = session.get(Request, mail.request_id)
+            assert request is not None
+            body = body.replace(LINK_SLOT, _reply_url(settings, new_link(session, request)))
         try:
-            mailer.send(settings, mail.recipient, mail.subject, mail.body)
+            mailer.send(settings, mail.recipient, mail.subject, body)
         except MailError as exc:
             failed += 1
             mail.last_error = exc.message
@@ -148,7 +163,7 @@ def deliver_due(session: Session, settings: Settings, now: dt.datetime | None = 
         else:
             sent += 1
             mail.state, mail.sent_at, mail.last_error = "envoye", utcnow(), ""
-            mail.body = _without_link(mail.body, settings)
+            mail.body = mail.body.replace(LINK_SLOT, LINK_REMOVED)
             session.add(
                 AuditEvent(
                     request_id=mail.request_id,
@@ -158,13 +173,74 @@ def deliver_due(session: Session, settings: Settings, now: dt.datetime | None = 
                 )
             )
         session.commit()
+    more_sent, more_failed = deliver_confirmations(session, settings, now)
+    return sent + more_sent, failed + more_failed
+
+
+CONFIRM_SUBJECT = "Confirmez votre adresse pour envoyer votre question à la mairie de {commune}"
+CONFIRM_BODY = """Bonjour,
+
+Une question a été envoyée à l'accueil de la mairie de {commune} avec cette adresse électronique :
+
+« {question} »
+
+Pour que l'accueil la reçoive et vous réponde à cette adresse, confirmez-la en ouvrant ce lien (personnel, valable
+{hours} heures) puis en cliquant sur « Confirmer » :
+{link}
+
+Si vous n'avez pas posé cette question, ignorez ce message : elle sera effacée sans être lue.
+"""
+
+
+def deliver_confirmations(session: Session, settings: Settings, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Send the due confirmation mails of the public form, each with a fresh link (only its hash is kept)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(PendingQuestion.id).where(
+            PendingQuestion.state == "a_envoyer",
+            PendingQuestion.next_attempt_at <= now,
+            PendingQuestion.expires_at >= now,
+        )
+    ).all()
+    sent = failed = 0
+    for pending_id in due:
+        claimed = session.execute(
+            update(PendingQuestion)
+            .where(PendingQuestion.id == pending_id, PendingQuestion.state == "a_envoyer")
+            .values(state="envoi_en_cours", next_attempt_at=utcnow())
+        )
+        session.commit()
+        pending = session.get(PendingQuestion, pending_id) if claimed.rowcount else None  # type: ignore[attr-defined]
+        if pending is None:
+            continue
+        token = secrets.token_urlsafe(32)
+        pending.token_hash, pending.attempts = _hash(token), pending.attempts + 1
+        body = CONFIRM_BODY.format(
+            commune=settings.commune_name,
+            question=pending.question,
+            hours=settings.public_confirm_hours,
+            link=f"{settings.public_base_url.rstrip('/')}/question/confirmer/{token}",
+        )
+        try:
+            mailer.send(settings, pending.email, CONFIRM_SUBJECT.format(commune=settings.commune_name), body)
+        except MailError as exc:
+            failed += 1
+            gave_up = pending.attempts >= settings.mail_max_attempts
+            pending.state = "echec" if gave_up else "a_envoyer"
+            pending.last_error = exc.message
+            pending.next_attempt_at = utcnow() + _delay(settings, pending.attempts)
+            log.warning(
+                "Courriel de confirmation %s non envoyé (essai %s) : %s", pending.id, pending.attempts, exc.message
+            )
+        else:
+            sent += 1
+            pending.state, pending.last_error = "envoye", ""
+        session.commit()
     return sent, failed
 
 
-def _without_link(body: str, settings: Settings) -> str:
-    """The kept copy of a sent mail, without the private token (only its hash stays in the database)."""
-    prefix = f"{settings.public_base_url.rstrip('/')}/reponse/"
-    return "\n".join(LINK_REMOVED if line.startswith(prefix) else line for line in body.splitlines())
+def _reply_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/reponse/{token}"
 
 
 def release_stuck(session: Session, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
@@ -175,5 +251,10 @@ def release_stuck(session: Session, older_than: dt.timedelta = dt.timedelta(minu
         .where(OutgoingMail.state == "envoi_en_cours", OutgoingMail.next_attempt_at <= cutoff)
         .values(state="a_envoyer")
     )
+    waiting = session.execute(
+        update(PendingQuestion)
+        .where(PendingQuestion.state == "envoi_en_cours", PendingQuestion.next_attempt_at <= cutoff)
+        .values(state="a_envoyer")
+    )
     session.commit()
-    return int(done.rowcount)  # type: ignore[attr-defined]
+    return int(done.rowcount) + int(waiting.rowcount)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ own threshold (stricter than the agents', calibrated for answered precision on t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,28 @@ from server.core.models import Citation
 from server.core.question import analyse
 from server.core.scope import out_of_scope
 from server.core.tables import FaqEntry
+from server.core.text import fold
+
+PERSONAL = "situation personnelle"
+SUGGESTIONS = 3
+# A question about one's own file that the scope check does not already see: where a file stands, a child's
+# registration, a named person, a case number. Matched on the folded text, except names (capitals).
+_OWN_FILE = re.compile(
+    r"\b(?:ou en est|ou en sont|avez[- ]vous (?:bien )?recu|vous avez (?:bien )?recu|a[- ]t[- ](?:il|elle) ete"
+    r"|(?:est|sont)[- ](?:ils|elles|il|elle) (?:bien )?(?:validee?s?|acceptee?s?|enregistree?s?|inscrite?s?|traitee?s?)"
+    r"|toujours pas (?:recu|eu|de reponse)|quand (?:vais|va|allez)[- ](?:je|t[- ]on|vous) (?:recevoir|avoir)"
+    r"|(?:l'?inscription|le dossier|la demande) de (?:mon|ma|mes) (?:fils|fille|enfants?|mere|pere|mari|femme)"
+    r"|(?:mon|ma|mes) (?:fils|fille|enfants?) (?:est|sont|a|ont|n'?a|n'?est)\b"
+    r"|(?:numero|n°|no|ref(?:erence)?) (?:de )?(?:dossier|demande|facture)|(?:dossier|demande|facture) (?:n°|no|numero)"
+    r"|mon (?:numero|n°) (?:de )?(?:dossier|demande))"
+)
+_CASE_NUMBER = re.compile(r"\b(?:[A-Z]{1,5}[- ]?\d{2,4}[-/ ]\d{3,}|\d{6,})\b")
+_NAMED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|monsieur|madame)\s+[A-ZÀ-Ý][\w'-]+")
+
+
+def personal_situation(question: str) -> bool:
+    """Whether the question is about the citizen's own case (a file, a registration, a named person, a number)."""
+    return bool(_OWN_FILE.search(fold(question)) or _CASE_NUMBER.search(question) or _NAMED.search(question))
 
 
 @dataclass
@@ -95,9 +118,17 @@ def answer(session: Session, assistant: Assistant, question: str, threshold: flo
     """The citizen's answer: a published FAQ entry first, then public extracts, else none."""
     question = question.strip()
     why = out_of_scope(analyse(question, commune=assistant.settings.commune_name))
+    if not why and personal_situation(question):
+        why = PERSONAL
     if why:
         return PublicAnswer("aucune", question, reason=why)
     match = faq.answer_for(session, question)
     if match is not None:
         return PublicAnswer("faq", question, entry=match.entry, confidence=match.score)
     return candidate(assistant, question).decide(threshold)
+
+
+def suggestions(session: Session, question: str, shown: FaqEntry | None = None) -> list[FaqEntry]:
+    """Up to three published FAQ entries close to the question (not the one already shown as its answer)."""
+    close = [m.entry for m in faq.search(session, question, limit=SUGGESTIONS + 1) if m.score >= faq.SUGGEST_MIN_SCORE]
+    return [e for e in close if shown is None or e.id != shown.id][:SUGGESTIONS]

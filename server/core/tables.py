@@ -210,6 +210,50 @@ class ReplyLink(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class OneTimeToken(Base):
+    """A single-use token (public form, draft stream): only its hash is kept, deleted when used (migration 0007).
+
+    ``subject`` ties it to what it was issued for (a digest of the question, a request id).
+    """
+
+    __tablename__ = "one_time_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PublicFormHit(Base):
+    """One question sent with the public form, by a hashed client address: the per-address hourly limit (0007)."""
+
+    __tablename__ = "public_form_hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class PendingQuestion(Base):
+    """A question sent with the public form whose e-mail address is not confirmed yet (0007).
+
+    It reaches the inbox only once the citizen follows the link mailed to that address; unconfirmed, it is deleted
+    after ``confirm_hours``. The confirmation mail is built when it is sent: only the link's hash is stored.
+    """
+
+    __tablename__ = "pending_questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="a_envoyer", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Erasure(Base):
     """One run of ``accueil purge`` or ``accueil forget``: when, what kind, how many requests; no personal data.
 

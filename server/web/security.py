@@ -48,6 +48,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # Agent pages, the API and private reply links hold personal data: no copy in a browser's or a proxy's cache.
+    "Cache-Control": "no-store",
 }
 HSTS = "max-age=31536000"
 # Cookie keys: the server-side session's id, and whether the cookie outlives the browser ("Se souvenir de moi").

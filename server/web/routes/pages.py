@@ -15,6 +15,7 @@ from server.core import auth, memory, outbox, sessions, workflow
 from server.core.errors import AccueilError
 from server.core.tables import CHANNELS, STATES, User
 from server.core.throttle import TooManyAttempts
+from server.web import draft_stream as draft_stream_module
 from server.web.draft_stream import events as draft_stream_events
 from server.web.render import MAIL_STATES, back, render
 from server.web.security import SID, Admin, Agent, DbDep, check_csrf, client_ip, login_session, logout_session
@@ -133,7 +134,8 @@ def create(
     check_csrf(request, csrf)
     demande = workflow.create_request(db, question, canal, user.username, user=user)
     if flux == "1" and request.app.state.assistant.settings.mode == "llm":
-        return RedirectResponse(f"/demandes/{demande.id}?flux=1", status_code=303)
+        token = draft_stream_module.issue(db, demande)
+        return RedirectResponse(f"/demandes/{demande.id}?flux={token}", status_code=303)
     try:
         workflow.generate_draft(db, demande, request.app.state.assistant, user.username)
     except AccueilError as exc:
@@ -169,7 +171,7 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
         trail=workflow.audit_trail(db, demande),
         recalls=recalls,
         open=demande.state in workflow.OPEN_STATES,
-        streaming=request.query_params.get("flux") == "1"
+        streaming=bool(request.query_params.get("flux"))  # the stream's single-use token, from the creating POST
         and generated is None
         and demande.state in workflow.OPEN_STATES,
         mails=outbox.mails_of(db, demande),
@@ -257,10 +259,13 @@ def transfer(
 
 
 @router.get("/demandes/{request_id}/brouillon/flux")
-def draft_stream(request: Request, db: DbDep, user: Agent, request_id: int) -> StreamingResponse:
-    """Draft the request and stream its verified sentences (server-sent events) to its page."""
+def draft_stream(request: Request, db: DbDep, user: Agent, request_id: int, jeton: str = "") -> StreamingResponse:
+    """Draft a request just created and stream its verified sentences (server-sent events) to its page.
+
+    Only with the single-use token its creating form issued (a GET alone drafts nothing; see ``draft_stream``)."""
     demande = workflow.get_request(db, request_id)
     workflow.check_open(demande)
+    draft_stream_module.open_stream(db, demande, jeton)
     stream = draft_stream_events(
         request.app.state.db, request.app.state.assistant, demande.id, user.username, f"/demandes/{demande.id}"
     )

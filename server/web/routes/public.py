@@ -1,32 +1,28 @@
 """Public pages for citizens, no login: the FAQ, the question box, the form to ask the desk, the private reply link.
 
-No cookie is set here: the form carries a signed, timestamped token instead of a session (it also tells a person
-from a robot that posts at once), plus a honeypot field. Every route is rate-limited per client address.
+No cookie is set here. A question is sent in a POST body, never in an address. The form to send it to the desk
+carries a single-use token issued for that question (stored hashed in the database; it also tells a person from a
+robot that posts at once), plus a honeypot field; the questions sent are limited per hour and client address in the
+database, and one reaches the desk only once its e-mail address is confirmed (see ``server.core.public_form``).
+Every route is also rate-limited per client address and minute.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from starlette.background import BackgroundTask
 
-from server.core import faq, outbox, public_answer, workflow
-from server.core.errors import AccueilError, InputError, RateLimited
-from server.core.tables import Request as Demande
-from server.core.tables import utcnow
+from server.core import faq, outbox, public_answer, public_form, workflow
+from server.core.errors import AccueilError, InputError
 from server.web.security import DbDep, client_ip, secret_key
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-FORM_SALT = "formulaire-question"
-FORM_MIN_SECONDS = 2
-FORM_MAX_SECONDS = 2 * 3600
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]{2,}$")
 
@@ -49,26 +45,6 @@ def _render(request: Request, name: str, status: int = 200, **context: object) -
     )
 
 
-def _signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(request.app.state.settings), salt=FORM_SALT)
-
-
-def _form_token(request: Request, question: str) -> str:
-    return _signer(request).dumps({"q": question[:2000]})
-
-
-def _check_form_token(request: Request, token: str) -> None:
-    """The form was served by this service between 2 seconds and 2 hours ago."""
-    try:
-        _, issued = _signer(request).loads(token, max_age=FORM_MAX_SECONDS, return_timestamp=True)
-    except SignatureExpired:
-        raise InputError("Le formulaire a expiré : rechargez la page et envoyez de nouveau votre question.") from None
-    except BadSignature:
-        raise InputError("Formulaire invalide : rechargez la page.") from None
-    if (dt.datetime.now(dt.UTC) - issued).total_seconds() < FORM_MIN_SECONDS:
-        raise InputError("Formulaire envoyé trop vite : relisez-le et envoyez-le de nouveau.")
-
-
 @router.get("/faq", response_class=HTMLResponse, dependencies=[Limited])
 def faq_page(request: Request, db: DbDep, q: str = "") -> HTMLResponse:
     """Published FAQ entries by theme, with their sources and dates; a search box over them."""
@@ -80,17 +56,33 @@ def faq_page(request: Request, db: DbDep, q: str = "") -> HTMLResponse:
 
 
 @router.get("/question", response_class=HTMLResponse, dependencies=[Limited])
-def question_page(request: Request, db: DbDep, q: str = "") -> HTMLResponse:
-    """The question box; with a question, its answer (a FAQ entry, verbatim public extracts) or the form."""
+def question_page(request: Request) -> HTMLResponse:
+    """The question box (empty: a question never travels in an address, so never in a log or a history)."""
+    return _render(request, "public_question.html", q="", answer=None)
+
+
+@router.post("/question", response_class=HTMLResponse, dependencies=[Limited])
+def search_question(request: Request, db: DbDep, q: Annotated[str, Form(max_length=4000)] = "") -> HTMLResponse:
+    """The answer to the question typed (a FAQ entry, verbatim public extracts or none), the close FAQ entries,
+    and the form to send it to the desk."""
     q = q.strip()
     if not q:
-        return _render(request, "public_question.html", q="", answer=None, token=_form_token(request, ""))
+        return _render(request, "public_question.html", q="", answer=None)
     settings = request.app.state.settings
     if len(q) > settings.max_question_chars:
         raise InputError(f"La question dépasse {settings.max_question_chars} caractères.")
     assistant = request.app.state.assistant
     found = public_answer.answer(db, assistant, q, assistant.public_threshold)
-    return _render(request, "public_question.html", q=q, answer=found, token=_form_token(request, q))
+    return _render(
+        request,
+        "public_question.html",
+        q=q,
+        answer=found,
+        personal=found.reason == public_answer.PERSONAL,
+        delay=settings.public_reply_delay,
+        close=public_answer.suggestions(db, q, found.entry),
+        token=public_form.issue_form_token(db, q),
+    )
 
 
 @router.post("/question/envoyer", response_class=HTMLResponse, dependencies=[Limited])
@@ -103,32 +95,45 @@ def send_question(
     consentement: Annotated[bool, Form()] = False,
     site_web: Annotated[str, Form(max_length=400)] = "",
 ) -> HTMLResponse:
-    """Send the question to the desk (channel web); the confirmation gives its reference."""
+    """Keep the question until its address is confirmed, and mail the confirmation link to that address."""
     settings = request.app.state.settings
     email = courriel.strip()
     if site_web:
         # The honeypot is hidden from people: whoever fills it is a robot, and gets nothing to learn from.
-        return _render(request, "public_sent.html", ref=None)
-    _check_form_token(request, jeton)
+        return _render(request, "public_sent.html", ref=None, email=None)
     if not consentement:
         raise InputError("Cochez la case de consentement pour que nous puissions traiter votre question.")
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         raise InputError("Adresse électronique invalide.")
-    since = utcnow() - dt.timedelta(hours=1)
-    recent = db.scalar(
-        select(func.count(Demande.id)).where(
-            func.lower(Demande.citizen_email) == email.lower(), Demande.channel == "web", Demande.created_at >= since
-        )
-    )
-    if (recent or 0) >= settings.public_questions_per_hour:
-        raise RateLimited("Vous avez déjà envoyé plusieurs questions cette heure-ci : réessayez plus tard.")
-    demande = workflow.create_request(db, question, "web", "habitant", citizen_email=email)
+    if len(question.strip()) > settings.max_question_chars:
+        raise InputError(f"La question dépasse {settings.max_question_chars} caractères.")
+    # An error below rolls the whole transaction back: the token stays usable and nothing is counted.
+    public_form.use_form_token(db, jeton, question)
+    public_form.count_address(db, settings, client_ip(request), secret_key(settings))
+    public_form.submit(db, settings, question, email)
+    done = _render(request, "public_sent.html", ref=None, email=email, hours=settings.public_confirm_hours)
+    done.background = BackgroundTask(request.app.state.mail_worker.wake)
+    return done
+
+
+@router.get("/question/confirmer/{token}", response_class=HTMLResponse, dependencies=[Limited])
+def confirm_page(request: Request, db: DbDep, token: str) -> HTMLResponse:
+    """The page of the confirmation link: the question, and a button (a mail scanner opening the link confirms
+    nothing)."""
+    pending = public_form.pending_for(db, token)
+    return _render(request, "public_confirm.html", question=pending.question, token=token)
+
+
+@router.post("/question/confirmer", response_class=HTMLResponse, dependencies=[Limited])
+def confirm(request: Request, db: DbDep, jeton: Annotated[str, Form(max_length=400)]) -> HTMLResponse:
+    """The address is confirmed: the question enters the inbox and gets its reference."""
+    demande = public_form.confirm(db, jeton)
     try:
         workflow.generate_draft(db, demande, request.app.state.assistant, "assistant")
     except AccueilError as exc:
         # The question is already saved (committed before drafting): the desk drafts the reply itself.
         log.warning("Demande %s reçue sans brouillon : %s", demande.ref, exc.message)
-    return _render(request, "public_sent.html", ref=demande.ref, email=email)
+    return _render(request, "public_sent.html", ref=demande.ref, email=demande.citizen_email)
 
 
 @router.get("/confidentialite", response_class=HTMLResponse, dependencies=[Limited])
@@ -140,5 +145,5 @@ def privacy(request: Request) -> HTMLResponse:
 @router.get("/reponse/{token}", response_class=HTMLResponse, dependencies=[Limited])
 def reply(request: Request, db: DbDep, token: str) -> HTMLResponse:
     """The reply to a citizen's question, through the private link of the mail."""
-    demande = outbox.request_for_token(db, token)
+    demande = outbox.request_for_token(db, token, request.app.state.settings.reply_link_days)
     return _render(request, "public_reply.html", d=demande)
