@@ -23,6 +23,19 @@ from server.core.errors import Conflict, InputError, NotFound
 
 STATUS = "status.json"
 HEADLINE = ("hit@5", "correctness", "selective_accuracy", "abstain_recall", "over_abstention", "latency_p95_ms")
+HEADLINE_LABELS = {
+    "hit@5": "Source trouvée (5 premières)",
+    "correctness": "Brouillons justes",
+    "selective_accuracy": "Réponses données justes",
+    "abstain_recall": "Abstentions à propos",
+    "over_abstention": "Abstentions à tort",
+    "latency_p95_ms": "Latence p95 (ms)",
+}
+STATE_LABELS = {"en_cours": "en cours", "terminee": "terminée", "echec": "échec", "inconnu": "inconnu"}
+# What a run costs on a modest machine (2 cores): loading the model and the index, then each question.
+STARTUP_SECONDS = 30.0
+SECONDS_PER_QUESTION = 0.5
+LONG_RUN_SECONDS = 60.0
 _RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_-]{1,40}$")
 
 
@@ -138,17 +151,76 @@ def get_run(settings: Settings, run_id: str) -> EvalRun:
     return load(runs_dir(settings) / run_id)
 
 
-def datasets(settings: Settings) -> list[Path]:
-    """The evaluation sets offered on the supervisor page."""
+@dataclass(frozen=True)
+class Dataset:
+    """A question set offered on the supervisor page: its file, its size and how long a run of it takes."""
+
+    path: Path
+    questions: int
+
+    @property
+    def name(self) -> str:
+        """The file name (what the form sends)."""
+        return self.path.name
+
+    @property
+    def seconds(self) -> float:
+        """Estimated duration of a run, in seconds."""
+        return STARTUP_SECONDS + SECONDS_PER_QUESTION * self.questions
+
+    @property
+    def long(self) -> bool:
+        """True when a run takes a minute or more: the supervisor confirms first."""
+        return self.seconds >= LONG_RUN_SECONDS
+
+    @property
+    def duration(self) -> str:
+        """The estimated duration, in French words."""
+        return f"environ {max(1, round(self.seconds / 60))} min" if self.long else "moins d'une minute"
+
+    @property
+    def label(self) -> str:
+        """How the form names it, in French."""
+        return f"{self.path.stem} — {self.questions} questions ({self.duration})"
+
+
+def question_count(path: Path) -> int:
+    """How many evaluation questions the file holds; 0 when it is not a question set (every line must be one)."""
+    count = 0
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                raw = json.loads(line)
+                if not (
+                    isinstance(raw, dict)
+                    and isinstance(raw.get("question"), str)
+                    and raw.get("id") is not None
+                    and raw.get("expect") in ("answer", "abstain")
+                ):
+                    return 0
+                count += 1
+    except (OSError, UnicodeDecodeError, ValueError):
+        return 0
+    return count
+
+
+def datasets(settings: Settings) -> list[Dataset]:
+    """The question sets offered on the supervisor page: files whose every line is an evaluation question."""
     folder = settings.eval_datasets_dir
-    return sorted(p for p in folder.glob("*.jsonl") if p.name != "memory-pairs.jsonl") if folder.is_dir() else []
+    found = [Dataset(p, question_count(p)) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    return [d for d in found if d.questions]
 
 
-def start(settings: Settings, dataset_name: str) -> EvalRun:
-    """Start ``accueil eval`` on the current index in the background; one run at a time."""
-    dataset = next((p for p in datasets(settings) if p.name == dataset_name), None)
-    if dataset is None:
+def start(settings: Settings, dataset_name: str, confirmed: bool = False) -> EvalRun:
+    """Start ``accueil eval`` on the current index in the background; one run at a time; a long one once confirmed."""
+    found = next((d for d in datasets(settings) if d.name == dataset_name), None)
+    if found is None:
         raise InputError(f"Jeu d'évaluation inconnu {dataset_name!r}.")
+    if found.long and not confirmed:
+        raise InputError(f"Cette évaluation dure {found.duration} : cochez la case de confirmation pour la lancer.")
+    dataset = found.path
     if any(run.state == "en_cours" for run in list_runs(settings)):
         raise Conflict("Une évaluation est déjà en cours : attendez sa fin.")
     run_dir = new_run_dir(settings, dataset)

@@ -16,6 +16,7 @@ ROLES = ("agent", "supervisor", "admin")
 CHANNELS = ("guichet", "telephone", "courrier", "web")
 STATES = ("nouvelle", "brouillon_pret", "validee", "rejetee", "transmise")
 REJECT_REASONS = ("incorrect", "incomplet", "obsolete", "hors_sujet", "autre")
+REPLY_VIA = ("guichet", "telephone", "courriel", "courrier")
 
 
 def utcnow() -> dt.datetime:
@@ -94,6 +95,12 @@ class Request(Base):
     transferred_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Workspace (migration 0009): the latest draft abstained, pinned by an agent, how the reply was given, and the
+    # number to call the citizen back on (personal data: masked in lists and exports, erased with the request).
+    abstained: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    reply_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    callback_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class DraftVersion(Base):

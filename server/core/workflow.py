@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core import memory, outbox
+from server.core import memory, outbox, workspace
 from server.core.assistant import Assistant
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.llm_draft import OnVerdict
@@ -128,6 +128,7 @@ def generate_draft(
     request.current_version += 1
     request.current_text = result.draft if result.status == "answered" else ""
     request.state = "brouillon_pret"
+    request.abstained = result.status == "abstained"
     if result.sources and not request.theme:
         top = assistant.index().manifest.docs.get(result.sources[0].doc_id, {})
         request.theme = str(top.get("theme", ""))[:200]
@@ -153,6 +154,7 @@ def generate_draft(
         status=result.status,
         confidence=result.confidence,
         threshold=result.threshold,
+        abstain_reason=result.abstain_reason,
         text=result.draft,
         citations=payload["citations"],
         sources=payload["sources"],
@@ -201,7 +203,7 @@ def save(session: Session, request: Request, text: str, actor: str) -> None:
 def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) -> None:
     """Take a reply validated earlier (answer memory) as the working text; the reuse is recorded."""
     check_open(request)
-    entry = session.get(MemoryEntry, entry_id)
+    entry = session.get(MemoryEntry, entry_id) if 0 < entry_id < 2**63 else None
     if entry is None:
         raise NotFound(f"Réponse mémorisée {entry_id} introuvable.")
     request.current_version += 1
@@ -259,12 +261,15 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
     check_open(request)
     text = _clean_text(text)
     if not text:
-        raise InputError("La réponse validée ne peut pas être vide.")
+        raise InputError("La réponse est vide : écrivez le texte à remettre à l'habitant avant de valider.")
+    generated = last_generated(session, request)
+    workspace.check_no_internal(text, generated.result if generated else {})
     # Encoded before any write, so that no write lock is held while the model runs.
     vector = memory.question_vector(assistant.embedder, request.question)
-    generated = last_generated(session, request)
     draft_text = generated.text if generated and generated.status == "answered" else ""
     diff, ratio = edit_summary(draft_text, text)
+    reused = _reused_memory(session, request)
+    request.reply_via = request.reply_via or workspace.DEFAULT_VIA.get(request.channel)
     request.current_text = text
     request.state = "validee"
     request.closed_at = utcnow()
@@ -280,7 +285,10 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
         edit_ratio=ratio,
         edited=ratio > 0,
         sending="à envoyer" if request.citizen_email else "remise par l'agent",
-        memory_reused=_reused_memory(session, request),
+        memory_reused=reused,
+        written_by_agent=reused is None and workspace.written_by_agent(session, request),
+        reply_via=request.reply_via,
+        callback=bool(request.callback_phone),
     )
     sources = [
         {"doc_id": c["doc_id"], "title": c["title"], "chunk_id": c["chunk_id"], "content_hash": c["content_hash"]}
@@ -314,6 +322,12 @@ def transfer(session: Session, request: Request, to: str, comment: str, actor: s
     _audit(session, request, actor, "transmise", to=request.transferred_to, comment=comment.strip()[:2000])
 
 
+def discard_draft(session: Session, request: Request, actor: str) -> None:
+    """Set the assistant's draft aside so that the agent writes the reply from scratch."""
+    check_open(request)
+    workspace.discard_draft(session, request, actor)
+
+
 def audit_trail(session: Session, request: Request) -> list[AuditEvent]:
     """The request's audit events, oldest first."""
     rows = session.scalars(select(AuditEvent).where(AuditEvent.request_id == request.id).order_by(AuditEvent.id))
@@ -329,14 +343,15 @@ def inbox(
     until: dt.date | None = None,
     limit: int = 200,
 ) -> list[Request]:
-    """Requests, newest first, filtered by state, channel, theme and creation date."""
-    query = select(Request).order_by(Request.created_at.desc(), Request.id.desc()).limit(limit)
+    """Requests, pinned ones first then newest first, filtered by state, channel, theme and creation date."""
+    order = (Request.pinned.desc(), Request.created_at.desc(), Request.id.desc())
+    query = select(Request).order_by(*order).limit(limit)
     if state:
         query = query.where(Request.state == state)
     if channel:
         query = query.where(Request.channel == channel)
     if theme:
-        query = query.where(Request.theme.contains(theme))
+        query = query.where(Request.theme == theme)
     if since:
         query = query.where(Request.created_at >= dt.datetime.combine(since, dt.time.min, dt.UTC))
     if until:

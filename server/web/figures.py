@@ -51,9 +51,16 @@ def eval_table(runs: list[eval_runs.EvalRun]) -> Table:
     return Table(
         "evaluations",
         "Évaluations",
-        ["évaluation", "jeu", "état", "début", "fin", *eval_runs.HEADLINE],
+        ["évaluation", "jeu", "état", "début", "fin", *(eval_runs.HEADLINE_LABELS[k] for k in eval_runs.HEADLINE)],
         [
-            [r.run_id, r.dataset, r.state, r.started, r.finished, *(r.metrics.get(k) for k in eval_runs.HEADLINE)]
+            [
+                r.run_id,
+                r.dataset,
+                eval_runs.STATE_LABELS.get(r.state, r.state),
+                r.started,
+                r.finished,
+                *(r.metrics.get(k) for k in eval_runs.HEADLINE),
+            ]
             for r in runs
         ],
     )
@@ -94,7 +101,7 @@ def faq_history_table(session: Session) -> Table:
                 h.action,
                 h.actor,
                 h.at.isoformat(timespec="seconds"),
-                h.published,
+                "oui" if h.published else "non",
                 h.question,
                 h.answer,
             ]

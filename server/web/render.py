@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from server.core.activity import CHANNEL_NAMES, REASON_NAMES
 from server.web.security import csrf_token
 
 STATE_LABELS = {
@@ -16,14 +17,8 @@ STATE_LABELS = {
     "rejetee": "Rejetée",
     "transmise": "Transmise",
 }
-CHANNEL_LABELS = {"guichet": "Guichet", "telephone": "Téléphone", "courrier": "Courrier", "web": "Web"}
-REASON_LABELS = {
-    "incorrect": "Incorrect",
-    "incomplet": "Incomplet",
-    "obsolete": "Obsolète",
-    "hors_sujet": "Hors sujet",
-    "autre": "Autre",
-}
+CHANNEL_LABELS = CHANNEL_NAMES
+REASON_LABELS = REASON_NAMES
 ACTION_LABELS = {
     "creee": "Demande créée",
     "brouillon_genere": "Brouillon généré",
@@ -36,7 +31,13 @@ ACTION_LABELS = {
     "courriel_envoye": "Courriel de réponse envoyé",
     "courriel_echec": "Échec d'envoi du courriel (nouvel essai prévu)",
     "courriel_relance": "Envoi du courriel relancé",
+    "brouillon_ecarte": "Brouillon écarté : réponse rédigée par l'agent",
+    "commentaire_interne": "Commentaire interne (jamais envoyé à l'habitant)",
+    "epinglee": "Demande épinglée",
+    "desepinglee": "Demande désépinglée",
+    "theme_modifie": "Thème modifié",
 }
+REPLY_VIA_LABELS = {"guichet": "Guichet", "telephone": "Téléphone", "courriel": "Courriel", "courrier": "Courrier"}
 MAIL_STATES = {
     "a_envoyer": "En attente d'envoi",
     "envoi_en_cours": "Envoi en cours",
@@ -60,6 +61,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
             "channels": CHANNEL_LABELS,
             "reasons": REASON_LABELS,
             "actions": ACTION_LABELS,
+            "reply_via_labels": REPLY_VIA_LABELS,
             **context,
         },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -11,15 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 
-from server.core import auth, memory, outbox, sessions, workflow
-from server.core.errors import AccueilError
+from server.core import auth, outbox, sessions, workflow, workspace
+from server.core.errors import AccueilError, InputError
 from server.core.tables import CHANNELS, STATES, User
 from server.core.throttle import TooManyAttempts
 from server.web import draft_stream as draft_stream_module
 from server.web.draft_stream import events as draft_stream_events
+from server.web.figures import indexed_docs
 from server.web.render import MAIL_STATES, back, render
 from server.web.security import SID, Admin, Agent, DbDep, check_csrf, client_ip, login_session, logout_session
-from server.web.views import source_panels
+from server.web.views import request_page
 
 router = APIRouter()
 Csrf = Annotated[str, Form(alias="csrf_token")]
@@ -110,7 +111,15 @@ def inbox(
     )
     filters = {"etat": etat or "", "canal": canal or "", "theme": theme or "", "du": du or "", "au": au or ""}
     return render(
-        request, "inbox.html", user=user, rows=rows, filters=filters, state_list=STATES, channel_list=CHANNELS
+        request,
+        "inbox.html",
+        user=user,
+        rows=rows,
+        filters=filters,
+        state_list=STATES,
+        channel_list=CHANNELS,
+        theme_list=workspace.themes(indexed_docs(request.app.state.assistant), theme or ""),
+        masked_phone=workspace.masked_phone,
     )
 
 
@@ -118,6 +127,12 @@ def inbox(
 def new_form(request: Request, user: Agent) -> HTMLResponse:
     """The form to register a question received at the desk, by phone or by mail."""
     return render(request, "request_new.html", user=user, channel_list=[c for c in CHANNELS if c != "web"])
+
+
+def _new_refused(request: Request, user: User, typed: dict[str, str], errors: dict[str, str]) -> HTMLResponse:
+    """The new-request form again (422), what was typed kept and the reason next to its field."""
+    channels = [c for c in CHANNELS if c != "web"]
+    return render(request, "request_new.html", status=422, user=user, channel_list=channels, errors=errors, typed=typed)
 
 
 @router.post("/demandes/nouvelle")
@@ -129,10 +144,20 @@ def create(
     question: Annotated[str, Form()],
     canal: Annotated[str, Form()] = "guichet",
     flux: Annotated[str, Form()] = "",
+    rappel: Annotated[str, Form()] = "",
 ) -> Response:
     """Register the request and draft a reply at once (streamed to its page in ``llm`` mode when it can be)."""
     check_csrf(request, csrf)
-    demande = workflow.create_request(db, question, canal, user.username, user=user)
+    typed = {"question": question, "canal": canal, "rappel": rappel}
+    try:
+        workspace.clean_phone(rappel)
+    except InputError as exc:
+        return _new_refused(request, user, typed, {"rappel": exc.message})
+    try:
+        demande = workflow.create_request(db, question, canal, user.username, user=user)
+    except InputError as exc:
+        return _new_refused(request, user, typed, {"question": exc.message})
+    workspace.set_delivery(demande, "", rappel)
     if flux == "1" and request.app.state.assistant.settings.mode == "llm":
         token = draft_stream_module.issue(db, demande)
         return RedirectResponse(f"/demandes/{demande.id}?flux={token}", status_code=303)
@@ -147,35 +172,21 @@ def create(
 @router.get("/demandes/{request_id}", response_class=HTMLResponse)
 def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLResponse:
     """A request: question, editable draft, sources with the quoted passages, confidence, actions, history."""
-    assistant = request.app.state.assistant
     demande = workflow.get_request(db, request_id)
-    generated = workflow.last_generated(db, demande)
-    result: dict[str, Any] = generated.result if generated else {}
-    try:
-        index = assistant.index()
-    except AccueilError:
-        index = None
-    recalls: list[memory.Recall] = []
-    if index is not None and demande.state in workflow.OPEN_STATES:
-        vector = memory.question_vector(assistant.embedder, demande.question)
-        recalls = memory.recall(db, index, demande.question, vector, assistant.memory_rule, demande.id)
+    streaming = bool(request.query_params.get("flux"))  # the stream's single-use token, from the creating POST
+    page = request_page(db, request.app.state.assistant, demande, streaming)
+    return render(request, "request_view.html", user=user, mail_states=MAIL_STATES, **page)
+
+
+def _refused(
+    request: Request, db: DbDep, user: User, request_id: int, typed: dict[str, str], error: str
+) -> HTMLResponse:
+    """The request page again (422), what was typed kept and the reason next to the field."""
+    db.rollback()
+    demande = workflow.get_request(db, request_id)
+    page = request_page(db, request.app.state.assistant, demande, streaming=False)
     return render(
-        request,
-        "request_view.html",
-        user=user,
-        d=demande,
-        result=result,
-        generated=generated,
-        panels=source_panels(result, index),
-        thread=workflow.thread_of(db, demande),
-        trail=workflow.audit_trail(db, demande),
-        recalls=recalls,
-        open=demande.state in workflow.OPEN_STATES,
-        streaming=bool(request.query_params.get("flux"))  # the stream's single-use token, from the creating POST
-        and generated is None
-        and demande.state in workflow.OPEN_STATES,
-        mails=outbox.mails_of(db, demande),
-        mail_states=MAIL_STATES,
+        request, "request_view.html", status=422, user=user, mail_states=MAIL_STATES, error=error, typed=typed, **page
     )
 
 
@@ -198,12 +209,19 @@ def answer(
     user: Agent,
     request_id: int,
     csrf: Csrf,
-    texte: Annotated[str, Form()],
+    texte: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "enregistrer",
-) -> RedirectResponse:
-    """Save the working text, or validate it as the final reply."""
+    remise: Annotated[str, Form()] = "",
+    rappel: Annotated[str, Form()] = "",
+) -> Response:
+    """Save the working text (and how the reply is given), or validate it as the final reply."""
     check_csrf(request, csrf)
-    return _text_action(request, db, user, request_id, texte, action)
+    try:
+        workspace.set_delivery(workflow.get_request(db, request_id), remise, rappel)
+        return _text_action(request, db, user, request_id, texte, action)
+    except InputError as exc:
+        typed = {"texte": texte, "remise": remise, "rappel": rappel}
+        return _refused(request, db, user, request_id, typed, exc.message)
 
 
 @router.post("/demandes/{request_id}/reprendre")
@@ -303,6 +321,53 @@ def follow_up(
     )
     workflow.generate_draft(db, child, request.app.state.assistant, user.username)
     return RedirectResponse(f"/demandes/{child.id}", status_code=303)
+
+
+@router.post("/demandes/{request_id}/rediger")
+def write_own(request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf) -> RedirectResponse:
+    """Set the assistant's draft aside: the agent writes the reply from scratch (recorded in the trail)."""
+    check_csrf(request, csrf)
+    workflow.discard_draft(db, workflow.get_request(db, request_id), user.username)
+    return back(request, f"/demandes/{request_id}#texte", "Brouillon écarté : rédigez la réponse vous-même.")
+
+
+@router.post("/demandes/{request_id}/epingle")
+def pin_request(
+    request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf, epingler: Annotated[str, Form()] = "1"
+) -> RedirectResponse:
+    """Pin the request first in the inbox, or unpin it."""
+    check_csrf(request, csrf)
+    pinned = epingler == "1"
+    workspace.set_pinned(db, workflow.get_request(db, request_id), pinned, user.username)
+    return back(request, f"/demandes/{request_id}", "Demande épinglée." if pinned else "Demande désépinglée.")
+
+
+@router.post("/demandes/{request_id}/commentaire")
+def comment_request(
+    request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf, commentaire: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """Leave an internal comment in the trail (never sent to the citizen)."""
+    check_csrf(request, csrf)
+    try:
+        workspace.add_comment(db, workflow.get_request(db, request_id), commentaire, user.username)
+    except InputError as exc:
+        return back(request, f"/demandes/{request_id}#commentaire", exc.message)
+    return back(request, f"/demandes/{request_id}", "Commentaire interne ajouté.")
+
+
+@router.post("/demandes/{request_id}/theme")
+def choose_theme(
+    request: Request, db: DbDep, user: Agent, request_id: int, csrf: Csrf, theme: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """Set the request's theme, chosen from the commune's list."""
+    check_csrf(request, csrf)
+    demande = workflow.get_request(db, request_id)
+    allowed = workspace.themes(indexed_docs(request.app.state.assistant), demande.theme)
+    try:
+        workspace.set_theme(db, demande, theme, allowed, user.username)
+    except InputError as exc:
+        return back(request, f"/demandes/{request_id}", exc.message)
+    return back(request, f"/demandes/{request_id}", "Thème enregistré.")
 
 
 @router.get("/admin/utilisateurs", response_class=HTMLResponse)

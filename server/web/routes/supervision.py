@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from server.core import activity, eval_runs
+from server.core.errors import InputError
 from server.core.period import Period
+from server.core.tables import User
 from server.core.tabular import to_csv
 from server.web import charts, figures
 from server.web.render import back, render
@@ -37,6 +39,7 @@ def activity_page(
         period=period,
         a=act,
         definitions=activity.DEFINITIONS,
+        labels=activity.LABELS,
         **figures.activity_charts(act),
     )
 
@@ -65,17 +68,25 @@ def sources_page(
 @router.get("/supervision/evaluations", response_class=HTMLResponse)
 def evaluations_page(request: Request, user: Supervisor) -> HTMLResponse:
     """Evaluation runs with their headline metrics over time; start one on the current index."""
+    return _evaluations(request, user)
+
+
+def _evaluations(request: Request, user: User, status: int = 200, **extra: object) -> HTMLResponse:
     settings = request.app.state.settings
     runs = eval_runs.list_runs(settings)
     return render(
         request,
         "supervision_evals.html",
+        status=status,
         user=user,
         runs=runs,
-        datasets=[p.name for p in eval_runs.datasets(settings)],
+        datasets=eval_runs.datasets(settings),
         running=any(r.state == "en_cours" for r in runs),
         headline=eval_runs.HEADLINE,
+        headline_labels=eval_runs.HEADLINE_LABELS,
+        run_states=eval_runs.STATE_LABELS,
         chart=figures.eval_chart(runs),
+        **extra,
     )
 
 
@@ -85,10 +96,14 @@ def start_evaluation(
     user: Supervisor,
     csrf: Annotated[str, Form(alias="csrf_token")],
     jeu: Annotated[str, Form()],
-) -> RedirectResponse:
-    """Start ``accueil eval`` on the current index in the background."""
+    confirmer: Annotated[str, Form()] = "",
+) -> Response:
+    """Start ``accueil eval`` on the current index in the background (a run of minutes once confirmed)."""
     check_csrf(request, csrf)
-    run = eval_runs.start(request.app.state.settings, jeu)
+    try:
+        run = eval_runs.start(request.app.state.settings, jeu, confirmed=confirmer == "1")
+    except InputError as exc:
+        return _evaluations(request, user, status=422, error=exc.message, chosen=jeu)
     return back(request, "/supervision/evaluations", f"Évaluation {run.run_id} lancée.")
 
 
