@@ -135,6 +135,10 @@ def test_disabling_an_account_ends_its_sessions_and_tokens_at_once(instance: Ins
         assert httpx.get(f"{instance.url}/api/v1/requests", headers=bearer).status_code == 401
     with _client(instance.url) as again:
         assert _login(again, name).status_code == 401
+    with _client(instance.url) as admin:
+        assert _login(admin, _account(instance.settings, "admin")).status_code == 303
+        page = admin.get("/admin/utilisateurs").text
+    assert f"<td>{name}</td><td>agent</td><td>non (désactivé)</td><td>0</td>" in page  # no open session left
 
     assert _cli(instance.settings, "user", "enable", name).returncode == 0
     with _with_cookie(instance.url, cookie) as copy:
