@@ -102,6 +102,8 @@ def test_the_question_is_posted_and_the_log_keeps_no_query_string_nor_private_li
         client.get("/faq", params={"q": "Fauxnom Cherchemarque"})
         assert client.get("/reponse/Lienprivemarque" + "x" * 30).status_code == 404
         assert client.get("/question/confirmer/Confirmemarque" + "x" * 30).status_code == 404
+        privacy = client.get("/confidentialite").text
+        assert "effacée au bout de 48 heures" in privacy and "valable 30 jours" in privacy
     log = access_log(demo_server)
     assert '"POST /question HTTP/1.1" 200' in log and "/reponse/…" in log and "/question/confirmer/…" in log
     for secret in ("Marqueurtest", "Requetemarque", "0612345678", "Cherchemarque", "Lienprivemarque", "Confirmemarque"):

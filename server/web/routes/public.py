@@ -139,7 +139,14 @@ def confirm(request: Request, db: DbDep, jeton: Annotated[str, Form(max_length=4
 @router.get("/confidentialite", response_class=HTMLResponse, dependencies=[Limited])
 def privacy(request: Request) -> HTMLResponse:
     """What is kept about a citizen's question, why, and for how long."""
-    return _render(request, "public_privacy.html", retention_days=request.app.state.settings.retention_days)
+    settings = request.app.state.settings
+    return _render(
+        request,
+        "public_privacy.html",
+        retention_days=settings.retention_days,
+        confirm_hours=settings.public_confirm_hours,
+        link_days=settings.reply_link_days,
+    )
 
 
 @router.get("/reponse/{token}", response_class=HTMLResponse, dependencies=[Limited])
