@@ -26,6 +26,10 @@ app = typer.Typer(
 PUBLIC_PRECISION = 0.98
 PUBLIC_MIN_SHOWN = 10
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (index, base).")]
+WAL_BUSY = (
+    "Attention : le journal WAL de la base est resté occupé par le service ; relancez la commande pour qu'il ne "
+    "garde aucune ancienne page."
+)
 
 
 class Mode(StrEnum):
@@ -54,12 +58,15 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Fichiers, dossiers ou zips à indexer.")],
     data_dir: DataDir = None,
     strict: Annotated[bool, typer.Option(help="Échouer (sans rien modifier) si un fichier est en erreur.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Retirer de l'index les documents d'un chemin disparu ou vidé.")
+    ] = False,
 ) -> None:
     """Indexer des documents (Markdown, texte, HTML, PDF, fiches service-public XML ou zip)."""
     from ingest.pipeline import run_ingest
 
     try:
-        s = run_ingest(_settings(data_dir), paths, strict=strict, progress=sys.stderr.isatty())
+        s = run_ingest(_settings(data_dir), paths, strict=strict, progress=sys.stderr.isatty(), prune=prune)
     except AccueilError as exc:
         _fail(exc)
         return
@@ -71,7 +78,9 @@ def ingest(
     typer.echo(f"Extraits : {s.chunks_embedded} encodés, {s.chunks_total} dans l'index ({s.generation or 'aucun'}).")
     for line in s.failed:
         typer.echo(f"  ✗ {line}")
-    if s.ingested == 0:
+    for line in s.skipped:
+        typer.echo(f"  ⚠ {line}")
+    if s.ingested == 0 and not (prune and s.deleted):
         typer.echo("Erreur : aucun document n'a pu être indexé.", err=True)
         raise typer.Exit(1)
 
@@ -472,18 +481,22 @@ def purge_command(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Anonymiser les demandes plus anciennes que la durée de conservation (données personnelles masquées)."""
+    """Effacer le texte des demandes plus anciennes que la durée de conservation (seules les statistiques restent)."""
     from server.core import erasure
 
     settings = _settings(data_dir)
     retention = days if days is not None else settings.retention_days
     try:
-        with _database(data_dir).session() as db:
-            count = erasure.purge(db, retention, "accueil purge")
+        database = _database(data_dir)
+        with database.session() as db:
+            count = erasure.purge(db, retention, "accueil purge", journal=database.journal)
+        compacted = database.compact() if count else True
     except AccueilError as exc:
         _fail(exc)
         return
-    typer.echo(f"{count} demande(s) de plus de {retention} jours anonymisée(s).")
+    typer.echo(f"{count} demande(s) de plus de {retention} jours anonymisée(s) : seules les statistiques restent.")
+    if not compacted:
+        typer.echo(WAL_BUSY, err=True)
 
 
 @app.command("forget")
@@ -494,12 +507,16 @@ def forget_command(
     from server.core import erasure
 
     try:
-        with _database(data_dir).session() as db:
-            count = erasure.forget(db, email, "accueil forget")
+        database = _database(data_dir)
+        with database.session() as db:
+            count = erasure.forget(db, email, "accueil forget", journal=database.journal)
+        compacted = database.compact()
     except AccueilError as exc:
         _fail(exc)
         return
     typer.echo(f"{count} demande(s) effacée(s) pour cette adresse.")
+    if not compacted:
+        typer.echo(WAL_BUSY, err=True)
 
 
 @app.command("backup")
@@ -522,17 +539,28 @@ def backup_command(
 
 @app.command("restore")
 def restore_command(
-    archive: Annotated[Path, typer.Argument(help="Archive produite par « accueil backup ».")], data_dir: DataDir = None
+    archive: Annotated[Path, typer.Argument(help="Archive produite par « accueil backup ».")],
+    data_dir: DataDir = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option("--journal", help="Journal des effacements de l'instance sauvegardée (effacements.jsonl)."),
+    ] = None,
+    without_journal: Annotated[
+        bool, typer.Option("--sans-journal", help="Restaurer sans journal : aucun effacement depuis la sauvegarde.")
+    ] = False,
 ) -> None:
-    """Restaurer une sauvegarde dans un dossier de données vide (puis lancer « accueil serve » dessus)."""
+    """Restaurer une sauvegarde dans un dossier de données vide, en réappliquant les effacements du journal."""
     from server.core import backup
 
     try:
-        manifest = backup.restore(_settings(data_dir), archive)
+        manifest = backup.restore(_settings(data_dir), archive, journal, without_journal)
     except AccueilError as exc:
         _fail(exc)
         return
-    typer.echo(f"Sauvegarde du {manifest.get('created')} restaurée ({manifest.get('requests')} demande(s)).")
+    typer.echo(
+        f"Sauvegarde du {manifest.get('created')} restaurée ({manifest.get('requests')} demande(s)) ; "
+        f"effacements réappliqués à {manifest.get('reapplied', 0)} demande(s)."
+    )
 
 
 user_app = typer.Typer(help="Comptes des agents, responsables et administrateurs.", no_args_is_help=True)

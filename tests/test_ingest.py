@@ -184,3 +184,50 @@ def test_abandoning_a_generation_never_removes_one_in_service(tmp_path: Path, sm
     writer.abort()
     assert new.is_dir() and current_generation(settings.index_dir) == new
     Index.open_current(settings.index_dir, settings.embedder_id)
+
+
+def test_a_missing_or_emptied_folder_changes_nothing_unless_pruned(tmp_path: Path, small_corpus: Path) -> None:
+    other = tmp_path / "partage"
+    other.mkdir()
+    (other / "note.md").write_text("---\nid: partage/note\ntitle: Note\n---\nLe marché a lieu le samedi.\n")
+    settings = settings_for(tmp_path / "data")
+    first = run_ingest(settings, [small_corpus, other], progress=False)
+    data = settings.data_dir
+    os.chmod(data, 0o755)  # as an older version left it
+    for path in settings.index_dir.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    cli = [sys.executable, "-m", "server", "ingest", "--data-dir", str(data)]
+    gone = subprocess.run([*cli, str(tmp_path / "absent")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert gone.returncode == 1 and "Chemin introuvable" in gone.stderr and "--prune" in gone.stderr
+    assert current_generation(settings.index_dir).name == first.generation  # type: ignore[union-attr]
+    # The one place that opens the data folder made it private again.
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o077 == 0 for p in settings.index_dir.rglob("*"))
+
+    (other / "note.md").unlink()  # an unmounted share: its mount point is left, empty
+    with pytest.raises(IngestError, match="est vide"):
+        run_ingest(settings, [other], progress=False)
+    assert current_generation(settings.index_dir).name == first.generation  # type: ignore[union-attr]
+    pruned = run_ingest(settings, [other], progress=False, prune=True)
+    assert pruned.deleted == 1 and pruned.generation != first.generation
+    index = Index(current_generation(settings.index_dir))  # type: ignore[arg-type]
+    assert "partage/note" not in index.manifest.docs and len(index.manifest.docs) == 6
+
+
+def test_links_out_of_the_corpus_are_not_followed(tmp_path: Path, small_corpus: Path) -> None:
+    outside = tmp_path / "ailleurs"
+    (outside / "dossier").mkdir(parents=True)
+    secret = "---\naudience: public\n---\nLe code du coffre de la mairie est 4711.\n"
+    (outside / "secret.md").write_text(secret, encoding="utf-8")
+    (outside / "dossier" / "autre.md").write_text(secret, encoding="utf-8")
+    (small_corpus / "lien.md").symlink_to(outside / "secret.md")
+    (small_corpus / "lien-dossier").symlink_to(outside / "dossier")
+    (small_corpus / "note.md").write_text("# Note\n\nLa salle des fêtes se loue au mois.\n", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    summary = run_ingest(settings, [small_corpus], progress=False)
+    assert summary.added == 7 and summary.failed == []
+    assert len(summary.skipped) == 2 and all("lien symbolique hors du dossier" in s for s in summary.skipped)
+    index = Index(current_generation(settings.index_dir))  # type: ignore[arg-type]
+    assert not any("4711" in c.text for c in index.chunks)
+    # A file without front matter was reviewed by nobody for citizens: for the agents only.
+    assert index.manifest.docs["note"]["audience"] == "internal"

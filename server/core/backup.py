@@ -20,7 +20,7 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from server.core import secret, storage
+from server.core import erasure_log, secret, storage
 from server.core.config import Settings
 from server.core.db import read_only_uri
 from server.core.errors import ConfigError, InputError, StorageError
@@ -101,6 +101,9 @@ def backup(settings: Settings, out: Path) -> BackupSummary:
                     if gen is not None:
                         tar.add(gen, f"index/{gen.name}")
                         tar.add(settings.index_dir / CURRENT, f"index/{CURRENT}")
+                    journal = erasure_log.journal_path(settings)
+                    if journal.is_file():  # the erasures made so far, for a later restore to carry on
+                        tar.add(journal, erasure_log.JOURNAL_NAME)
                     for name in ("evals",):
                         if (settings.data_dir / name).exists():
                             tar.add(settings.data_dir / name, name)
@@ -143,8 +146,49 @@ def _check_members(tar: tarfile.TarFile) -> dict[str, object]:
     return dict(manifest)
 
 
-def restore(settings: Settings, archive: Path) -> dict[str, object]:
-    """Restore an archive into the (empty) data directory of ``settings``; returns the archive's manifest."""
+def _journal_entries(settings: Settings, journal: Path | None, without_journal: bool) -> list[erasure_log.Entry]:
+    """The erasures to re-apply after a restore, read before anything is written; refuse when none is given."""
+    own = erasure_log.journal_path(settings)
+    source = journal or (own if own.exists() else None)
+    if source is None:
+        if without_journal:
+            return []
+        raise InputError(
+            "Restauration refusée : sans le journal des effacements de l'instance sauvegardée, un habitant effacé "
+            "après la sauvegarde reviendrait. Donnez --journal ANCIEN_DOSSIER/effacements.jsonl (il est réappliqué), "
+            "ou --sans-journal si aucun effacement n'a été fait depuis la sauvegarde."
+        )
+    if not source.is_file():
+        raise InputError(f"Journal des effacements introuvable : {source}.")
+    return erasure_log.read(source)
+
+
+def _reapply(settings: Settings, entries: list[erasure_log.Entry], archived: list[erasure_log.Entry]) -> int:
+    """Keep the journal of the restored instance whole, and apply its erasures again to the restored base."""
+    from server.core import erasure
+    from server.core.db import Database
+
+    path = erasure_log.journal_path(settings)
+    kept = erasure_log.read(path) if path.exists() else []
+    erasure_log.write(path, list(dict.fromkeys([*archived, *kept, *entries])))
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            count = erasure.reapply(session, [e for e in entries if e not in archived], "accueil restore")
+        database.compact()
+    finally:
+        database.close()
+    return count
+
+
+def restore(
+    settings: Settings, archive: Path, journal: Path | None = None, without_journal: bool = False
+) -> dict[str, object]:
+    """Restore an archive into the (empty) data directory of ``settings``; returns the archive's manifest.
+
+    The erasures of ``journal`` (by default the one already in the data directory) are applied again, so that a
+    backup taken before an ``accueil forget`` does not bring the citizen back; ``reapplied`` says how many requests.
+    """
     target_db = _sqlite_path(settings)
     if target_db.exists() or (settings.index_dir / CURRENT).exists():
         raise InputError(f"{settings.data_dir} contient déjà une base ou un index : restaurez dans un dossier vide.")
@@ -152,14 +196,22 @@ def restore(settings: Settings, archive: Path) -> dict[str, object]:
         tar = tarfile.open(archive, "r:gz")
     except (OSError, tarfile.TarError) as exc:
         raise InputError(f"Archive illisible : {exc}") from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tar, tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
+    archived: list[erasure_log.Entry] = []
+    with tar:
         try:
             manifest = _check_members(tar)
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            raise InputError(f"Archive illisible ou tronquée : {exc}") from exc
+        entries = _journal_entries(settings, journal, without_journal)  # refused here, nothing is written yet
+        storage.make_private(settings.data_dir)
+    with tarfile.open(archive, "r:gz") as tar, tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
+        try:
             tar.extractall(tmp, filter="data")
         except (OSError, EOFError, tarfile.TarError) as exc:
             raise InputError(f"Archive illisible ou tronquée : {exc}") from exc
         staging = Path(tmp)
+        if (staging / erasure_log.JOURNAL_NAME).is_file():
+            archived = erasure_log.read(staging / erasure_log.JOURNAL_NAME)
         for name in ("index", "evals"):  # an older archive's session key is left out
             if not (staging / name).exists():
                 continue
@@ -172,4 +224,5 @@ def restore(settings: Settings, archive: Path) -> dict[str, object]:
         target_db.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staging / DB_NAME), target_db)
     secret.secret_key(settings)  # the data directory's own key, or a new one: never the archived instance's
+    manifest["reapplied"] = _reapply(settings, entries, archived)
     return manifest

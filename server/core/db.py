@@ -155,13 +155,16 @@ def compact(engine: Engine, attempts: int = 50) -> bool:
     """
     if engine.url.get_backend_name() != "sqlite" or is_read_only(engine):
         return True
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM")
-        for _ in range(attempts):
-            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
-            if not busy:
-                return True
-            time.sleep(0.2)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            for _ in range(attempts):
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+                if not busy:
+                    return True
+                time.sleep(0.2)
+    except OperationalError as exc:  # a writer held the base longer than the busy timeout: the erasure stands
+        log.warning("Compactage de la base impossible après un effacement : %s", exc.orig or exc)
     return False
 
 
