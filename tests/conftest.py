@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from eval.servers import running
 from server.core.config import REPO_ROOT, Settings
+from tests.browsing import watch_submissions
 
 SHARED = Path(os.environ.get("ACCUEIL_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data" / "service-public"
 SUBSET = SHARED / "mairie-subset-2020-11"
@@ -170,6 +171,49 @@ def live_server(
         yield LiveServer(url, full_index, passwords, token, smtp_server)
 
 
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``accueil serve`` over the demo corpus only (indexed in well under a minute, unlike ``full_index``).
+
+    The demo FAQ is published (``accueil demo-faq``), one account per role as in ``live_server``, a two-question
+    evaluation set. Its SMTP server is not started: reply mails wait in the outbox until a test starts it.
+    """
+    from ingest.pipeline import run_ingest
+    from server.core import auth
+    from server.core.db import Database
+
+    folder = tmp_path_factory.mktemp("demo")
+    settings = settings_for(folder / "data")
+    assert run_ingest(settings, [CORPUS], progress=False).failed == []
+    demo_faq = [sys.executable, "-m", "server", "demo-faq", "--data-dir", str(settings.data_dir)]
+    subprocess.run(demo_faq, check=True, capture_output=True, timeout=300)
+    passwords: dict[str, str] = {}
+    with Database(settings).session() as db:
+        for name, role in (("agent1", "agent"), ("chef", "supervisor"), ("root", "admin")):
+            passwords[name] = f"mot-de-passe-{name}-2026"
+            auth.add_user(db, name, role, passwords[name])
+        token = auth.create_token(db, "agent1", "tests")
+    datasets = folder / "eval-datasets"
+    datasets.mkdir()
+    lines = (REPO_ROOT / "eval" / "datasets" / "test.jsonl").read_text(encoding="utf-8").splitlines()
+    (datasets / "mini.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    smtp = SmtpServer(folder)
+    port = free_port()
+    env = {
+        "ACCUEIL_EVAL_DATASETS_DIR": str(datasets),
+        "ACCUEIL_SMTP_HOST": "127.0.0.1",
+        "ACCUEIL_SMTP_PORT": str(smtp.port),
+        "ACCUEIL_MAIL_RETRY_SECONDS": "1",
+        "ACCUEIL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ACCUEIL_PUBLIC_REQUESTS_PER_MINUTE": "1000",
+    }
+    try:
+        with serve(settings, port, env, folder / "serve.log") as url:
+            yield LiveServer(url, settings, passwords, token, smtp)
+    finally:
+        smtp.stop()
+
+
 @contextmanager
 def serve(
     settings: Settings, port: int, env: dict[str, str], log_path: Path, args: list[str] | None = None
@@ -224,6 +268,11 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_browser_tests`` run last: they read what every browser test of the session submitted."""
+    items.sort(key=lambda item: item.get_closest_marker("after_browser_tests") is not None)
+
+
 # Chromium (Debian's package, driven by Playwright; Playwright never downloads a browser here).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -247,7 +296,7 @@ def browser() -> Iterator[Browser]:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
+        yield watch_submissions(b)  # every form a browser test submits counts (tests/test_pages_crawl.py)
         b.close()
 
 
