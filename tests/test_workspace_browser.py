@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 
@@ -216,6 +217,16 @@ def test_new_request_with_a_wrong_callback_number_keeps_what_was_typed(agent: Pa
     agent.get_by_role("button", name="Enregistrer et rédiger un brouillon").click()
     expect(agent.locator("#rappel-erreur")).to_contain_text("Numéro de rappel invalide")
     expect(agent.get_by_label("Question de l'usager")).to_have_value("Rappelez-moi pour ma carte grise")
+    agent.get_by_label("Numéro pour rappeler l'usager").fill("")
+    agent.get_by_role("button", name="Enregistrer et rédiger un brouillon").click()
+    expect(agent.get_by_role("heading", name="Question", exact=True)).to_be_visible()
+    # On the request page too: the wrong number is refused next to its field, the reply as typed is kept.
+    agent.get_by_label(REPLY_BOX).fill("Bonjour,\nNous vous rappelons demain.")
+    agent.get_by_label("Numéro pour rappeler l'usager").fill("12")
+    agent.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(agent.locator("#rappel-erreur")).to_contain_text("Numéro de rappel invalide")
+    expect(agent.get_by_label("Numéro pour rappeler l'usager")).to_have_attribute("aria-invalid", "true")
+    expect(agent.get_by_label(REPLY_BOX)).to_have_value("Bonjour,\nNous vous rappelons demain.")
 
 
 def test_supervisor_gaps_masked_and_split_evaluations_in_french(browser: Browser, server: LiveServer) -> None:
@@ -257,3 +268,27 @@ def test_activity_shows_confidence_deciles(browser: Browser, server: LiveServer)
     expect(table.get_by_role("columnheader", name="Confiance")).to_be_visible()
     labels = [c.strip() for c in table.locator("tbody th").all_inner_texts()]
     assert labels[0] == "0,0 – 0,1" and labels[-1] == "0,9 – 1,0" and len(labels) == 10
+
+
+def test_a_long_evaluation_asks_for_confirmation_first(browser: Browser, server: LiveServer) -> None:
+    folder = server.settings.data_dir.parent / "eval-datasets"
+    line = {"id": "q0", "question": "Horaires de la mairie ?", "expect": "answer"}
+    big = folder / "grand.jsonl"
+    big.write_text("\n".join(json.dumps({**line, "id": f"q{i}"}) for i in range(300)) + "\n", encoding="utf-8")
+
+    def runs() -> list[str]:
+        return sorted(p.name for p in (server.settings.data_dir / "evals").glob("*"))
+
+    before = runs()
+    try:
+        page = browser_login(browser, server, "chef")
+        page.goto(f"{server.url}/supervision/evaluations")
+        expect(page.locator("#duree")).to_contain_text("« grand » prend environ 3 min")
+        page.get_by_label("Jeu de questions").select_option(label="grand — 300 questions (environ 3 min)")
+        page.get_by_role("button", name="Lancer une évaluation").click()
+        expect(page.locator("#jeu-erreur")).to_contain_text("cochez la case de confirmation")
+        expect(page.get_by_label("Jeu de questions")).to_have_value("grand.jsonl")
+        assert runs() == before  # nothing started
+        page.close()
+    finally:
+        big.unlink()

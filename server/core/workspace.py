@@ -70,7 +70,9 @@ def clean_phone(number: str) -> str | None:
     spans = pii.find(number)
     whole = len(spans) == 1 and spans[0].kind == "telephone" and (spans[0].start, spans[0].end) == (0, len(number))
     if len(number) > 40 or not whole:
-        raise InputError("Numéro de rappel invalide : indiquez un numéro de téléphone (par exemple 06 12 34 56 78).")
+        raise InputError(
+            "Numéro de rappel invalide : indiquez un numéro de téléphone (par exemple 06 12 34 56 78).", field="rappel"
+        )
     return number
 
 
@@ -86,7 +88,7 @@ def masked_phone(number: str | None) -> str:
 def set_delivery(request: Request, reply_via: str, callback_phone: str) -> None:
     """Record how the reply is given (guichet, téléphone, courriel, courrier) and the number to call back on."""
     if reply_via and reply_via not in REPLY_VIA:
-        raise InputError("Mode de remise de la réponse inconnu.")
+        raise InputError("Mode de remise de la réponse inconnu.", field="remise")
     request.reply_via = reply_via or request.reply_via or DEFAULT_VIA.get(request.channel)
     request.callback_phone = clean_phone(callback_phone)
 

@@ -179,14 +179,14 @@ def view(request: Request, db: DbDep, user: Agent, request_id: int) -> HTMLRespo
 
 
 def _refused(
-    request: Request, db: DbDep, user: User, request_id: int, typed: dict[str, str], error: str
+    request: Request, db: DbDep, user: User, request_id: int, typed: dict[str, str], errors: dict[str, str]
 ) -> HTMLResponse:
-    """The request page again (422), what was typed kept and the reason next to the field."""
+    """The request page again (422), what was typed kept and each reason next to its field."""
     db.rollback()
     demande = workflow.get_request(db, request_id)
     page = request_page(db, request.app.state.assistant, demande, streaming=False)
     return render(
-        request, "request_view.html", status=422, user=user, mail_states=MAIL_STATES, error=error, typed=typed, **page
+        request, "request_view.html", status=422, user=user, mail_states=MAIL_STATES, errors=errors, typed=typed, **page
     )
 
 
@@ -221,7 +221,8 @@ def answer(
         return _text_action(request, db, user, request_id, texte, action)
     except InputError as exc:
         typed = {"texte": texte, "remise": remise, "rappel": rappel}
-        return _refused(request, db, user, request_id, typed, exc.message)
+        # The error goes next to its field: the callback number, how the reply is given, or the text.
+        return _refused(request, db, user, request_id, typed, {str(exc.context.get("field", "texte")): exc.message})
 
 
 @router.post("/demandes/{request_id}/reprendre")
