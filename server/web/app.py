@@ -21,8 +21,8 @@ from server.core.config import Settings, get_settings
 from server.core.db import Database, is_read_only, storage_error
 from server.core.errors import AccueilError, InputError
 from server.core.index import server_heartbeat
-from server.web.form_errors import form_error_message
 from server.web.api_docs import add_api_docs
+from server.web.form_errors import form_error_message
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
 from server.web.routes import api, faq_admin, pages, public, supervision

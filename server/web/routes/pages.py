@@ -141,7 +141,7 @@ def create(
     db: DbDep,
     user: Agent,
     csrf: Csrf,
-    question: Annotated[str, Form()],
+    question: Annotated[str, Form()] = "",  # empty: refused next to the field below, not by FastAPI's bare 422
     canal: Annotated[str, Form()] = "guichet",
     flux: Annotated[str, Form()] = "",
     rappel: Annotated[str, Form()] = "",
