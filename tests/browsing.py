@@ -42,6 +42,7 @@ class Form:
 
 NAVIGATIONS: list[Navigation] = []
 FORMS: list[Form] = []
+BROWSER_TESTS: set[str] = set()  # node ids of the collected tests that use the browser fixture
 
 
 def _record(request: PwRequest) -> None:

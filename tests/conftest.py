@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from eval.servers import running
 from server.core.config import REPO_ROOT, Settings
-from tests.browsing import watch_submissions
+from tests.browsing import BROWSER_TESTS, watch_submissions
 
 SHARED = Path(os.environ.get("ACCUEIL_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data" / "service-public"
 SUBSET = SHARED / "mairie-subset-2020-11"
@@ -268,8 +268,13 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``after_browser_tests`` run last: they read what every browser test of the session submitted."""
+    """Tests marked ``after_browser_tests`` run last: they read what every browser test of the session submitted.
+
+    Before -k or -m deselect any, the tests that drive Chromium are noted: that check runs only when all were chosen.
+    """
+    BROWSER_TESTS.update(item.nodeid for item in items if "browser" in getattr(item, "fixturenames", ()))
     items.sort(key=lambda item: item.get_closest_marker("after_browser_tests") is not None)
 
 

@@ -83,6 +83,7 @@ def lines(runs: Sequence[tuple[str, dict[str, float | None]]], names: dict[str, 
     for tick in (0.0, 0.5, 1.0):
         y = 10 + plot_h * (1 - tick)
         body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_fmt(tick)}</text>')
+    legend_x, legend_y = left, height - 22
     for k, (key, name) in enumerate(names.items()):
         colour = COLOURS[k % len(COLOURS)]
         pts = [
@@ -94,8 +95,12 @@ def lines(runs: Sequence[tuple[str, dict[str, float | None]]], names: dict[str, 
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         body.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in pts)
+        entry_width = 14 + 7 * len(name) + 18  # each entry as wide as its name (at 11 px), so names never overlap
+        if legend_x + entry_width > width and legend_x > left:
+            legend_x, legend_y = left, legend_y + 16
         body.append(
-            f'<rect x="{left + 140 * k}" y="{height - 22}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{left + 140 * k + 14}" y="{height - 13}" font-size="11">{escape(name)}</text>'
+            f'<rect x="{legend_x}" y="{legend_y}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{legend_x + 14}" y="{legend_y + 9}" font-size="11">{escape(name)}</text>'
         )
-    return _svg(width, height, title, body)
+        legend_x += entry_width
+    return _svg(width, max(height, legend_y + 16), title, body)
