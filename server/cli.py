@@ -523,7 +523,7 @@ def forget_command(
 def backup_command(
     out: Annotated[Path, typer.Option("--out", help="Archive écrite (.tar.gz).")], data_dir: DataDir = None
 ) -> None:
-    """Sauvegarder la base, l'index en service, la clé de session et les rapports d'évaluation (service en marche)."""
+    """Sauvegarder la base (sans les sessions), l'index, le journal des effacements et les rapports (à chaud)."""
     from server.core import backup
 
     try:
