@@ -7,6 +7,8 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,9 +19,11 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+TOKEN_DAYS = 90  # server.core.auth.TOKEN_DAYS when this revision was written (a migration never imports app code)
+
 
 def upgrade() -> None:
-    """Create sessions; give api_tokens a scope, an expiry and a last use (existing tokens: drafting, no expiry)."""
+    """Create sessions; give api_tokens a scope, an expiry and a last use (old tokens: drafting, TOKEN_DAYS left)."""
     op.create_table(
         "sessions",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -35,6 +39,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("scope", sa.String(20), nullable=False, server_default="redaction"))
         batch.add_column(timestamp("expires_at", nullable=True))
         batch.add_column(timestamp("last_used_at", nullable=True))
+    # A token made before expiry existed gets the default lifetime from now, not eternity.
+    op.get_bind().execute(
+        sa.text("UPDATE api_tokens SET expires_at = :at WHERE expires_at IS NULL").bindparams(
+            sa.bindparam("at", type_=sa.DateTime(timezone=True))
+        ),
+        {"at": dt.datetime.now(dt.UTC) + dt.timedelta(days=TOKEN_DAYS)},
+    )
 
 
 def downgrade() -> None:

@@ -21,18 +21,26 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add requests.abstained, pinned, reply_via and callback_phone."""
-    with op.batch_alter_table("requests") as batch:
-        batch.add_column(sa.Column("abstained", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("reply_via", sa.String(20), nullable=True))
-        batch.add_column(sa.Column("callback_phone", sa.String(40), nullable=True))
-        batch.create_index("ix_requests_pinned", ["pinned"])
+    """Add requests.abstained, pinned, reply_via and callback_phone; mark the abstentions drafted before.
+
+    Plain ADD COLUMN with literal defaults: a batch rebuild of ``requests`` would drop the table, which SQLite's
+    foreign keys (draft versions, trail) refuse on a base that holds requests.
+    """
+    op.add_column("requests", sa.Column("abstained", sa.Boolean, nullable=False, server_default="0"))
+    op.add_column("requests", sa.Column("pinned", sa.Boolean, nullable=False, server_default="0"))
+    op.add_column("requests", sa.Column("reply_via", sa.String(20), nullable=True))
+    op.add_column("requests", sa.Column("callback_phone", sa.String(40), nullable=True))
+    op.create_index("ix_requests_pinned", "requests", ["pinned"])
+    # The first draft of a request decides whether the assistant abstained (as workflow.generate_draft records it).
+    op.execute(
+        "UPDATE requests SET abstained = (SELECT d.status = 'abstained' FROM draft_versions d "
+        "WHERE d.request_id = requests.id AND d.origin = 'assistant' ORDER BY d.version DESC LIMIT 1) "
+        "WHERE EXISTS (SELECT 1 FROM draft_versions d WHERE d.request_id = requests.id AND d.origin = 'assistant')"
+    )
 
 
 def downgrade() -> None:
-    """Drop the four columns."""
-    with op.batch_alter_table("requests") as batch:
-        batch.drop_index("ix_requests_pinned")
-        for column in ("callback_phone", "reply_via", "pinned", "abstained"):
-            batch.drop_column(column)
+    """Drop the four columns (native DROP COLUMN: SQLite 3.35+, PostgreSQL)."""
+    op.drop_index("ix_requests_pinned", table_name="requests")
+    for column in ("callback_phone", "reply_via", "pinned", "abstained"):
+        op.drop_column("requests", column)
