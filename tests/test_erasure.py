@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from server.core import erasure, outbox, workflow
+from server.core import erasure, outbox, public_form, workflow
 from server.core.assistant import Assistant
 from server.core.config import Settings
 from server.core.db import Database
@@ -229,6 +229,8 @@ def test_forget_leaves_nothing_on_disk_and_restore_does_not_bring_it_back(desk: 
     with desk.db.session() as s:
         workflow.validate(s, s.get(Request, rid), REPLY, "agent1", desk.assistant)  # type: ignore[arg-type]
         outbox.new_link(s, s.get(Request, rid))  # type: ignore[arg-type]
+        # A second question, still waiting for the address to be confirmed (not a request yet).
+        public_form.submit(s, desk.settings, f"{ASKED} et le dimanche ?", EMAIL)
     # "Proposer en FAQ": the form starts from the question and the reply, cleaned.
     with login(desk.server, "chef") as chef:
         page = chef.get(f"/supervision/faq/nouvelle?demande={rid}")
@@ -351,6 +353,19 @@ def test_purge_keeps_no_free_text_and_the_figures_still_work(desk: Desk) -> None
             assert r.status_code == 200 and NAME not in r.text, url
         r = chef.get("/supervision/export/activite.csv")
         assert r.status_code in (200, 404) and NAME not in r.text
+
+
+def test_purge_also_clears_requests_an_earlier_version_only_pseudonymised(desk: Desk) -> None:
+    """Before this version purge only masked patterns and set ``anonymised_at``: such text must go too."""
+    with desk.db.session() as s:
+        request = workflow.create_request(s, f"{NAME} demande l'acte de naissance", "guichet", "agent1")
+        request.anonymised_at = dt.datetime.now(dt.UTC)
+        rid = request.id
+    with desk.db.session() as s:
+        erasure.purge(s, 365, "test", now=dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    with desk.db.session() as s:
+        request = s.get(Request, rid)
+        assert request is not None and request.question == erasure.PURGED
 
 
 def _strings(value: object, key: str = "") -> Iterator[tuple[str, str]]:

@@ -154,7 +154,8 @@ def _run(
 
 
 def _older_than(session: Session, cutoff: dt.datetime) -> list[int]:
-    query = select(Request.id).where(Request.created_at < cutoff, Request.anonymised_at.is_(None))
+    # Not "anonymised_at is null": requests an earlier version only pseudonymised (patterns masked) hold text still.
+    query = select(Request.id).where(Request.created_at < cutoff, Request.question.not_in([PURGED, ERASED]))
     return list(session.scalars(query))
 
 
@@ -166,7 +167,8 @@ def purge(
         raise InputError("La durée de conservation doit être d'au moins un jour.")
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
     throttle.age_out(session, cutoff, actor)  # lockout events (a network, an account name) age out too
-    return _run(session, "purge", cutoff.date().isoformat(), actor, _older_than(session, cutoff), journal, False)
+    subject = cutoff.isoformat(timespec="seconds")  # the exact cut-off, so a restore re-applies the same purge
+    return _run(session, "purge", subject, actor, _older_than(session, cutoff), journal, False)
 
 
 def email_digest(email: str) -> str:
@@ -179,14 +181,18 @@ def _sent_with(session: Session, digest: str) -> list[int]:
     return [rid for rid, email in rows if email_digest(email) == digest]
 
 
-def _delete_unattached(session: Session, email: str) -> None:
-    """Delete the rows of other tables that hold this address (a public question not confirmed yet…)."""
+def _delete_unattached(session: Session, digest: str) -> None:
+    """Delete the rows of other tables that hold the address of this digest (a public question not confirmed yet…)."""
     for table in Base.metadata.sorted_tables:
         if table.name == "requests" or any(fk.column.table.name == "requests" for fk in table.foreign_keys):
             continue
         for name in EMAIL_COLUMNS:
             if name in table.columns:
-                session.execute(delete(table).where(func.lower(table.columns[name]) == email.lower()))
+                column = table.columns[name]
+                found = list(session.scalars(select(column).where(column.is_not(None)).distinct()))
+                for value in found:
+                    if email_digest(value) == digest:
+                        session.execute(delete(table).where(column == value))
 
 
 def forget(session: Session, email: str, actor: str, journal: Path | None = None) -> int:
@@ -195,8 +201,16 @@ def forget(session: Session, email: str, actor: str, journal: Path | None = None
     if "@" not in email or len(email) > 320:
         raise InputError("Adresse électronique invalide.")
     mine = list(session.scalars(select(Request.id).where(func.lower(Request.citizen_email) == email.lower())))
-    _delete_unattached(session, email)
+    _delete_unattached(session, email_digest(email))
     return _run(session, "oubli", email_digest(email), actor, mine, journal, True)
+
+
+def _cutoff(subject: str) -> dt.datetime:
+    """A recorded purge's cut-off: an instant (this version) or a date (earlier journals: its midnight, UTC)."""
+    if "T" not in subject:
+        return dt.datetime.combine(dt.date.fromisoformat(subject), dt.time(), dt.UTC)
+    at = dt.datetime.fromisoformat(subject)
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def reapply(session: Session, entries: list[erasure_log.Entry], actor: str) -> int:
@@ -204,8 +218,9 @@ def reapply(session: Session, entries: list[erasure_log.Entry], actor: str) -> i
     count = 0
     for entry in entries:
         if entry.kind == "oubli":
+            _delete_unattached(session, entry.subject)
             count += _run(session, "oubli", entry.subject, actor, _sent_with(session, entry.subject), None, True)
         else:
-            cutoff = dt.datetime.combine(dt.date.fromisoformat(entry.subject), dt.time(), dt.UTC)
+            cutoff = _cutoff(entry.subject)
             count += _run(session, "purge", entry.subject, actor, _older_than(session, cutoff), None, False)
     return count

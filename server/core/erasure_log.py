@@ -3,7 +3,8 @@
 A backup holds the database as it was; an erasure made after it is not in the archive. The journal lives next to
 the database (``effacements.jsonl``, 0600) and ``accueil restore --journal`` re-applies what it records, so that a
 restored backup does not bring an erased citizen back. It holds no personal data: the kind of erasure and its
-subject, i.e. the SHA-256 of the erased address (what ``erasures.subject`` holds) or the purge's cut-off date.
+subject, i.e. the SHA-256 of the erased address (what ``erasures.subject`` holds) or the purge's cut-off (an
+instant; a date in older journals).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ KINDS = ("oubli", "purge")
 
 @dataclass(frozen=True)
 class Entry:
-    """One recorded erasure: ``oubli`` (subject: SHA-256 of the address) or ``purge`` (subject: cut-off date)."""
+    """One recorded erasure: ``oubli`` (subject: SHA-256 of the address) or ``purge`` (subject: cut-off instant)."""
 
     at: str
     kind: str
