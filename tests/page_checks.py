@@ -102,7 +102,7 @@ def photograph(page: Page, path: Path) -> None:
 
 
 def inspect_page(page: Page, shot: str) -> list[str]:
-    """axe, both screenshots, no sideways scrolling at 390 px: the problems found on the page (empty if none)."""
+    """axe, both screenshots, no sideways scrolling at 1280 or 390 px: the problems found (empty if none)."""
     PAGES.mkdir(parents=True, exist_ok=True)
     problems = [f"{page.url} : axe {v}" for v in serious_violations(page)]
     problems += [f"{page.url} : textes superposés dans un graphique : {pair}" for pair in page.evaluate(_OVERLAPS_JS)]
@@ -110,6 +110,9 @@ def inspect_page(page: Page, shot: str) -> list[str]:
         if toggle.is_visible():
             toggle.click()
     photograph(page, PAGES / f"{shot}-{WIDE}.png")
+    overflow = horizontal_overflow(page)
+    if overflow > 0:
+        problems.append(f"{page.url} : défilement horizontal de {overflow} px à {WIDE} px")
     page.set_viewport_size({"width": NARROW, "height": 844})
     overflow = horizontal_overflow(page)
     if overflow > 0:

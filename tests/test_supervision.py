@@ -155,7 +155,9 @@ def test_faq_promoted_published_found_unpublished_with_history(desk: Desk, sessi
     validated = session.get(Request, desk.refs["as_drafted"].id)
     assert validated is not None
     proposal = faq.proposal_from(session, validated)
-    assert proposal.answer == validated.current_text and proposal.doc_ids
+    # The reply without its salutation (a FAQ is public, the citizen is not): its body is kept whole.
+    assert proposal.answer == faq.clean_reply(validated.current_text) and proposal.doc_ids
+    assert proposal.answer.startswith("Voici les informations") and "Cordialement" not in proposal.answer
     with pytest.raises(Conflict):
         faq.proposal_from(session, session.get(Request, desk.refs["open"].id))  # type: ignore[arg-type]
     docs = figures.indexed_docs(desk.assistant)

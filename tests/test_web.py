@@ -18,7 +18,15 @@ from tests.conftest import LiveServer, csrf_from, login
 
 PUBLIC = {"/health", "/connexion", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 # The citizen side (tests/test_public.py): open to anyone by design.
-CITIZEN = {"/faq", "/question", "/question/envoyer", "/confidentialite", "/reponse/{token}"}
+CITIZEN = {
+    "/faq",
+    "/question",
+    "/question/envoyer",
+    "/question/confirmer",
+    "/question/confirmer/{token}",
+    "/confidentialite",
+    "/reponse/{token}",
+}
 
 
 def _flatten(routes: list[Any]) -> Iterator[Any]:
