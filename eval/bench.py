@@ -30,8 +30,8 @@ import httpx
 
 from eval.dataset import load_dataset
 from eval.servers import running
+from server.core.answer.index import MANIFEST, current_generation
 from server.core.config import REPO_ROOT, Settings
-from server.core.index import MANIFEST, current_generation
 
 ZIPS = (
     "vosdroits-particuliers-2020-11.zip",
@@ -150,7 +150,7 @@ def _questions() -> list[str]:
 
 
 def _ask_latency(settings: Settings) -> dict[str, float]:
-    from server.core.assistant import Assistant
+    from server.core.answer.assistant import Assistant
 
     assistant = Assistant(settings)
     questions = _questions()
@@ -231,8 +231,8 @@ def _children(pid: int) -> list[int]:
 
 def step_http(b: Bench, settings_for: Callable[[Path], Settings], workers: int) -> None:
     """The draft API under 8, 16 and 32 clients on loopback, then the service's peak memory."""
-    from server.core import auth
-    from server.core.db import Database
+    from server.core.desk import auth
+    from server.core.desk.db import Database
 
     data = b.work / "full"
     with Database(settings_for(data)).session() as db:

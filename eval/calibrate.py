@@ -20,13 +20,13 @@ import numpy as np
 
 from eval.dataset import Item
 from eval.metrics import Record, public_curve, risk_coverage
-from server.core import draft as drafting
-from server.core import memory
-from server.core.assistant import Assistant
-from server.core.confidence import FEATURES, NEVER
-from server.core.logistic import Logistic
-from server.core.question import analyse
-from server.core.retrieve import retrieve
+from server.core.answer import draft as drafting
+from server.core.answer.assistant import Assistant
+from server.core.answer.confidence import FEATURES, NEVER
+from server.core.answer.logistic import Logistic
+from server.core.answer.pairs import PairRule, pair_features, question_vector
+from server.core.answer.question import analyse
+from server.core.answer.retrieve import retrieve
 
 
 def fit_logistic(
@@ -160,7 +160,7 @@ def load_pairs(path: Path) -> list[dict[str, Any]]:
 
 def fit_memory(
     assistant: Assistant, pairs: list[dict[str, Any]], min_recall: float = 0.03
-) -> tuple[memory.PairRule, float, float]:
+) -> tuple[PairRule, float, float]:
     """Choose the answer-memory limits: best precision on the pairs among rules keeping ``min_recall``.
 
     Precision comes first: offering the reply to another question (adult vs minor fee) misleads the agent,
@@ -169,18 +169,15 @@ def fit_memory(
     Returns (rule, precision, recall) measured on the pairs.
     """
     index = assistant.index()
-    vectors_a = [memory.question_vector(assistant.embedder, p["a"]) for p in pairs]
-    vectors_b = [memory.question_vector(assistant.embedder, p["b"]) for p in pairs]
-    rows = [
-        memory.pair_features(index, p["a"], va, p["b"], vb)
-        for p, va, vb in zip(pairs, vectors_a, vectors_b, strict=True)
-    ]
+    vectors_a = [question_vector(assistant.embedder, p["a"]) for p in pairs]
+    vectors_b = [question_vector(assistant.embedder, p["b"]) for p in pairs]
+    rows = [pair_features(index, p["a"], va, p["b"], vb) for p, va, vb in zip(pairs, vectors_a, vectors_b, strict=True)]
     labels = [bool(p["same"]) for p in pairs]
     positives = sum(labels) or 1
-    best = (memory.PairRule(), 0.0, 0.0)
+    best = (PairRule(), 0.0, 0.0)
     for min_cos in np.arange(0.5, 1.0, 0.025):
         for max_diff in np.arange(0.0, 1.2, 0.05):
-            rule = memory.PairRule(round(float(min_cos), 3), round(float(max_diff), 3))
+            rule = PairRule(round(float(min_cos), 3), round(float(max_diff), 3))
             chosen = [lab for r, lab in zip(rows, labels, strict=True) if rule.close(r)]
             if not chosen:
                 continue

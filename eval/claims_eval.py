@@ -1,4 +1,4 @@
-"""Calibration and scoring of the claim verifier (server.core.verify) on eval/datasets/claims.jsonl.
+"""Calibration and scoring of the claim verifier (server.core.answer.verify) on eval/datasets/claims.jsonl.
 
 Each row is a sentence a language model could write from one service-public fiche, cited as [1], labelled
 ``supported`` (a faithful paraphrase) or ``unsupported`` (an invented claim, a wrong figure, another subject);
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.loaders.dila_xml import load_dila_xml
+from server.core.answer.verify import KeptSentence, Verifier
 from server.core.errors import InputError
-from server.core.verify import KeptSentence, Verifier
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "claims.jsonl"
 MAX_UNSUPPORTED_KEPT = 0.05

@@ -10,12 +10,13 @@ from tqdm import tqdm
 
 from eval.dataset import Item
 from eval.metrics import Record
-from server.core import public_answer, verify
-from server.core.assistant import Assistant
-from server.core.facts import Evidence, extract
-from server.core.index import Index
-from server.core.models import DraftResult
-from server.core.verify import strip_citations
+from server.core.answer import verify
+from server.core.answer.assistant import Assistant
+from server.core.answer.facts import Evidence, extract
+from server.core.answer.index import Index
+from server.core.answer.models import DraftResult
+from server.core.answer.verify import strip_citations
+from server.core.desk import public_answer
 
 # A segment of a draft and the citation marker closing it: "[2]", or "[1, 3]" in a model's sentence.
 _MARKED = re.compile(r"(.+?)\s*(\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\])")

@@ -2,7 +2,7 @@
 
 Incremental: a source whose bytes are unchanged is not even parsed, a document whose content hash is
 unchanged keeps its chunks and embeddings, documents gone from an ingested folder are deleted.
-Atomic: everything is written to a new generation; CURRENT switches only at the end (see server.core.index).
+Atomic: everything is written to a new generation; CURRENT switches only at the end (see server.core.answer.index).
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from ingest.loaders import load_bytes
 from ingest.sources import SourceFile, discover, in_scope
 from ingest.split import SplitParams, split_document
 from server.core import storage
-from server.core.chunk import Chunk
-from server.core.config import Settings
-from server.core.embed import embedder_for
-from server.core.errors import IngestError, LoaderError
-from server.core.index import (
+from server.core.answer.chunk import Chunk
+from server.core.answer.embed import embedder_for
+from server.core.answer.index import (
     GenerationWriter,
     Manifest,
     current_generation,
@@ -32,6 +30,8 @@ from server.core.index import (
     prune_generations,
     read_chunks,
 )
+from server.core.config import Settings
+from server.core.errors import IngestError, LoaderError
 
 log = logging.getLogger(__name__)
 _EMBED_STEP = 256

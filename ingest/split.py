@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.document import Section, SourceDoc
-from server.core.chunk import PATH_SEPARATOR, Chunk, content_hash, heading_line
+from server.core.answer.chunk import PATH_SEPARATOR, Chunk, content_hash, heading_line
 from server.core.text import sentences
 
 

@@ -117,7 +117,7 @@ def ask(
     mode: Annotated[Mode | None, typer.Option("--mode", help="Mode de rédaction (par défaut : réglage).")] = None,
 ) -> None:
     """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
-    from server.core.assistant import Assistant
+    from server.core.answer.assistant import Assistant
 
     assistant = Assistant(_with_mode(_settings(data_dir), mode))
     try:
@@ -173,7 +173,7 @@ def serve(
         os.environ.setdefault(name, "1")
     settings = _settings(data_dir)
     host, port = host or settings.host, port or settings.port
-    from server.core.db import Database
+    from server.core.desk.db import Database
 
     try:
         if workers == 1:
@@ -217,7 +217,7 @@ def llm_serve(
     context: Annotated[int, typer.Option(help="Fenêtre de contexte, en jetons.")] = 4096,
 ) -> None:
     """Servir un modèle GGUF local derrière une API compatible OpenAI (pour ACCUEIL_LLM_BASE_URL)."""
-    from server.core.local_llm import serve_gguf
+    from server.core.answer.local_llm import serve_gguf
 
     stop = threading.Event()
     typer.echo(f"Modèle {model.name} servi sur http://{host}:{port}/v1 (Ctrl-C pour arrêter).")
@@ -242,7 +242,7 @@ def _calibrate(
     """Fit the sentence scorer, the confidence model and threshold, the answer memory; save; rerun."""
     from eval import calibrate as calib
     from eval import harness
-    from server.core.assistant import Assistant
+    from server.core.answer.assistant import Assistant
 
     calibration = assistant.calibration
     calibration.units = calib.fit_units(assistant, items)
@@ -310,8 +310,8 @@ def evaluate(
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
     from eval import harness, report
     from eval.dataset import dataset_digest, load_dataset
-    from server.core import eval_runs
-    from server.core.assistant import Assistant
+    from server.core.answer.assistant import Assistant
+    from server.core.desk import eval_runs
 
     settings = _with_mode(_settings(data_dir), mode)
     run_dir = out or eval_runs.new_run_dir(settings, dataset)
@@ -388,7 +388,7 @@ def evaluate_claims(
 ) -> None:
     """Mesurer la vérification des phrases d'un modèle de langue (eval/datasets/claims.jsonl) et choisir son seuil."""
     from eval import claims_eval
-    from server.core.confidence import Calibration
+    from server.core.answer.confidence import Calibration
 
     settings = get_settings()
     try:
@@ -461,7 +461,7 @@ def weekly_report(
     data_dir: DataDir = None,
 ) -> None:
     """Écrire la synthèse de la période (activité, lacunes, sources, évaluations) en un seul fichier HTML."""
-    from server.core.period import Period
+    from server.core.desk.period import Period
     from server.web.summary import write_summary
 
     settings = _settings(data_dir)
@@ -482,7 +482,7 @@ def purge_command(
     data_dir: DataDir = None,
 ) -> None:
     """Effacer le texte des demandes plus anciennes que la durée de conservation (seules les statistiques restent)."""
-    from server.core import erasure
+    from server.core.desk import erasure
 
     settings = _settings(data_dir)
     retention = days if days is not None else settings.retention_days
@@ -504,7 +504,7 @@ def forget_command(
     email: Annotated[str, typer.Argument(help="Adresse électronique de l'habitant.")], data_dir: DataDir = None
 ) -> None:
     """Effacer les données d'un habitant : toutes les demandes envoyées avec cette adresse."""
-    from server.core import erasure
+    from server.core.desk import erasure
 
     try:
         database = _database(data_dir)
@@ -524,7 +524,7 @@ def backup_command(
     out: Annotated[Path, typer.Option("--out", help="Archive écrite (.tar.gz).")], data_dir: DataDir = None
 ) -> None:
     """Sauvegarder la base (sans les sessions), l'index, le journal des effacements et les rapports (à chaud)."""
-    from server.core import backup
+    from server.core.desk import backup
 
     try:
         done = backup.backup(_settings(data_dir), out)
@@ -550,7 +550,7 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restaurer une sauvegarde dans un dossier de données vide, en réappliquant les effacements du journal."""
-    from server.core import backup
+    from server.core.desk import backup
 
     try:
         manifest = backup.restore(_settings(data_dir), archive, journal, without_journal)
@@ -574,7 +574,7 @@ DEMO_FAQ = REPO_ROOT / "config" / "faq-demo.json"
 
 
 def _database(data_dir: Path | None) -> Any:
-    from server.core.db import Database
+    from server.core.desk.db import Database
 
     return Database(_settings(data_dir))
 
@@ -586,7 +586,7 @@ def user_add(
     data_dir: DataDir = None,
 ) -> None:
     """Créer un compte ; le mot de passe est demandé (deux fois au terminal) ou généré et affiché une fois si vide."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         password = _ask_password(name)
@@ -605,7 +605,7 @@ def _ask_password(name: str) -> str | None:
 
     At a terminal it is typed twice, hidden; otherwise one line is read from the standard input.
     """
-    from server.core import password_policy
+    from server.core.desk import password_policy
 
     if sys.stdin.isatty():
         prompt = "Mot de passe (12 caractères au moins ; vide : en générer un)"
@@ -622,7 +622,7 @@ def _ask_password(name: str) -> str | None:
 @user_app.command("password")
 def user_password(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
     """Changer le mot de passe d'un compte (demandé, ou généré si vide) ; ses sessions se ferment."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         password = _ask_password(name)
@@ -639,7 +639,7 @@ def user_password(name: Annotated[str, typer.Argument(help="Identifiant.")], dat
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
     """Désactiver un compte (départ d'un agent) : ses sessions se ferment aussitôt, ses jetons sont refusés."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         with _database(data_dir).session() as db:
@@ -653,7 +653,7 @@ def user_disable(name: Annotated[str, typer.Argument(help="Identifiant.")], data
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
     """Réactiver un compte désactivé (il devra se reconnecter)."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         with _database(data_dir).session() as db:
@@ -667,7 +667,7 @@ def user_enable(name: Annotated[str, typer.Argument(help="Identifiant.")], data_
 @user_app.command("logout")
 def user_logout(name: Annotated[str, typer.Argument(help="Identifiant.")], data_dir: DataDir = None) -> None:
     """Fermer toutes les sessions d'un compte, sur tous les navigateurs (« déconnecter partout »)."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         with _database(data_dir).session() as db:
@@ -681,7 +681,7 @@ def user_logout(name: Annotated[str, typer.Argument(help="Identifiant.")], data_
 @app.command("demo-accounts")
 def demo_accounts(data_dir: DataDir = None) -> None:
     """Créer (ou réinitialiser) les comptes de démonstration et afficher comment se connecter."""
-    from server.core import auth
+    from server.core.desk import auth
 
     lines = []
     with _database(data_dir).session() as db:
@@ -701,8 +701,8 @@ def demo_faq(
     data_dir: DataDir = None,
 ) -> None:
     """Publier les entrées de FAQ de démonstration (celles qui existent déjà sont laissées telles quelles)."""
-    from server.core import faq
-    from server.core.assistant import Assistant
+    from server.core.answer.assistant import Assistant
+    from server.core.desk import faq
 
     settings = _settings(data_dir)
     try:
@@ -738,7 +738,7 @@ def token_create(
     data_dir: DataDir = None,
 ) -> None:
     """Créer un jeton d'API (Authorization: Bearer …), affiché une seule fois."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         with _database(data_dir).session() as db:
@@ -755,7 +755,7 @@ def token_list(
     data_dir: DataDir = None,
 ) -> None:
     """Lister les jetons d'API : numéro, compte, nom, portée, expiration, dernier usage, état."""
-    from server.core import auth
+    from server.core.desk import auth
 
     def day(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value is not None else "jamais"
@@ -780,7 +780,7 @@ def token_revoke(
     number: Annotated[int, typer.Argument(help="Numéro du jeton (accueil token list).")], data_dir: DataDir = None
 ) -> None:
     """Révoquer un jeton d'API : il est refusé dès maintenant."""
-    from server.core import auth
+    from server.core.desk import auth
 
     try:
         with _database(data_dir).session() as db:
@@ -795,7 +795,7 @@ def token_revoke(
 @secret_app.command("rotate")
 def secret_rotate(data_dir: DataDir = None) -> None:
     """Remplacer la clé des cookies de session et fermer toutes les sessions (redémarrez ensuite le service)."""
-    from server.core import secret, sessions
+    from server.core.desk import secret, sessions
 
     settings = _settings(data_dir)
     try:

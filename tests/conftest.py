@@ -147,8 +147,8 @@ def live_server(
     full_index: Settings, tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpServer
 ) -> Iterator[LiveServer]:
     """Start ``accueil serve`` in a subprocess and wait for /health (its evaluation sets: 8 test questions)."""
-    from server.core import auth
-    from server.core.db import Database
+    from server.core.desk import auth
+    from server.core.desk.db import Database
 
     passwords: dict[str, str] = {}
     with Database(full_index).session() as db:
@@ -179,8 +179,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     evaluation set. Its SMTP server is not started: reply mails wait in the outbox until a test starts it.
     """
     from ingest.pipeline import run_ingest
-    from server.core import auth
-    from server.core.db import Database
+    from server.core.desk import auth
+    from server.core.desk.db import Database
 
     folder = tmp_path_factory.mktemp("demo")
     settings = settings_for(folder / "data")

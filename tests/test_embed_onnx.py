@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import run_ingest
-from server.core.assistant import Assistant
-from server.core.embed import Embedder
+from server.core.answer.assistant import Assistant
+from server.core.answer.embed import Embedder
 from server.core.errors import IndexMismatchError
 from tests.conftest import settings_for
 
@@ -54,7 +54,7 @@ def test_encoding_in_several_processes_gives_the_same_vectors(tmp_path: Path) ->
 
 
 def test_the_threads_setting_reaches_the_onnx_session(tmp_path: Path) -> None:
-    from server.core.embed import embedder_for
+    from server.core.answer.embed import embedder_for
 
     embedder = embedder_for(settings_for(tmp_path, embedding_backend="onnx-int8", embedding_threads=1))
     assert embedder.onnx.session.get_session_options().intra_op_num_threads == 1

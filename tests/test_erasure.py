@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from server.core import erasure, outbox, public_form, workflow
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.tables import AuditEvent, DraftVersion, Erasure, MemoryEntry, OutgoingMail, ReplyLink, Request
+from server.core.desk import erasure, outbox, public_form, workflow
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, DraftVersion, Erasure, MemoryEntry, OutgoingMail, ReplyLink, Request
 from tests.conftest import CORPUS, REPO_ROOT, LiveServer, csrf_from, free_port, login, serve, settings_for
 
 PHONE = "06 12 34 56 78"
@@ -154,7 +154,7 @@ class Desk:
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """Index a few demo documents, make an agent and a supervisor, serve; the folder is left world-readable first."""
     from ingest.pipeline import run_ingest
-    from server.core import auth
+    from server.core.desk import auth
 
     root = tmp_path_factory.mktemp("desk")
     corpus = root / "corpus"

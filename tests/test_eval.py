@@ -11,7 +11,7 @@ from pathlib import Path
 from eval import harness
 from eval.dataset import load_dataset
 from eval.metrics import DEFINITIONS
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
 from tests.conftest import REPO_ROOT
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.core.facts import Evidence, Fact, extract, mask, number, numbers
+from server.core.answer.facts import Evidence, Fact, extract, mask, number, numbers
 
 
 def values(text: str) -> set[tuple[str, str]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from server.core import faq
-from server.core.db import Database
+from server.core.desk import faq
+from server.core.desk.db import Database
 from tests.conftest import settings_for
 
 SOURCE = [{"doc_id": "demo/doc", "title": "Document", "url": "", "updated": "2026-11-01", "audience": "public"}]

@@ -20,10 +20,10 @@ import pytest
 import uvicorn
 from sqlalchemy import event, func, select
 
-from server.core import auth
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.tables import AuditEvent, Request
+from server.core.desk import auth
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from server.web.app import create_app
 from tests.conftest import LiveServer, csrf_from, free_port, login
 

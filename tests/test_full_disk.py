@@ -24,11 +24,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from server.core import auth, storage
+from server.core import storage
+from server.core.answer.index import COMPLETE, CURRENT
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.index import COMPLETE, CURRENT
-from server.core.tables import AuditEvent, Request
+from server.core.desk import auth
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from server.web.security import secret_key
 from tests.conftest import CORPUS, csrf_from, free_port, serve, settings_for
 

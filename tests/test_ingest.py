@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import run_ingest
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.answer.index import GenerationWriter, Index, Manifest, current_generation, read_chunks
 from server.core.errors import IndexMismatchError, IngestError
-from server.core.index import GenerationWriter, Index, Manifest, current_generation, read_chunks
 from tests.conftest import CORPUS, REPO_ROOT, settings_for
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.answer.facts import Evidence, extract
+from server.core.answer.index import Index
+from server.core.answer.models import DraftResult
+from server.core.answer.verify import citations, split, strip_citations
 from server.core.config import REPO_ROOT, Settings
-from server.core.facts import Evidence, extract
-from server.core.index import Index
-from server.core.models import DraftResult
-from server.core.verify import citations, split, strip_citations
 from tests.conftest import ARTIFACTS, LiveServer, browser_login, csrf_from, free_port, login, serve, settings_for
 
 pytestmark = pytest.mark.slow
@@ -172,8 +172,8 @@ def llm_service(
     full_index: Settings, llm_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """``accueil serve`` in llm mode over the full index, with an agent account."""
-    from server.core import auth
-    from server.core.db import Database
+    from server.core.desk import auth
+    from server.core.desk.db import Database
 
     password = "mot-de-passe-agentllm-2026"
     with Database(full_index).session() as db:

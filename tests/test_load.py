@@ -16,8 +16,8 @@ from itertools import count
 import httpx
 from sqlalchemy import select
 
-from server.core.db import Database
-from server.core.tables import AuditEvent, Request
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from tests.conftest import LiveServer
 
 CLIENTS = 32

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.core import memory
-from server.core.assistant import Assistant
+from server.core.answer import pairs
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
 
 
@@ -20,6 +20,6 @@ from server.core.config import Settings
 )
 def test_close_questions_and_hard_negatives(full_index: Settings, a: str, b: str, close: bool) -> None:
     assistant = Assistant(full_index)
-    va, vb = (memory.question_vector(assistant.embedder, q) for q in (a, b))
-    features = memory.pair_features(assistant.index(), a, va, b, vb)
+    va, vb = (pairs.question_vector(assistant.embedder, q) for q in (a, b))
+    features = pairs.pair_features(assistant.index(), a, va, b, vb)
     assert assistant.calibration.memory.close(features) is close, features

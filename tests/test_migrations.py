@@ -9,8 +9,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import text
 
-from server.core.db import Database, _alembic, make_engine
-from server.core.tables import ApiToken
+from server.core.desk.db import Database, _alembic, make_engine
+from server.core.desk.tables import ApiToken
 from tests.conftest import settings_for
 
 

@@ -21,11 +21,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from ingest.pipeline import run_ingest
-from server.core import auth, erasure, workflow
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.tables import AuditEvent, Request
+from server.core.desk import auth, erasure, workflow
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from tests.conftest import free_port, serve, settings_for
 
 pytestmark = pytest.mark.slow

@@ -12,10 +12,10 @@ from itertools import count
 import httpx
 from sqlalchemy import select
 
-from server.core import faq, public_answer
-from server.core.assistant import Assistant
-from server.core.db import Database
-from server.core.tables import AuditEvent, OutgoingMail, Request
+from server.core.answer.assistant import Assistant
+from server.core.desk import faq, public_answer
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, OutgoingMail, Request
 from server.web.figures import indexed_docs
 from tests.conftest import LiveServer, csrf_from, login
 

@@ -9,10 +9,10 @@ import re
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from server.core import faq
-from server.core.assistant import Assistant
-from server.core.db import Database
-from server.core.tables import Request
+from server.core.answer.assistant import Assistant
+from server.core.desk import faq
+from server.core.desk.db import Database
+from server.core.desk.tables import Request
 from server.web.figures import indexed_docs
 from tests.conftest import ARTIFACTS, LiveServer
 from tests.test_public_privacy import body_of, mail_delivered

@@ -17,9 +17,9 @@ from itertools import count
 import httpx
 from sqlalchemy import func, select, update
 
-from server.core import outbox, workflow
-from server.core.db import Database
-from server.core.tables import DraftVersion, OutgoingMail, PendingQuestion, PublicFormHit, ReplyLink, Request
+from server.core.desk import outbox, workflow
+from server.core.desk.db import Database
+from server.core.desk.tables import DraftVersion, OutgoingMail, PendingQuestion, PublicFormHit, ReplyLink, Request
 from server.web import draft_stream
 from tests.conftest import LiveServer, csrf_from, login
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.core.places import other_commune
-from server.core.question import analyse, asked_kinds, expand, is_foreign, parts
-from server.core.scope import out_of_scope
+from server.core.answer.places import other_commune
+from server.core.answer.question import analyse, asked_kinds, expand, is_foreign, parts
+from server.core.answer.scope import out_of_scope
 
 
 def test_sms_spellings_are_spelled_out() -> None:

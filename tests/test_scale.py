@@ -19,11 +19,11 @@ import pytest
 
 from eval.servers import running
 from ingest.pipeline import run_ingest
-from server.core import auth
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.answer.index import chroma_client, current_generation
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.index import chroma_client, current_generation
+from server.core.desk import auth
+from server.core.desk.db import Database
 from tests.conftest import free_port, serve, settings_for
 
 pytestmark = pytest.mark.slow

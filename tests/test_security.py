@@ -24,9 +24,9 @@ import itsdangerous
 import pytest
 from sqlalchemy import func, select
 
-from server.core import auth, sessions, throttle
-from server.core.db import Database
-from server.core.tables import AuditEvent, LoginAttempt, LoginSession, User
+from server.core.desk import auth, sessions, throttle
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, LoginAttempt, LoginSession, User
 from server.web.security import SECURITY_HEADERS, SESSION_COOKIE, secret_key
 from tests.conftest import LiveServer, csrf_from, settings_for
 
@@ -101,7 +101,7 @@ def test_an_address_is_locked_after_its_own_higher_limit(db: Database) -> None:
 
 
 def test_the_lockout_is_logged_and_audited_once(db: Database, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="server.core.throttle")
+    caplog.set_level(logging.WARNING, logger="server.core.desk.throttle")
     for _ in range(3):
         _fail(db, "Fanny", "10.0.4.1", T0)
     with db.session() as s:

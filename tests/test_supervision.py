@@ -14,14 +14,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from server.core import activity, faq, gaps, source_usage, workflow
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.db import Database
+from server.core.desk import activity, faq, gaps, source_usage, workflow
+from server.core.desk.db import Database
+from server.core.desk.period import Period
+from server.core.desk.tables import MemoryEntry, Request
+from server.core.desk.tabular import Table, to_csv
 from server.core.errors import Conflict, InputError
-from server.core.period import Period
-from server.core.tables import MemoryEntry, Request
-from server.core.tabular import Table, to_csv
 from server.web import figures
 
 ANSWERABLE = "Combien coûte une carte d'identité ?"
@@ -238,7 +238,7 @@ def test_period_parsing() -> None:
 
 
 def test_eval_run_folders_are_listed_with_their_state(tmp_path: Path, full_index: Settings) -> None:
-    from server.core import eval_runs
+    from server.core.desk import eval_runs
 
     settings = full_index.model_copy(update={"data_dir": tmp_path})
     run = eval_runs.new_run_dir(settings, Path("test.jsonl"))

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.core import activity
-from server.core.db import Database
-from server.core.period import Period
+from server.core.desk import activity
+from server.core.desk.db import Database
+from server.core.desk.period import Period
 from tests.conftest import REPO_ROOT, LiveServer, csrf_from, login
 
 PAGES = (

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from server.core.verify import DEFAULT_MIN_SUPPORT, citations, content_stems, split, support, verify
+from server.core.answer.verify import DEFAULT_MIN_SUPPORT, citations, content_stems, split, support, verify
 
 PASSAGES = [
     # [1] état civil
@@ -192,9 +192,9 @@ def test_empty_draft() -> None:
 
 def test_the_prompt_sent_to_a_model_has_personal_data_masked() -> None:
     """Only the question's wording reaches an external model: e-mail, phone, NIR and IBAN are masked."""
+    from server.core.answer.llm_draft import LLMDrafter, Passage
+    from server.core.answer.prompts import Prompts
     from server.core.config import REPO_ROOT
-    from server.core.llm_draft import LLMDrafter, Passage
-    from server.core.prompts import Prompts
 
     drafter = LLMDrafter(Prompts(REPO_ROOT / "prompts"), "Belval-sur-Ornette", "test", DEFAULT_MIN_SUPPORT)
     passage = Passage(1, "carte", "Carte d'identité", "", "2026-01-01", (), "Le renouvellement coûte 25 €.")
@@ -210,9 +210,9 @@ def test_the_prompt_sent_to_a_model_has_personal_data_masked() -> None:
 
 
 def test_a_repeated_sentence_of_a_model_is_judged_once() -> None:
+    from server.core.answer.llm_draft import LLMDrafter, Passage
+    from server.core.answer.prompts import Prompts
     from server.core.config import REPO_ROOT
-    from server.core.llm_draft import LLMDrafter, Passage
-    from server.core.prompts import Prompts
 
     drafter = LLMDrafter(Prompts(REPO_ROOT / "prompts"), "Belval-sur-Ornette", "test", DEFAULT_MIN_SUPPORT)
     passage = Passage(1, "carte", "Carte d'identité", "", "2026-01-01", (), "Le renouvellement coûte 25 €.")

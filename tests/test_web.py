@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from server.core.db import Database
-from server.core.tables import AuditEvent, DraftVersion
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, DraftVersion
 from server.web.app import create_app
 from tests.conftest import LiveServer, csrf_from, login
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from server.core import activity, erasure, eval_runs, gaps, workflow, workspace
-from server.core.db import Database
+from server.core.desk import activity, erasure, eval_runs, gaps, workflow, workspace
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent, Request
 from server.core.errors import InputError
-from server.core.tables import AuditEvent, Request
 from server.web import figures
 from server.web.views import diff_lines, source_panels
 from tests.conftest import settings_for

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from server.core.db import Database
-from server.core.tables import AuditEvent
+from server.core.desk.db import Database
+from server.core.desk.tables import AuditEvent
 from tests.conftest import ARTIFACTS, LiveServer, browser_login, login
 
 REPLY_BOX = "Texte de la réponse (les marqueurs [n] renvoient aux sources)"

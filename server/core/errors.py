@@ -12,7 +12,7 @@
     ├── StorageError              the database is busy, full or read-only (503; nothing half-written)
     ├── MailError                 an e-mail could not be sent (kept in the outbox and retried)
     ├── RateLimited               too many requests from one address or for one e-mail (429)
-    ├── TooManyAttempts           login locked after repeated failures (429; in server.core.throttle)
+    ├── TooManyAttempts           login locked after repeated failures (429; in server.core.desk.throttle)
     ├── InputError                a question or request is invalid (too long, empty…)
     ├── NotFound                  a request, user or document does not exist
     ├── Forbidden                 the user's role does not allow the action

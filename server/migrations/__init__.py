@@ -1,1 +1,1 @@
-"""Alembic migrations of the database (run by ``server.core.db.migrate`` at start)."""
+"""Alembic migrations of the database (run by ``server.core.desk.db.migrate`` at start)."""

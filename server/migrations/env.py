@@ -1,11 +1,11 @@
-"""Alembic environment: the URL comes from the caller (``server.core.db.migrate``), never from a file."""
+"""Alembic environment: the URL comes from the caller (``server.core.desk.db.migrate``), never from a file."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from server.core.tables import Base
+from server.core.desk.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -16,11 +16,11 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.core import storage
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.answer.index import server_heartbeat
 from server.core.config import Settings, get_settings
-from server.core.db import Database, is_read_only, storage_error
+from server.core.desk.db import Database, is_read_only, storage_error
 from server.core.errors import AccueilError, InputError
-from server.core.index import server_heartbeat
 from server.web.api_docs import add_api_docs
 from server.web.form_errors import form_error_message
 from server.web.mail_worker import MailWorker

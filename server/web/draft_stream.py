@@ -22,12 +22,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.core import tokens, workflow
-from server.core.assistant import Assistant
-from server.core.db import Database
+from server.core.answer.assistant import Assistant
+from server.core.answer.verify import KeptSentence, RemovedSentence
+from server.core.desk import tokens, workflow
+from server.core.desk.db import Database
+from server.core.desk.tables import Request
 from server.core.errors import AccueilError, Forbidden
-from server.core.tables import Request
-from server.core.verify import KeptSentence, RemovedSentence
 
 log = logging.getLogger(__name__)
 

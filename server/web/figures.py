@@ -9,12 +9,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core import activity, eval_runs, faq, gaps, source_usage
-from server.core.assistant import Assistant
+from server.core.answer.assistant import Assistant
+from server.core.desk import activity, eval_runs, faq, gaps, source_usage
+from server.core.desk.period import Period
+from server.core.desk.tables import FaqVersion
+from server.core.desk.tabular import Table
 from server.core.errors import AccueilError, NotFound
-from server.core.period import Period
-from server.core.tables import FaqVersion
-from server.core.tabular import Table
 from server.web import charts
 from server.web.render import CHANNEL_LABELS, REASON_LABELS
 

@@ -7,9 +7,9 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from server.core import outbox
 from server.core.config import Settings
-from server.core.db import Database
+from server.core.desk import outbox
+from server.core.desk.db import Database
 from server.core.errors import StorageError
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from server.core.activity import CHANNEL_NAMES, REASON_NAMES
+from server.core.desk.activity import CHANNEL_NAMES, REASON_NAMES
 from server.web.security import csrf_token
 
 STATE_LABELS = {

@@ -1,7 +1,7 @@
 """Web security: the session cookie, CSRF tokens, the current user from a session or an API token, roles,
 and the security headers of every response.
 
-Sessions live on the server (``server.core.sessions``). The cookie (signed, HttpOnly, SameSite=Lax, Secure when the
+Sessions live on the server (``server.core.desk.sessions``). The cookie (signed, HttpOnly, SameSite=Lax, Secure when the
 service is served over https or when configured) carries only the session's opaque id, the CSRF token and a
 one-time message; it ends with the browser unless "Se souvenir de moi" was ticked at login (then it lasts
 ``session_hours``). The cookie is cleared and issued anew at login (nothing set before login survives it). Whatever
@@ -30,11 +30,11 @@ from starlette.middleware.sessions import Session as CookieData
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.core import auth, sessions
 from server.core.config import Settings
+from server.core.desk import auth, sessions
+from server.core.desk.secret import secret_key, secret_key_saved
+from server.core.desk.tables import User
 from server.core.errors import AccueilError, Forbidden, StorageError
-from server.core.secret import secret_key, secret_key_saved
-from server.core.tables import User
 
 log = logging.getLogger(__name__)
 

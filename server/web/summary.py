@@ -12,11 +12,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from server.core import activity, eval_runs, pii
-from server.core.assistant import Assistant
+from server.core import pii
+from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.db import Database
-from server.core.period import Period
+from server.core.desk import activity, eval_runs
+from server.core.desk.db import Database
+from server.core.desk.period import Period
 from server.web import figures
 from server.web.render import CHANNEL_LABELS, REASON_LABELS
 

@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.core import memory, outbox, workflow, workspace
-from server.core.assistant import Assistant
-from server.core.chunk import HEADING_MARK
+from server.core.answer import pairs
+from server.core.answer.assistant import Assistant
+from server.core.answer.chunk import HEADING_MARK
+from server.core.answer.index import Index
+from server.core.answer.question import parts
+from server.core.desk import memory, outbox, workflow, workspace
+from server.core.desk.tables import REPLY_VIA, Request
 from server.core.errors import AccueilError
-from server.core.index import Index
-from server.core.question import parts
-from server.core.tables import REPLY_VIA, Request
 
 
 @dataclass
@@ -147,7 +148,7 @@ def request_page(session: Session, assistant: Assistant, demande: Request, strea
     is_open = demande.state in workflow.OPEN_STATES
     recalls: list[memory.Recall] = []
     if index is not None and is_open:
-        vector = memory.question_vector(assistant.embedder, demande.question)
+        vector = pairs.question_vector(assistant.embedder, demande.question)
         recalls = memory.recall(session, index, demande.question, vector, assistant.memory_rule, demande.id)
     trail = workflow.audit_trail(session, demande)
     return {

@@ -19,7 +19,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-TOKEN_DAYS = 90  # server.core.auth.TOKEN_DAYS when this revision was written (a migration never imports app code)
+TOKEN_DAYS = 90  # server.core.desk.auth.TOKEN_DAYS when this revision was written (a migration never imports app code)
 
 
 def upgrade() -> None:

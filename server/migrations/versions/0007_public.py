@@ -19,7 +19,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# Kept in step with server.core.outbox.LINK_SLOT: where the private link goes when the mail is sent.
+# Kept in step with server.core.desk.outbox.LINK_SLOT: where the private link goes when the mail is sent.
 LINK_SLOT = "[[lien-personnel]]"
 _LINK = re.compile(r"https?://\S+/reponse/[A-Za-z0-9_-]{20,}")
 

@@ -15,11 +15,11 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from server.core import workflow
+from server.core.answer.models import DraftResult
+from server.core.desk import workflow
+from server.core.desk.tables import Request as Demande
+from server.core.desk.tables import User
 from server.core.errors import InputError
-from server.core.models import DraftResult
-from server.core.tables import Request as Demande
-from server.core.tables import User
 from server.web.security import DbDep, check_csrf, require
 
 

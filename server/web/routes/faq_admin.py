@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from server.core import faq, workflow
+from server.core.desk import faq, workflow
 from server.web.figures import indexed_docs
 from server.web.render import back, render
 from server.web.security import DbDep, Supervisor, check_csrf

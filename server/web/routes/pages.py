@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 
-from server.core import auth, outbox, sessions, workflow, workspace
+from server.core.desk import auth, outbox, sessions, workflow, workspace
+from server.core.desk.tables import CHANNELS, STATES, User
+from server.core.desk.throttle import TooManyAttempts
 from server.core.errors import AccueilError, InputError
-from server.core.tables import CHANNELS, STATES, User
-from server.core.throttle import TooManyAttempts
 from server.web import draft_stream as draft_stream_module
 from server.web.draft_stream import events as draft_stream_events
 from server.web.figures import indexed_docs

@@ -3,7 +3,7 @@
 No cookie is set here. A question is sent in a POST body, never in an address. The form to send it to the desk
 carries a single-use token issued for that question (stored hashed in the database; it also tells a person from a
 robot that posts at once), plus a honeypot field; the questions sent are limited per hour and client address in the
-database, and one reaches the desk only once its e-mail address is confirmed (see ``server.core.public_form``).
+database, and one reaches the desk only once its e-mail address is confirmed (see ``server.core.desk.public_form``).
 Every route is also rate-limited per client address and minute.
 """
 
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.background import BackgroundTask
 
-from server.core import faq, outbox, public_answer, public_form, workflow
+from server.core.desk import faq, outbox, public_answer, public_form, workflow
 from server.core.errors import AccueilError, InputError
 from server.web.security import DbDep, client_ip, secret_key
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from server.core import activity, eval_runs
+from server.core.desk import activity, eval_runs
+from server.core.desk.period import Period
+from server.core.desk.tables import User
+from server.core.desk.tabular import to_csv
 from server.core.errors import InputError
-from server.core.period import Period
-from server.core.tables import User
-from server.core.tabular import to_csv
 from server.web import charts, figures
 from server.web.render import back, render
 from server.web.security import DbDep, Supervisor, check_csrf

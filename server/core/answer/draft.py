@@ -1,0 +1,261 @@
+"""The extractive drafter: picks the retrieved sentences that answer the question and quotes them verbatim.
+
+Candidate sentences come from the best chunks of the best three documents. Each is described by a few
+features (weighted overlap of stemmed question terms in the sentence and in its headings, the kind of
+fact asked, its document's and chunk's rank, its shape) and scored by a logistic model fitted on the
+evaluation set (``accueil eval --calibrate``). The best are picked without redundancy and kept in source
+order; a list introduction ("Pièces à fournir :") brings its items along.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from server.core.answer.chunk import HEADING_MARK, Chunk
+from server.core.answer.index import Index
+from server.core.answer.logistic import Logistic
+from server.core.answer.models import Citation
+from server.core.answer.question import KIND_PATTERNS, Question
+from server.core.answer.retrieve import Hit
+from server.core.errors import CitationError
+from server.core.text import fold, sentences, tokens
+
+CHUNKS_PER_DOC = (4, 3, 2, 1)
+MAX_SOURCES = len(CHUNKS_PER_DOC)
+CITED_DOCS = 2  # documents quoted in one draft at most
+MAX_LIST_ITEMS = 8
+REDUNDANCY = 0.6
+UNIT_FEATURES = (
+    "own",
+    "ctx",
+    "matched",
+    "kind",
+    "doc0",
+    "doc1",
+    "doc2",
+    "chunk_rank",
+    "hit",
+    "dense",
+    "link",
+    "item",
+    "length",
+    "number",
+    "short",
+    "own_gap",
+    "matched_gap",
+)
+_LINK = re.compile(
+    r"^(Téléservice|Formulaire|Outil de recherche|Simulateur|Module de calcul|Modèle de document|"
+    r"Service en ligne|Notice|Où s'adresser|Demande|Question-réponse) :"
+)
+
+# Hand-set unit model used until a calibration file provides a fitted one.
+DEFAULT_UNIT_MODEL = Logistic(
+    weights={"own": 1.0, "ctx": 0.4, "kind": 0.5, "doc0": 0.5, "doc1": 0.2, "link": -0.6, "short": -0.4},
+    bias=0.0,
+)
+
+
+@dataclass
+class Unit:
+    """A sentence or list item of a retrieved chunk, with its features and score."""
+
+    chunk: Chunk
+    rank: int
+    order: int
+    text: str
+    heading: str = ""
+    doc_rank: int = 0
+    chunk_rank: int = 0
+    hit_score: float = 0.0
+    dense: float = 0.0
+    score: float = 0.0
+    terms: set[str] = field(default_factory=set)
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_item(self) -> bool:
+        """True for a list item or a table row."""
+        return self.text.startswith("- ") or " ; " in self.text
+
+    @property
+    def opens_list(self) -> bool:
+        """True for a sentence introducing a list ("Vous devez fournir :")."""
+        return self.text.endswith(":")
+
+
+@dataclass
+class Selection:
+    """Sentences chosen for a draft and the evidence scores the confidence model reads."""
+
+    units: list[Unit]
+    best_score: float
+    coverage: float
+    kind_ok: float
+    present: set[str] = field(default_factory=set)
+
+
+def weights(index: Index, terms: list[str]) -> dict[str, float]:
+    """IDF weight of each distinct question term."""
+    return {t: index.idf(t) for t in dict.fromkeys(terms)}
+
+
+def covered(w: dict[str, float], present: set[str]) -> float:
+    """IDF-weighted share of the question terms found in ``present``."""
+    total = sum(w.values())
+    return sum(v for t, v in w.items() if t in present) / total if total else 0.0
+
+
+def focus(hits: list[Hit]) -> list[tuple[Hit, int, int]]:
+    """The chunks read for a draft, with their document's rank and their rank within the document."""
+    doc_rank: dict[str, int] = {}
+    per_doc: dict[str, int] = {}
+    picked: list[tuple[Hit, int, int]] = []
+    for hit in hits:
+        doc = hit.chunk.doc_id
+        if doc not in doc_rank:
+            if len(doc_rank) >= MAX_SOURCES:
+                continue
+            doc_rank[doc] = len(doc_rank)
+        taken = per_doc.get(doc, 0)
+        if taken < CHUNKS_PER_DOC[doc_rank[doc]]:
+            per_doc[doc] = taken + 1
+            picked.append((hit, doc_rank[doc], taken))
+    return picked
+
+
+def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[Unit]:
+    """Every sentence of the focus chunks, with its features (identical sentences kept once)."""
+    w = weights(index, question.terms)
+    top = hits[0].score if hits else 1.0
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for rank, (hit, doc_rank, chunk_rank) in enumerate(focus(hits)):
+        order = 0
+        heading = ""
+        crumb = set(tokens(hit.chunk.breadcrumb))
+        for line in hit.chunk.text.split("\n"):
+            if line.startswith(HEADING_MARK):
+                heading = line[len(HEADING_MARK) :]
+                continue
+            for sent in sentences(line):
+                order += 1
+                if sent in seen:
+                    continue
+                seen.add(sent)
+                u = Unit(hit.chunk, rank, order, sent, heading, doc_rank, chunk_rank, hit.score / top, hit.dense)
+                u.terms = set(tokens(sent))
+                context = crumb | set(tokens(heading))
+                u.features = {
+                    "own": covered(w, u.terms),
+                    "ctx": covered(w, context - u.terms),
+                    "matched": math.log1p(sum(1 for t in w if t in u.terms)),
+                    "kind": float(bool(question.kinds) and _kind_match(sent, question.kinds)),
+                    "doc0": float(doc_rank == 0),
+                    "doc1": float(doc_rank == 1),
+                    "doc2": float(doc_rank == 2),
+                    "chunk_rank": float(chunk_rank),
+                    "hit": u.hit_score,
+                    "dense": hit.dense,
+                    "link": float(bool(_LINK.match(sent))),
+                    "item": float(u.is_item),
+                    "length": math.log(len(sent)),
+                    "number": float(any(ch.isdigit() for ch in sent)),
+                    "short": float(len(sent) < 25),
+                }
+                units.append(u)
+    # The same evidence relative to the best candidate of this question: the scale of coverage varies a lot
+    # from one question to another, what matters is being among the best.
+    for name in ("own", "matched"):
+        best = max((u.features[name] for u in units), default=0.0)
+        for u in units:
+            u.features[f"{name}_gap"] = best - u.features[name]
+    return units
+
+
+def _kind_match(text: str, kinds: tuple[str, ...]) -> bool:
+    return any(KIND_PATTERNS[k].search(text) for k in kinds)
+
+
+def select(
+    index: Index, question: Question, hits: list[Hit], model: Logistic, max_sentences: int, floor: float
+) -> Selection:
+    """Score the candidate sentences and pick those that answer the question."""
+    units = candidate_units(index, question, hits)
+    if not units or not question.terms:
+        return Selection([], 0.0, 0.0, 0.0)
+    for u in units:
+        u.score = model.score(u.features)
+    ranked = sorted(units, key=lambda u: (-u.score, u.rank, u.order))
+    best = ranked[0].score
+    chosen: list[Unit] = []
+    for u in ranked:
+        if len(chosen) >= max_sentences or (chosen and u.score < best * floor):
+            break
+        if any(len(u.terms & c.terms) / max(len(u.terms | c.terms), 1) > REDUNDANCY for c in chosen):
+            continue
+        docs = {c.chunk.doc_id for c in chosen}
+        if u.chunk.doc_id not in docs and len(docs) >= CITED_DOCS:
+            continue
+        chosen.append(u)
+    extra: list[Unit] = []
+    for u in chosen:
+        if u.opens_list:
+            following = [v for v in units if v.chunk is u.chunk and v.order > u.order]
+            for v in following[:MAX_LIST_ITEMS]:
+                if not v.is_item:
+                    break
+                if v not in chosen and v not in extra:
+                    extra.append(v)
+    picked = sorted(chosen + extra, key=lambda u: (u.rank, u.order))
+    w = weights(index, question.terms)
+    present: set[str] = set()
+    for u in chosen:
+        present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
+    kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
+    return Selection(picked, best, covered(w, present), kind_ok, present)
+
+
+def contains_fact(text: str, facts: list[str]) -> bool:
+    """Loose check used to label sentences for fitting: a fact's folded words appear in order."""
+    folded = " ".join(fold(text).split())
+    return any(" ".join(fold(f).split()) in folded for f in facts)
+
+
+def by_document(units: list[Unit]) -> list[Unit]:
+    """The units grouped by document, documents in order of first use (one paragraph per source in the reply)."""
+    first: dict[str, int] = {}
+    for u in units:
+        first.setdefault(u.chunk.doc_id, len(first))
+    return sorted(units, key=lambda u: first[u.chunk.doc_id])
+
+
+def citations_for(units: list[Unit]) -> list[Citation]:
+    """One citation per quoted sentence, numbered by document in order of first use; checks verbatim."""
+    numbers: dict[str, int] = {}
+    out: list[Citation] = []
+    for u in units:
+        if u.text not in u.chunk.text:
+            raise CitationError(f"Citation non conforme à sa source ({u.chunk.chunk_id}) : {u.text[:60]}…")
+        n = numbers.setdefault(u.chunk.doc_id, len(numbers) + 1)
+        out.append(Citation.of(u.chunk, n, u.text))
+    return out
+
+
+def groups_for(citations: list[Citation]) -> list[dict[str, object]]:
+    """Reply paragraphs: consecutive quotes of one document; list items and list openers on their own line."""
+    groups: list[dict[str, object]] = []
+    for cit in citations:
+        if not groups or groups[-1]["n"] != cit.n:
+            groups.append({"n": cit.n, "lines": []})
+        lines = groups[-1]["lines"]
+        assert isinstance(lines, list)
+        marked = f"{cit.quote} [{cit.n}]"
+        starts_line = cit.quote.startswith("- ") or not lines or lines[-1].startswith("- ")
+        if starts_line or lines[-1].endswith(f": [{cit.n}]"):
+            lines.append(marked)
+        else:
+            lines[-1] = f"{lines[-1]} {marked}"
+    return groups

