@@ -1,0 +1,111 @@
+"""Commands on the index and on drafts: ``ingest`` and ``ask``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from server.cli.base import DataDir, Mode, app, fail, settings_for, with_mode
+from server.core.errors import AccueilError
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers, dossiers ou zips à indexer.")],
+    data_dir: DataDir = None,
+    strict: Annotated[bool, typer.Option(help="Échouer (sans rien modifier) si un fichier est en erreur.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Retirer de l'index les documents d'un chemin disparu ou vidé.")
+    ] = False,
+) -> None:
+    """Indexer des documents (Markdown, texte, HTML, PDF, fiches service-public XML ou zip)."""
+    from ingest.pipeline import run_ingest
+
+    try:
+        s = run_ingest(settings_for(data_dir), paths, strict=strict, progress=sys.stderr.isatty(), prune=prune)
+    except AccueilError as exc:
+        fail(exc)
+        return
+    typer.echo(
+        f"Documents : {s.added} ajoutés, {s.updated} mis à jour, {s.unchanged} inchangés, "
+        f"{s.deleted} supprimés, {len(s.failed)} en erreur"
+        + (f", {s.duplicates} doublons identiques ignorés." if s.duplicates else ".")
+    )
+    typer.echo(f"Extraits : {s.chunks_embedded} encodés, {s.chunks_total} dans l'index ({s.generation or 'aucun'}).")
+    for line in s.failed:
+        typer.echo(f"  ✗ {line}")
+    for line in s.skipped:
+        typer.echo(f"  ⚠ {line}")
+    if s.ingested == 0 and not (prune and s.deleted):
+        typer.echo("Erreur : aucun document n'a pu être indexé.", err=True)
+        raise typer.Exit(1)
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    status = "Réponse proposée" if result.status == "answered" else "Abstention"
+    typer.echo(f"[{status} — confiance {result.confidence:.2f}, seuil {result.threshold:.2f}]\n")
+    if result.llm and result.llm.notice:
+        typer.echo(f"[{result.llm.notice}]\n")
+    typer.echo(result.draft)
+    if result.llm:
+        for claim in result.llm.removed:
+            typer.echo(f"\nPhrase retirée : {claim.text}\n  motif : {' ; '.join(claim.reasons)}")
+    if result.status == "abstained":
+        return
+    typer.echo("\nCitations :")
+    for c in result.citations:
+        typer.echo(f"  [{c.n}] {c.doc_id} : « {c.quote} »")
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="La question du citoyen.")] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    batch: Annotated[Path | None, typer.Option("--batch", help="Fichier JSONL {id, question} par ligne.")] = None,
+    history: Annotated[list[str] | None, typer.Option("--history", help="Question précédente du fil.")] = None,
+    public_only: Annotated[
+        bool, typer.Option("--public-only", help="N'utiliser que les documents destinés au public.")
+    ] = False,
+    mode: Annotated[Mode | None, typer.Option("--mode", help="Mode de rédaction (par défaut : réglage).")] = None,
+) -> None:
+    """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
+    from server.core.answer.assistant import Assistant
+
+    assistant = Assistant(with_mode(settings_for(data_dir), mode))
+    try:
+        if batch is None:
+            if not question:
+                typer.echo("Erreur : donnez une question ou --batch FICHIER.", err=True)
+                raise typer.Exit(2)
+            _print_result(assistant.draft(question, history=history, public_only=public_only), as_json)
+            return
+        assistant.index()
+        with open(batch, encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    result = assistant.draft(
+                        str(item["question"]), qid=str(item.get("id", line_no)), public_only=public_only
+                    )
+                except (ValueError, KeyError, TypeError) as exc:
+                    typer.echo(f"Ligne {line_no} ignorée : {exc}", err=True)
+                    continue
+                except AccueilError as exc:
+                    typer.echo(f"Ligne {line_no} : {exc.message}", err=True)
+                    continue
+                sys.stdout.write(result.model_dump_json() + "\n")
+    except AccueilError as exc:
+        fail(exc)
+    except OSError as exc:
+        typer.echo(f"Erreur : lecture impossible de {batch} : {exc.strerror}", err=True)
+        raise typer.Exit(1) from exc
