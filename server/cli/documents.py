@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,6 +77,7 @@ def ask(
 ) -> None:
     """Rédiger un brouillon de réponse (ou s'abstenir) pour une question ou un lot de questions."""
     from server.core.answer.assistant import Assistant
+    from server.core.answer.batch import draft_batch
 
     assistant = Assistant(with_mode(settings_for(data_dir), mode))
     try:
@@ -87,23 +87,11 @@ def ask(
                 raise typer.Exit(2)
             _print_result(assistant.draft(question, history=history, public_only=public_only), as_json)
             return
-        assistant.index()
-        with open(batch, encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                    result = assistant.draft(
-                        str(item["question"]), qid=str(item.get("id", line_no)), public_only=public_only
-                    )
-                except (ValueError, KeyError, TypeError) as exc:
-                    typer.echo(f"Ligne {line_no} ignorée : {exc}", err=True)
-                    continue
-                except AccueilError as exc:
-                    typer.echo(f"Ligne {line_no} : {exc.message}", err=True)
-                    continue
-                sys.stdout.write(result.model_dump_json() + "\n")
+        for line in draft_batch(assistant, batch, public_only=public_only):
+            if line.result is None:
+                typer.echo(line.error, err=True)
+            else:
+                sys.stdout.write(line.result.model_dump_json() + "\n")
     except AccueilError as exc:
         fail(exc)
     except OSError as exc:
