@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from server.cli.base import WAL_BUSY, DataDir, app, fail, open_database, settings_for
+from server.cli.base import WAL_BUSY, DataDir, app, fail, settings_for
 from server.core.errors import AccueilError
 
 
@@ -41,20 +41,16 @@ def purge_command(
     data_dir: DataDir = None,
 ) -> None:
     """Effacer le texte des demandes plus anciennes que la durée de conservation (seules les statistiques restent)."""
-    from server.core.desk import erasure
+    from server.core.desk import erase_now
 
-    settings = settings_for(data_dir)
-    retention = days if days is not None else settings.retention_days
     try:
-        database = open_database(data_dir)
-        with database.session() as db:
-            count = erasure.purge(db, retention, "accueil purge", journal=database.journal)
-        compacted = database.compact() if count else True
+        run = erase_now.purge(settings_for(data_dir), days, "accueil purge")
     except AccueilError as exc:
         fail(exc)
-        return
-    typer.echo(f"{count} demande(s) de plus de {retention} jours anonymisée(s) : seules les statistiques restent.")
-    if not compacted:
+    typer.echo(
+        f"{run.count} demande(s) de plus de {run.retention_days} jours anonymisée(s) : seules les statistiques restent."
+    )
+    if not run.compacted:
         typer.echo(WAL_BUSY, err=True)
 
 
@@ -63,18 +59,14 @@ def forget_command(
     email: Annotated[str, typer.Argument(help="Adresse électronique de l'habitant.")], data_dir: DataDir = None
 ) -> None:
     """Effacer les données d'un habitant : toutes les demandes envoyées avec cette adresse."""
-    from server.core.desk import erasure
+    from server.core.desk import erase_now
 
     try:
-        database = open_database(data_dir)
-        with database.session() as db:
-            count = erasure.forget(db, email, "accueil forget", journal=database.journal)
-        compacted = database.compact()
+        run = erase_now.forget(settings_for(data_dir), email, "accueil forget")
     except AccueilError as exc:
         fail(exc)
-        return
-    typer.echo(f"{count} demande(s) effacée(s) pour cette adresse.")
-    if not compacted:
+    typer.echo(f"{run.count} demande(s) effacée(s) pour cette adresse.")
+    if not run.compacted:
         typer.echo(WAL_BUSY, err=True)
 
 
