@@ -10,6 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# No text limit may be set above this: the API's schema refuses larger bodies before any setting is read.
+TEXT_GUARD = 100_000
 
 
 class Settings(BaseSettings):
@@ -64,7 +66,48 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         20_000_000, description="Taille maximale d'un fichier ingéré (au-delà : erreur, fichier ignoré)."
     )
-    max_question_chars: int = Field(2000, description="Longueur maximale d'une question.")
+    max_question_chars: int = Field(
+        2000,
+        ge=1,
+        le=TEXT_GUARD,
+        description="Longueur maximale d'une question, en caractères (formulaire de l'accueil, question de suivi, "
+        "formulaire public, API, 'accueil ask') ; au-delà, elle est refusée et rien n'est enregistré.",
+    )
+    max_history_questions: int = Field(
+        20, ge=0, le=1000, description="Questions précédentes d'un fil qu'un appel à l'API peut joindre, au plus."
+    )
+    max_reply_chars: int = Field(
+        20_000, ge=1, le=TEXT_GUARD, description="Longueur maximale de la réponse d'un agent, en caractères."
+    )
+    max_comment_chars: int = Field(
+        2000,
+        ge=1,
+        le=TEXT_GUARD,
+        description="Longueur maximale du commentaire d'un rejet ou d'une transmission, et d'un commentaire "
+        "interne, en caractères.",
+    )
+    max_recipient_chars: int = Field(
+        200,
+        ge=1,
+        le=200,
+        description="Longueur maximale du destinataire d'une transmission, en caractères (200 au plus : la taille de "
+        "sa colonne dans la base).",
+    )
+    max_callback_chars: int = Field(
+        40, ge=1, le=TEXT_GUARD, description="Longueur maximale du numéro de rappel d'un usager, en caractères."
+    )
+    max_faq_question_chars: int = Field(
+        500, ge=1, le=TEXT_GUARD, description="Longueur maximale de la question d'une entrée de FAQ, en caractères."
+    )
+    max_faq_answer_chars: int = Field(
+        5000, ge=1, le=TEXT_GUARD, description="Longueur maximale de la réponse d'une entrée de FAQ, en caractères."
+    )
+    max_faq_theme_chars: int = Field(
+        200, ge=1, le=TEXT_GUARD, description="Longueur maximale du thème d'une entrée de FAQ, en caractères."
+    )
+    max_search_chars: int = Field(
+        200, ge=1, le=TEXT_GUARD, description="Longueur maximale d'une recherche dans la FAQ publique, en caractères."
+    )
     retrieval_candidates: int = Field(40, description="Candidats pris dans chaque index avant fusion.")
     sources_listed: int = Field(10, description="Nombre de documents sources listés avec chaque brouillon.")
     draft_max_sentences: int = Field(5, description="Nombre maximal de phrases citées dans un brouillon.")
@@ -258,6 +301,10 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Adresse d'écoute du service.")
     port: int = Field(8000, description="Port d'écoute du service.")
+
+    def limits(self) -> dict[str, int]:
+        """Every text length limit (``max_…_chars``) by name: what the templates' ``maxlength`` attributes show."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name.endswith("_chars")}
 
     @property
     def db_url(self) -> str:

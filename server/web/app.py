@@ -1,4 +1,5 @@
-"""The FastAPI application: ``create_app(settings)`` builds it; routes stay thin and call the core."""
+"""The FastAPI application: ``create_app(settings)`` builds it and puts its parts on ``app.state``, which routes
+read only through the typed dependencies of ``server.web.deps``; routes stay thin and call the core."""
 
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.public_limiter = SlidingWindow(settings.public_requests_per_minute)
     app.state.assistant = Assistant(settings)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    # The forms' maxlength attributes show the same limits the routes check (``limits.max_question_chars``…).
+    app.state.templates.env.globals["limits"] = settings.limits()
     app.add_middleware(
         SessionCookies,
         secret=secret_key(settings),

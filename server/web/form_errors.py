@@ -1,4 +1,5 @@
-"""A refused form (FastAPI's validation errors) said in French, for the error page of the pages' forms."""
+"""Refused input said in French: a text over its length limit (said next to its field, or as the API's error), and
+FastAPI's validation errors for the error page of the pages' forms."""
 
 from __future__ import annotations
 
@@ -23,3 +24,20 @@ def form_error_message(errors: Sequence[Any]) -> str:
         reason = _REASONS.get(error.get("type", ""), "valeur invalide").format(**(error.get("ctx") or {}))
         parts.append(f"{field} : {reason}")
     return "Formulaire incomplet ou invalide — " + " ; ".join(parts) + "."
+
+
+def too_long(label: str, text: str, limit: int) -> str | None:
+    """Why ``text`` is refused when it is longer than ``limit`` characters (None when it fits): never cut silently."""
+    if len(text) <= limit:
+        return None
+    return f"{label} : {len(text)} caractères pour {limit} au plus. Raccourcissez le texte : rien n'a été enregistré."
+
+
+def length_errors(checks: Sequence[tuple[str, str, str, int]]) -> dict[str, str]:
+    """The refused fields of ``(field, label, text, limit)`` checks, each with its reason (empty when all fit)."""
+    found = {}
+    for field, label, text, limit in checks:
+        reason = too_long(label, text, limit)
+        if reason:
+            found[field] = reason
+    return found

@@ -1,5 +1,5 @@
-"""Web security: the session cookie, CSRF tokens, the current user from a session or an API token, roles,
-and the security headers of every response.
+"""Web security: the session cookie, CSRF tokens, login and logout, the user of an API token, and the security
+headers of every response (the current-user dependencies and roles are in ``server.web.deps``).
 
 Sessions live on the server (``server.core.desk.sessions``). The cookie (signed, HttpOnly, SameSite=Lax, Secure when the
 service is served over https or when configured) carries only the session's opaque id, the CSRF token and a
@@ -19,11 +19,10 @@ import json
 import logging
 import secrets
 from base64 import b64decode, b64encode
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable
 
 import itsdangerous
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import Session as CookieData
@@ -32,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core.config import Settings
 from server.core.desk import auth, sessions
+from server.core.desk.db import Database
 from server.core.desk.secret import secret_key, secret_key_saved
 from server.core.desk.tables import User
 from server.core.errors import AccueilError, Forbidden, StorageError
@@ -185,9 +185,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client is not None else "inconnue"
 
 
-def login_session(request: Request, db: Session, user: User, persistent: bool = False) -> None:
+def login_session(request: Request, db: Session, settings: Settings, user: User, persistent: bool = False) -> None:
     """Start a fresh server-side session for ``user``: everything set before login is dropped, new CSRF token."""
-    sessions.prune(db, request.app.state.settings)
+    sessions.prune(db, settings)
     session_id = sessions.open_session(db, user, persistent, request.headers.get("user-agent"))
     request.session.clear()
     request.session[SID] = session_id
@@ -204,27 +204,18 @@ def logout_session(request: Request, db: Session) -> None:
     request.session.clear()
 
 
-def _write_aside(request: Request, write: Callable[[Session], None]) -> None:
+def write_aside(database: Database, write: Callable[[Session], None]) -> None:
     """A bookkeeping write (last activity, last use) in its own transaction: a base that refuses writes (full disk,
     read-only) must not stop an agent from reading."""
     try:
-        with request.app.state.db.session() as other:
+        with database.session() as other:
             write(other)
     except StorageError as exc:
         log.info("Activité non enregistrée : %s", exc.message)
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A database session for this request: committed when the route succeeds, rolled back otherwise."""
-    with request.app.state.db.session() as session:
-        yield session
-
-
-# scope="function": commit before the response leaves, so that a redirect never outruns its own data.
-DbDep = Annotated[Session, Depends(get_db, scope="function")]
-
-
-def _token_user(request: Request, db: Session, token: str) -> User | None:
+def token_user(request: Request, db: Session, database: Database, token: str) -> User | None:
+    """The user of an API token (None when unknown, revoked or expired); a read-only token only reads."""
     found = auth.token_and_user(db, token)
     if found is None:
         return None
@@ -234,46 +225,5 @@ def _token_user(request: Request, db: Session, token: str) -> User | None:
     request.state.via_token = True
     if auth.token_needs_mark(row):
         token_id = row.id
-        _write_aside(request, lambda other: auth.mark_token_used(other, token_id))
+        write_aside(database, lambda other: auth.mark_token_used(other, token_id))
     return user
-
-
-def optional_user(request: Request, db: DbDep) -> User | None:
-    """The user of a valid bearer token or of a live server-side session, or None."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return _token_user(request, db, header[7:].strip())
-    session_id = request.session.get(SID)
-    if not session_id:
-        return None
-    found = sessions.live(db, request.app.state.settings, str(session_id))
-    if found is None:
-        request.session.clear()
-        return None
-    row, user = found
-    if sessions.stale(row):
-        _write_aside(request, lambda other: sessions.touch(other, str(session_id)))
-    return user
-
-
-def current_user(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:
-    """The logged-in user; otherwise NotAuthenticated (pages redirect to the login form)."""
-    if user is None:
-        raise NotAuthenticated("Connexion requise.")
-    return user
-
-
-def require(role: str):  # type: ignore[no-untyped-def]
-    """Dependency factory: the current user, who must have ``role`` or above."""
-
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
-        if not auth.has_role(user, role):
-            raise Forbidden("Accès réservé : votre rôle ne permet pas d'ouvrir cette page.")
-        return user
-
-    return dependency
-
-
-Agent = Annotated[User, Depends(require("agent"))]
-Supervisor = Annotated[User, Depends(require("supervisor"))]
-Admin = Annotated[User, Depends(require("admin"))]

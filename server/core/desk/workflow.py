@@ -309,7 +309,7 @@ def reject(session: Session, request: Request, reason: str, comment: str, actor:
         raise InputError("Précisez le motif « autre » dans le commentaire.")
     request.state = "rejetee"
     request.closed_at = utcnow()
-    _audit(session, request, actor, "rejetee", reason=reason, comment=comment.strip()[:2000])
+    _audit(session, request, actor, "rejetee", reason=reason, comment=comment.strip())
 
 
 def transfer(session: Session, request: Request, to: str, comment: str, actor: str) -> None:
@@ -318,9 +318,9 @@ def transfer(session: Session, request: Request, to: str, comment: str, actor: s
     if not to.strip():
         raise InputError("Indiquez à qui la demande est transmise.")
     request.state = "transmise"
-    request.transferred_to = to.strip()[:200]
+    request.transferred_to = to.strip()  # routes check the lengths against the settings: never cut
     request.closed_at = utcnow()
-    _audit(session, request, actor, "transmise", to=request.transferred_to, comment=comment.strip()[:2000])
+    _audit(session, request, actor, "transmise", to=request.transferred_to, comment=comment.strip())
 
 
 def discard_draft(session: Session, request: Request, actor: str) -> None:

@@ -16,11 +16,13 @@ from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from server.core.answer.models import DraftResult
+from server.core.config import TEXT_GUARD, Settings
 from server.core.desk import workflow
 from server.core.desk.tables import Request as Demande
-from server.core.desk.tables import User
 from server.core.errors import InputError
-from server.web.security import DbDep, check_csrf, require
+from server.web.deps import Agent, AssistantDep, DbDep, MailWorkerDep, SettingsDep
+from server.web.form_errors import length_errors
+from server.web.security import check_csrf
 
 
 class ErrorDetail(BaseModel):
@@ -84,7 +86,7 @@ UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 # Up to SQLite's largest integer: a larger id used to overflow in the database driver (a 500).
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Numéro de la demande.")]
 Filter = Annotated[str | None, Query(max_length=100)]
-AgentUser = Annotated[User, Depends(require("agent"))]
+AgentUser = Agent
 
 
 def csrf_unless_token(request: Request, user: AgentUser, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
@@ -94,14 +96,41 @@ def csrf_unless_token(request: Request, user: AgentUser, x_csrf_token: Annotated
 
 
 Writes = Depends(csrf_unless_token)
+# The schema's bounds only guard against huge bodies (TEXT_GUARD, above any setting): each route checks the settings'
+# limits itself, before anything is written, and refuses with a French message naming the field.
+
+
+def _refuse_too_long(checks: list[tuple[str, str, str, int]]) -> None:
+    """Raise an InputError naming each text longer than its limit (``(field, label, text, limit)`` checks)."""
+    errors = length_errors(checks)
+    if errors:
+        raise InputError(" ".join(errors.values()), fields=sorted(errors))
+
+
+def _refuse_long_question(settings: Settings, question: str, history: list[str] | None = None) -> None:
+    """Refuse a question (or a thread's earlier question) over ``max_question_chars``, or too long a history."""
+    history = history or []
+    if len(history) > settings.max_history_questions:
+        raise InputError(
+            f"Historique : {len(history)} questions pour {settings.max_history_questions} au plus.", fields=["history"]
+        )
+    checks = [("question", "Question", question.strip(), settings.max_question_chars)]
+    checks += [
+        (f"history.{i}", f"Question précédente n° {i + 1}", h.strip(), settings.max_question_chars)
+        for i, h in enumerate(history)
+    ]
+    _refuse_too_long(checks)
 
 
 class DraftRequest(BaseModel):
     """Body of ``POST /api/v1/drafts``."""
 
-    question: Text = Field(..., min_length=1, max_length=10_000)
-    history: list[Annotated[Text, Field(max_length=10_000)]] = Field(
-        default_factory=list, max_length=20, description="Questions précédentes du même fil, la plus ancienne d'abord."
+    question: Text = Field(..., min_length=1, max_length=TEXT_GUARD)
+    history: list[Annotated[Text, Field(max_length=TEXT_GUARD)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Questions précédentes du même fil, la plus ancienne d'abord (ACCUEIL_MAX_HISTORY_QUESTIONS au "
+        "plus).",
     )
     id: Text | None = Field(None, max_length=200)
     public_only: bool = Field(False, description="N'utiliser que les documents destinés au public.")
@@ -110,7 +139,7 @@ class DraftRequest(BaseModel):
 class NewRequest(BaseModel):
     """Body of ``POST /api/v1/requests``."""
 
-    question: Text = Field(..., min_length=1, max_length=10_000)
+    question: Text = Field(..., min_length=1, max_length=TEXT_GUARD)
     channel: Literal["guichet", "telephone", "courrier", "web"] = "guichet"
     draft: bool = Field(True, description="Rédiger un brouillon tout de suite.")
 
@@ -118,21 +147,21 @@ class NewRequest(BaseModel):
 class TextBody(BaseModel):
     """Body of save and validate."""
 
-    text: Text = Field(..., max_length=20_000)
+    text: Text = Field(..., max_length=TEXT_GUARD)
 
 
 class RejectBody(BaseModel):
     """Body of reject."""
 
     reason: Literal["incorrect", "incomplet", "obsolete", "hors_sujet", "autre"]
-    comment: Text = Field("", max_length=2000)
+    comment: Text = Field("", max_length=TEXT_GUARD)
 
 
 class TransferBody(BaseModel):
     """Body of transfer."""
 
-    to: Text = Field(..., min_length=1, max_length=200)
-    comment: Text = Field("", max_length=2000)
+    to: Text = Field(..., min_length=1, max_length=TEXT_GUARD)
+    comment: Text = Field("", max_length=TEXT_GUARD)
 
 
 class RegenerateBody(BaseModel):
@@ -145,7 +174,7 @@ class RegenerateBody(BaseModel):
 class FollowUpBody(BaseModel):
     """Body of follow-up."""
 
-    question: Text = Field(..., min_length=1, max_length=10_000)
+    question: Text = Field(..., min_length=1, max_length=TEXT_GUARD)
 
 
 class RequestOut(BaseModel):
@@ -179,11 +208,12 @@ def _out(d: Demande) -> RequestOut:
 
 
 @router.post("/drafts", response_model=DraftResult, dependencies=[Writes])
-def api_create_draft(body: DraftRequest, request: Request, user: AgentUser) -> DraftResult:
+def api_create_draft(
+    body: DraftRequest, settings: SettingsDep, assistant: AssistantDep, user: AgentUser
+) -> DraftResult:
     """Draft a grounded reply to a question, or abstain with the nearest sources (nothing stored)."""
-    return request.app.state.assistant.draft(  # type: ignore[no-any-return]
-        body.question, history=body.history, qid=body.id, public_only=body.public_only
-    )
+    _refuse_long_question(settings, body.question, body.history)
+    return assistant.draft(body.question, history=body.history, qid=body.id, public_only=body.public_only)
 
 
 @router.get("/requests", response_model=list[RequestOut])
@@ -195,11 +225,14 @@ def api_list_requests(
 
 
 @router.post("/requests", response_model=RequestOut, status_code=201, dependencies=[Writes])
-def api_create_request(body: NewRequest, request: Request, db: DbDep, user: AgentUser) -> RequestOut:
-    """Register a request (and draft its reply)."""
+def api_create_request(
+    body: NewRequest, db: DbDep, settings: SettingsDep, assistant: AssistantDep, user: AgentUser
+) -> RequestOut:
+    """Register a request (and draft its reply); a question over the limit is refused before anything is stored."""
+    _refuse_long_question(settings, body.question)
     d = workflow.create_request(db, body.question, body.channel, user.username, user=user)
     if body.draft:
-        workflow.generate_draft(db, d, request.app.state.assistant, user.username)
+        workflow.generate_draft(db, d, assistant, user.username)
     return _out(d)
 
 
@@ -217,8 +250,9 @@ def api_latest_draft(request_id: RequestId, db: DbDep, user: AgentUser) -> Any:
 
 
 @router.post("/requests/{request_id}/save", response_model=RequestOut, dependencies=[Writes])
-def api_save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) -> RequestOut:
+def api_save(request_id: RequestId, body: TextBody, db: DbDep, settings: SettingsDep, user: AgentUser) -> RequestOut:
     """Save the working text."""
+    _refuse_too_long([("text", "Réponse", body.text.strip(), settings.max_reply_chars)])
     d = workflow.get_request(db, request_id)
     workflow.save(db, d, body.text, user.username)
     return _out(d)
@@ -226,26 +260,45 @@ def api_save(request_id: RequestId, body: TextBody, db: DbDep, user: AgentUser) 
 
 @router.post("/requests/{request_id}/validate", response_model=RequestOut, dependencies=[Writes])
 def api_validate(
-    request_id: RequestId, body: TextBody, request: Request, db: DbDep, user: AgentUser, tasks: BackgroundTasks
+    request_id: RequestId,
+    body: TextBody,
+    db: DbDep,
+    settings: SettingsDep,
+    assistant: AssistantDep,
+    mail_worker: MailWorkerDep,
+    user: AgentUser,
+    tasks: BackgroundTasks,
 ) -> RequestOut:
     """Validate the final reply (a web request's reply is then e-mailed to the citizen)."""
+    _refuse_too_long([("text", "Réponse", body.text.strip(), settings.max_reply_chars)])
     d = workflow.get_request(db, request_id)
-    workflow.validate(db, d, body.text, user.username, request.app.state.assistant)
-    tasks.add_task(request.app.state.mail_worker.wake)
+    workflow.validate(db, d, body.text, user.username, assistant)
+    tasks.add_task(mail_worker.wake)
     return _out(d)
 
 
 @router.post("/requests/{request_id}/reject", response_model=RequestOut, dependencies=[Writes])
-def api_reject(request_id: RequestId, body: RejectBody, db: DbDep, user: AgentUser) -> RequestOut:
-    """Reject the draft with a reason."""
+def api_reject(
+    request_id: RequestId, body: RejectBody, db: DbDep, settings: SettingsDep, user: AgentUser
+) -> RequestOut:
+    """Reject the draft with a reason (a comment over its limit is refused, never cut)."""
+    _refuse_too_long([("comment", "Commentaire", body.comment.strip(), settings.max_comment_chars)])
     d = workflow.get_request(db, request_id)
     workflow.reject(db, d, body.reason, body.comment, user.username)
     return _out(d)
 
 
 @router.post("/requests/{request_id}/transfer", response_model=RequestOut, dependencies=[Writes])
-def api_transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: AgentUser) -> RequestOut:
-    """Hand the request over to a service or colleague."""
+def api_transfer(
+    request_id: RequestId, body: TransferBody, db: DbDep, settings: SettingsDep, user: AgentUser
+) -> RequestOut:
+    """Hand the request over to a service or colleague (texts over their limits are refused, never cut)."""
+    _refuse_too_long(
+        [
+            ("to", "Destinataire", body.to.strip(), settings.max_recipient_chars),
+            ("comment", "Commentaire", body.comment.strip(), settings.max_comment_chars),
+        ]
+    )
     d = workflow.get_request(db, request_id)
     workflow.transfer(db, d, body.to, body.comment, user.username)
     return _out(d)
@@ -253,25 +306,29 @@ def api_transfer(request_id: RequestId, body: TransferBody, db: DbDep, user: Age
 
 @router.post("/requests/{request_id}/regenerate", response_model=DraftResult, dependencies=[Writes])
 def api_regenerate(
-    request_id: RequestId, body: RegenerateBody, request: Request, db: DbDep, user: AgentUser
+    request_id: RequestId, body: RegenerateBody, db: DbDep, assistant: AssistantDep, user: AgentUser
 ) -> DraftResult:
     """Draft again with pinned and excluded sources."""
     d = workflow.get_request(db, request_id)
-    return workflow.generate_draft(
-        db, d, request.app.state.assistant, user.username, pinned=body.pinned, excluded=body.excluded
-    )
+    return workflow.generate_draft(db, d, assistant, user.username, pinned=body.pinned, excluded=body.excluded)
 
 
 @router.post("/requests/{request_id}/follow-up", response_model=RequestOut, status_code=201, dependencies=[Writes])
 def api_follow_up(
-    request_id: RequestId, body: FollowUpBody, request: Request, db: DbDep, user: AgentUser
+    request_id: RequestId,
+    body: FollowUpBody,
+    db: DbDep,
+    settings: SettingsDep,
+    assistant: AssistantDep,
+    user: AgentUser,
 ) -> RequestOut:
-    """Ask a follow-up question in the same thread."""
+    """Ask a follow-up question in the same thread (refused before anything is stored when too long)."""
+    _refuse_long_question(settings, body.question)
     parent = workflow.get_request(db, request_id)
     child = workflow.create_request(
         db, body.question, parent.channel, user.username, user=user, thread=parent, citizen_email=parent.citizen_email
     )
-    workflow.generate_draft(db, child, request.app.state.assistant, user.username)
+    workflow.generate_draft(db, child, assistant, user.username)
     return _out(child)
 
 

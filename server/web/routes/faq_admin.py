@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from server.core.answer.assistant import Assistant
+from server.core.config import Settings
 from server.core.desk import faq, workflow
+from server.core.desk.tables import FaqEntry, User
+from server.core.errors import InputError
+from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
 from server.web.figures import indexed_docs
+from server.web.form_errors import length_errors
 from server.web.render import back, render
-from server.web.security import DbDep, Supervisor, check_csrf
+from server.web.security import check_csrf
 
 router = APIRouter()
 Csrf = Annotated[str, Form(alias="csrf_token")]
@@ -27,6 +33,42 @@ def _doc_ids(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
 
 
+def _too_long(settings: Settings, question: str, reponse: str, theme: str) -> dict[str, str]:
+    """The entry's fields over their limits (read from the settings), each with its French reason."""
+    return length_errors(
+        [
+            ("question", "Question", question.strip(), settings.max_faq_question_chars),
+            ("reponse", "Réponse", reponse.strip(), settings.max_faq_answer_chars),
+            ("theme", "Thème", theme.strip(), settings.max_faq_theme_chars),
+        ]
+    )
+
+
+def _refused(
+    request: Request,
+    db: DbDep,
+    assistant: Assistant,
+    user: User,
+    entry: FaqEntry | None,
+    typed: dict[str, str],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    """The entry's form again (422), what was typed kept and each reason next to its field."""
+    return render(
+        request,
+        "faq_edit.html",
+        status=422,
+        user=user,
+        entry=entry,
+        proposal=None,
+        docs=indexed_docs(assistant),
+        history=faq.history(db, entry) if entry else [],
+        faq_actions=FAQ_ACTIONS,
+        typed=typed,
+        errors=errors,
+    )
+
+
 @router.get("/supervision/faq", response_class=HTMLResponse)
 def faq_list(request: Request, db: DbDep, user: Supervisor) -> HTMLResponse:
     """Every FAQ entry, published or not."""
@@ -34,7 +76,9 @@ def faq_list(request: Request, db: DbDep, user: Supervisor) -> HTMLResponse:
 
 
 @router.get("/supervision/faq/nouvelle", response_class=HTMLResponse)
-def faq_new(request: Request, db: DbDep, user: Supervisor, demande: int | None = None) -> HTMLResponse:
+def faq_new(
+    request: Request, db: DbDep, assistant: AssistantDep, user: Supervisor, demande: int | None = None
+) -> HTMLResponse:
     """The form of a new entry, prefilled from a validated request when ``demande`` is given."""
     proposal = faq.proposal_from(db, workflow.get_request(db, demande)) if demande else None
     return render(
@@ -43,7 +87,7 @@ def faq_new(request: Request, db: DbDep, user: Supervisor, demande: int | None =
         user=user,
         entry=None,
         proposal=proposal,
-        docs=indexed_docs(request.app.state.assistant),
+        docs=indexed_docs(assistant),
         history=[],
         faq_actions=FAQ_ACTIONS,
     )
@@ -53,6 +97,8 @@ def faq_new(request: Request, db: DbDep, user: Supervisor, demande: int | None =
 def faq_create(
     request: Request,
     db: DbDep,
+    settings: SettingsDep,
+    assistant: AssistantDep,
     user: Supervisor,
     csrf: Csrf,
     question: Annotated[str, Form()],
@@ -60,16 +106,26 @@ def faq_create(
     theme: Annotated[str, Form()] = "",
     sources: Annotated[str, Form()] = "",
     demande: Annotated[int | None, Form()] = None,
-) -> RedirectResponse:
-    """Write the entry (unpublished until published)."""
+) -> Response:
+    """Write the entry (unpublished until published); texts over their limits are refused next to their fields."""
     check_csrf(request, csrf)
-    docs = indexed_docs(request.app.state.assistant)
-    entry = faq.create(db, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username, demande)
+    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources}
+    errors = _too_long(settings, question, reponse, theme)
+    if errors:
+        return _refused(request, db, assistant, user, None, typed, errors)
+    docs = indexed_docs(assistant)
+    try:
+        entry = faq.create(
+            db, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username, demande
+        )
+    except InputError as exc:
+        db.rollback()
+        return _refused(request, db, assistant, user, None, typed, {"formulaire": exc.message})
     return back(request, f"/supervision/faq/{entry.id}", "Entrée de FAQ enregistrée (non publiée).")
 
 
 @router.get("/supervision/faq/{faq_id}", response_class=HTMLResponse)
-def faq_view(request: Request, db: DbDep, user: Supervisor, faq_id: int) -> HTMLResponse:
+def faq_view(request: Request, db: DbDep, assistant: AssistantDep, user: Supervisor, faq_id: int) -> HTMLResponse:
     """An entry: edit form, publication, history."""
     entry = faq.get(db, faq_id)
     return render(
@@ -78,7 +134,7 @@ def faq_view(request: Request, db: DbDep, user: Supervisor, faq_id: int) -> HTML
         user=user,
         entry=entry,
         proposal=None,
-        docs=indexed_docs(request.app.state.assistant),
+        docs=indexed_docs(assistant),
         history=faq.history(db, entry),
         faq_actions=FAQ_ACTIONS,
     )
@@ -88,6 +144,8 @@ def faq_view(request: Request, db: DbDep, user: Supervisor, faq_id: int) -> HTML
 def faq_update(
     request: Request,
     db: DbDep,
+    settings: SettingsDep,
+    assistant: AssistantDep,
     user: Supervisor,
     faq_id: int,
     csrf: Csrf,
@@ -95,12 +153,21 @@ def faq_update(
     reponse: Annotated[str, Form()],
     theme: Annotated[str, Form()] = "",
     sources: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    """Save the edited entry (a new version in its history)."""
+) -> Response:
+    """Save the edited entry (a new version in its history); texts over their limits are refused next to their
+    fields."""
     check_csrf(request, csrf)
-    docs = indexed_docs(request.app.state.assistant)
     entry = faq.get(db, faq_id)
-    faq.update(db, entry, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username)
+    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources}
+    errors = _too_long(settings, question, reponse, theme)
+    if errors:
+        return _refused(request, db, assistant, user, entry, typed, errors)
+    docs = indexed_docs(assistant)
+    try:
+        faq.update(db, entry, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username)
+    except InputError as exc:
+        db.rollback()
+        return _refused(request, db, assistant, user, faq.get(db, faq_id), typed, {"formulaire": exc.message})
     return back(request, f"/supervision/faq/{faq_id}", "Entrée modifiée.")
 
 

@@ -17,9 +17,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.background import BackgroundTask
 
+from server.core.config import Settings
 from server.core.desk import faq, outbox, public_answer, public_form, workflow
 from server.core.errors import AccueilError, InputError
-from server.web.security import DbDep, client_ip, secret_key
+from server.web.deps import (
+    AssistantDep,
+    DbDep,
+    MailWorkerDep,
+    PublicLimiterDep,
+    SettingsDep,
+    app_settings,
+    app_templates,
+)
+from server.web.form_errors import length_errors
+from server.web.security import client_ip, secret_key
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -27,17 +38,17 @@ MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]{2,}$")
 
 
-def limited(request: Request) -> None:
+def limited(request: Request, limiter: PublicLimiterDep) -> None:
     """Count this request against the client's per-minute budget."""
-    request.app.state.public_limiter.hit(client_ip(request))
+    limiter.hit(client_ip(request))
 
 
 Limited = Depends(limited)
 
 
 def _render(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
-    settings = request.app.state.settings
-    return request.app.state.templates.TemplateResponse(
+    settings, templates = app_settings(request), app_templates(request)
+    return templates.TemplateResponse(
         request,
         name,
         status_code=status,
@@ -46,12 +57,20 @@ def _render(request: Request, name: str, status: int = 200, **context: object) -
 
 
 @router.get("/faq", response_class=HTMLResponse, dependencies=[Limited])
-def faq_page(request: Request, db: DbDep, q: str = "") -> HTMLResponse:
-    """Published FAQ entries by theme, with their sources and dates; a search box over them."""
-    q = q.strip()[:200]
-    matches = faq.search(db, q) if q else []
+def faq_page(request: Request, db: DbDep, settings: SettingsDep, q: str = "") -> HTMLResponse:
+    """Published FAQ entries by theme, with their sources and dates; a search box over them (a search over its
+    limit is refused next to the box, never cut)."""
+    q = q.strip()
+    errors = length_errors([("q", "Recherche", q, settings.max_search_chars)])
+    matches = faq.search(db, q) if q and not errors else []
     return _render(
-        request, "public_faq.html", q=q, matches=matches, themes=faq.by_theme(faq.entries(db, published_only=True))
+        request,
+        "public_faq.html",
+        status=422 if errors else 200,
+        q=q,
+        matches=matches,
+        errors=errors,
+        themes=faq.by_theme(faq.entries(db, published_only=True)),
     )
 
 
@@ -61,17 +80,27 @@ def question_page(request: Request) -> HTMLResponse:
     return _render(request, "public_question.html", q="", answer=None)
 
 
+def _question_refused(request: Request, settings: Settings, question: str) -> HTMLResponse | None:
+    """The question page again (422) when the question is over its limit, what was typed kept and the reason next
+    to the field; None when it fits."""
+    errors = length_errors([("q", "Votre question", question.strip(), settings.max_question_chars)])
+    if not errors:
+        return None
+    return _render(request, "public_question.html", status=422, q=question, answer=None, errors=errors)
+
+
 @router.post("/question", response_class=HTMLResponse, dependencies=[Limited])
-def search_question(request: Request, db: DbDep, q: Annotated[str, Form(max_length=4000)] = "") -> HTMLResponse:
+def search_question(
+    request: Request, db: DbDep, settings: SettingsDep, assistant: AssistantDep, q: Annotated[str, Form()] = ""
+) -> HTMLResponse:
     """The answer to the question typed (a FAQ entry, verbatim public extracts or none), the close FAQ entries,
     and the form to send it to the desk."""
+    refused = _question_refused(request, settings, q)
+    if refused is not None:
+        return refused
     q = q.strip()
     if not q:
         return _render(request, "public_question.html", q="", answer=None)
-    settings = request.app.state.settings
-    if len(q) > settings.max_question_chars:
-        raise InputError(f"La question dépasse {settings.max_question_chars} caractères.")
-    assistant = request.app.state.assistant
     found = public_answer.answer(db, assistant, q, assistant.public_threshold)
     return _render(
         request,
@@ -89,14 +118,15 @@ def search_question(request: Request, db: DbDep, q: Annotated[str, Form(max_leng
 def send_question(
     request: Request,
     db: DbDep,
-    question: Annotated[str, Form(max_length=4000)],
+    settings: SettingsDep,
+    mail_worker: MailWorkerDep,
+    question: Annotated[str, Form()],
     courriel: Annotated[str, Form(max_length=400)],
     jeton: Annotated[str, Form(max_length=2000)],
     consentement: Annotated[bool, Form()] = False,
     site_web: Annotated[str, Form(max_length=400)] = "",
 ) -> HTMLResponse:
     """Keep the question until its address is confirmed, and mail the confirmation link to that address."""
-    settings = request.app.state.settings
     email = courriel.strip()
     if site_web:
         # The honeypot is hidden from people: whoever fills it is a robot, and gets nothing to learn from.
@@ -105,14 +135,15 @@ def send_question(
         raise InputError("Cochez la case de consentement pour que nous puissions traiter votre question.")
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         raise InputError("Adresse électronique invalide.")
-    if len(question.strip()) > settings.max_question_chars:
-        raise InputError(f"La question dépasse {settings.max_question_chars} caractères.")
+    refused = _question_refused(request, settings, question)
+    if refused is not None:
+        return refused
     # An error below rolls the whole transaction back: the token stays usable and nothing is counted.
     public_form.use_form_token(db, jeton, question)
     public_form.count_address(db, settings, client_ip(request), secret_key(settings))
     public_form.submit(db, settings, question, email)
     done = _render(request, "public_sent.html", ref=None, email=email, hours=settings.public_confirm_hours)
-    done.background = BackgroundTask(request.app.state.mail_worker.wake)
+    done.background = BackgroundTask(mail_worker.wake)
     return done
 
 
@@ -125,11 +156,13 @@ def confirm_page(request: Request, db: DbDep, token: str) -> HTMLResponse:
 
 
 @router.post("/question/confirmer", response_class=HTMLResponse, dependencies=[Limited])
-def confirm(request: Request, db: DbDep, jeton: Annotated[str, Form(max_length=400)]) -> HTMLResponse:
+def confirm(
+    request: Request, db: DbDep, assistant: AssistantDep, jeton: Annotated[str, Form(max_length=400)]
+) -> HTMLResponse:
     """The address is confirmed: the question enters the inbox and gets its reference."""
     demande = public_form.confirm(db, jeton)
     try:
-        workflow.generate_draft(db, demande, request.app.state.assistant, "assistant")
+        workflow.generate_draft(db, demande, assistant, "assistant")
     except AccueilError as exc:
         # The question is already saved (committed before drafting): the desk drafts the reply itself.
         log.warning("Demande %s reçue sans brouillon : %s", demande.ref, exc.message)
@@ -137,9 +170,8 @@ def confirm(request: Request, db: DbDep, jeton: Annotated[str, Form(max_length=4
 
 
 @router.get("/confidentialite", response_class=HTMLResponse, dependencies=[Limited])
-def privacy(request: Request) -> HTMLResponse:
+def privacy(request: Request, settings: SettingsDep) -> HTMLResponse:
     """What is kept about a citizen's question, why, and for how long."""
-    settings = request.app.state.settings
     return _render(
         request,
         "public_privacy.html",
@@ -150,7 +182,7 @@ def privacy(request: Request) -> HTMLResponse:
 
 
 @router.get("/reponse/{token}", response_class=HTMLResponse, dependencies=[Limited])
-def reply(request: Request, db: DbDep, token: str) -> HTMLResponse:
+def reply(request: Request, db: DbDep, settings: SettingsDep, token: str) -> HTMLResponse:
     """The reply to a citizen's question, through the private link of the mail."""
-    demande = outbox.request_for_token(db, token, request.app.state.settings.reply_link_days)
+    demande = outbox.request_for_token(db, token, settings.reply_link_days)
     return _render(request, "public_reply.html", d=demande)

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from server.core.config import Settings
 from server.core.desk import activity, eval_runs
 from server.core.desk.period import Period
 from server.core.desk.tables import User
 from server.core.desk.tabular import to_csv
 from server.core.errors import InputError
 from server.web import charts, figures
+from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
 from server.web.render import back, render
-from server.web.security import DbDep, Supervisor, check_csrf
+from server.web.security import check_csrf
 
 router = APIRouter()
 # The evaluation report is a stand-alone file with its own inline style sheet, and no script.
@@ -46,33 +48,42 @@ def activity_page(
 
 @router.get("/supervision/lacunes", response_class=HTMLResponse)
 def gaps_page(
-    request: Request, db: DbDep, user: Supervisor, du: str | None = None, au: str | None = None
+    request: Request,
+    db: DbDep,
+    assistant: AssistantDep,
+    user: Supervisor,
+    du: str | None = None,
+    au: str | None = None,
 ) -> HTMLResponse:
     """Questions the corpus could not answer, grouped by topic: the documents to write next."""
     period = _period(du, au)
-    topics = figures.gap_topics(db, request.app.state.assistant, period)
+    topics = figures.gap_topics(db, assistant, period)
     return render(request, "supervision_gaps.html", user=user, period=period, topics=topics)
 
 
 @router.get("/supervision/sources", response_class=HTMLResponse)
 def sources_page(
-    request: Request, db: DbDep, user: Supervisor, du: str | None = None, au: str | None = None
+    request: Request,
+    db: DbDep,
+    assistant: AssistantDep,
+    user: Supervisor,
+    du: str | None = None,
+    au: str | None = None,
 ) -> HTMLResponse:
     """Stale documents, the most cited, those never cited."""
     period = _period(du, au)
-    usage = figures.sources(db, request.app.state.assistant, period)
+    usage = figures.sources(db, assistant, period)
     chart = charts.bars([(d.title, d.cited) for d in usage.most_cited[:10]], "Documents les plus cités")
     return render(request, "supervision_sources.html", user=user, period=period, u=usage, cited_chart=chart)
 
 
 @router.get("/supervision/evaluations", response_class=HTMLResponse)
-def evaluations_page(request: Request, user: Supervisor) -> HTMLResponse:
+def evaluations_page(request: Request, settings: SettingsDep, user: Supervisor) -> HTMLResponse:
     """Evaluation runs with their headline metrics over time; start one on the current index."""
-    return _evaluations(request, user)
+    return _evaluations(request, settings, user)
 
 
-def _evaluations(request: Request, user: User, status: int = 200, **extra: object) -> HTMLResponse:
-    settings = request.app.state.settings
+def _evaluations(request: Request, settings: Settings, user: User, status: int = 200, **extra: object) -> HTMLResponse:
     runs = eval_runs.list_runs(settings)
     return render(
         request,
@@ -93,6 +104,7 @@ def _evaluations(request: Request, user: User, status: int = 200, **extra: objec
 @router.post("/supervision/evaluations")
 def start_evaluation(
     request: Request,
+    settings: SettingsDep,
     user: Supervisor,
     csrf: Annotated[str, Form(alias="csrf_token")],
     jeu: Annotated[str, Form()],
@@ -101,16 +113,16 @@ def start_evaluation(
     """Start ``accueil eval`` on the current index in the background (a run of minutes once confirmed)."""
     check_csrf(request, csrf)
     try:
-        run = eval_runs.start(request.app.state.settings, jeu, confirmed=confirmer == "1")
+        run = eval_runs.start(settings, jeu, confirmed=confirmer == "1")
     except InputError as exc:
-        return _evaluations(request, user, status=422, error=exc.message, chosen=jeu)
+        return _evaluations(request, settings, user, status=422, error=exc.message, chosen=jeu)
     return back(request, "/supervision/evaluations", f"Évaluation {run.run_id} lancée.")
 
 
 @router.get("/supervision/evaluations/{run_id}")
-def evaluation_report(request: Request, user: Supervisor, run_id: str) -> Response:
+def evaluation_report(request: Request, settings: SettingsDep, user: Supervisor, run_id: str) -> Response:
     """The HTML report of one run."""
-    run = eval_runs.get_run(request.app.state.settings, run_id)
+    run = eval_runs.get_run(settings, run_id)
     if not run.has_report:
         return back(request, "/supervision/evaluations", "Le rapport de cette évaluation n'est pas (encore) écrit.")
     return FileResponse(
@@ -120,11 +132,11 @@ def evaluation_report(request: Request, user: Supervisor, run_id: str) -> Respon
 
 @router.get("/supervision/export/{slug}.csv")
 def export_csv(
-    request: Request, db: DbDep, user: Supervisor, slug: str, du: str | None = None, au: str | None = None
+    db: DbDep, assistant: AssistantDep, user: Supervisor, slug: str, du: str | None = None, au: str | None = None
 ) -> Response:
     """Any supervisor table as CSV (« ; » separator, UTF-8), for the chosen period."""
     period = _period(du, au)
-    table = figures.export(db, request.app.state.assistant, period, slug)
+    table = figures.export(db, assistant, period, slug)
     name = f"{slug}_{period.since.isoformat()}_{period.until.isoformat()}.csv"
     return Response(
         to_csv(table),
