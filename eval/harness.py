@@ -15,6 +15,7 @@ from server.core.answer.assistant import Assistant
 from server.core.answer.facts import Evidence, extract
 from server.core.answer.index import Index
 from server.core.answer.models import DraftResult
+from server.core.answer.reasons import guarded
 from server.core.answer.verify import strip_citations
 from server.core.desk import public_answer
 
@@ -83,7 +84,7 @@ def run(
         n_cit, n_valid, n_seg, n_cited = (
             _sentence_citations(result, index) if result.status == "answered" else (0, 0, 0, 0)
         )
-        guarded = result.abstain_reason not in (None, "confiance insuffisante")
+        is_guarded = guarded(result.abstain_reason)
         public = public_answer.candidate(assistant, item.question)
         shown = public.decide(assistant.public_threshold).kind == "extraits"
         records.append(
@@ -95,7 +96,7 @@ def run(
                 theme=item.theme,
                 status=result.status,
                 confidence=result.confidence,
-                guarded=guarded,
+                guarded=is_guarded,
                 facts=item.facts,
                 gold=item.gold_sources,
                 ranked_docs=[s.doc_id for s in result.sources],

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 
+from server.core.answer import reasons
+from server.core.answer.reasons import AbstainReason
 from server.core.desk.db import Database, _alembic, make_engine
+from server.core.desk.states import RequestState, TrailAction
 from server.core.desk.tables import ApiToken
 from tests.conftest import settings_for
 
@@ -56,7 +62,7 @@ def test_a_base_with_requests_upgrades_to_head_and_back(tmp_path: Path) -> None:
     _base_at_0005(tmp_path)
     db = Database(settings_for(tmp_path))  # migrates to head, as `accueil serve` does
     with db.engine.connect() as connection:
-        abstained = dict(connection.execute(text("SELECT id, abstained FROM requests")).all())
+        abstained: dict[int, int] = dict(connection.execute(text("SELECT id, abstained FROM requests")).all())
         expires = connection.execute(text("SELECT expires_at FROM api_tokens")).scalar_one()
         assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 2
     assert abstained == {1: 1, 2: 0}, "an abstention drafted before the upgrade still reads « Brouillon prêt »"
@@ -74,3 +80,104 @@ def test_a_base_with_requests_upgrades_to_head_and_back(tmp_path: Path) -> None:
         columns = {row[1] for row in connection.execute(text("PRAGMA table_info(requests)"))}
         assert "pinned" not in columns
         assert connection.execute(text("SELECT count(*) FROM draft_versions")).scalar_one() == 2
+
+
+# Every sentence 0009 stored as an abstention reason, and the code 0010 stores instead.
+OLD_REASONS = {
+    "consigne ou demande hors du rôle de l'assistant": "hors_role",
+    "question dans une autre langue que le français": "autre_langue",
+    "question sans mot-clé exploitable": "sans_mot_cle",
+    "aucun passage pertinent": "aucun_passage",
+    "confiance insuffisante": "confiance_insuffisante",
+}
+
+
+def _base_at_0009(data_dir: Path) -> None:
+    """A SQLite base at 0009: a request in every state, each with a draft and a trail event per stored reason."""
+    engine = make_engine(settings_for(data_dir))
+    cfg = _alembic()
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    reasons = [*OLD_REASONS, None]
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0009")
+        for rid, state in enumerate(RequestState, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO requests (id, ref, question, channel, theme, state, created_at, current_text,"
+                    " current_version) VALUES (:id, :ref, 'q', 'guichet', '', :state, :now, '', 1)"
+                ),
+                {"id": rid, "ref": f"R{rid}", "state": str(state), "now": now},
+            )
+            for version, reason in enumerate(reasons, start=1):
+                # json.dumps escapes "é" as \u00e9, as SQLAlchemy's JSON type stores it.
+                result = json.dumps({"status": "abstained", "abstain_reason": reason, "confidence": 0.1})
+                connection.execute(
+                    text(
+                        "INSERT INTO draft_versions (request_id, version, origin, text, status, confidence, result,"
+                        " created_at, created_by) VALUES (:id, :v, 'assistant', '', 'abstained', 0.1, :r, :now, 'a')"
+                    ),
+                    {"id": rid, "v": version, "r": result, "now": now},
+                )
+            for action in TrailAction:
+                data = {"abstain_reason": reasons[rid % len(reasons)], "version": 1}
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (request_id, at, actor, action, data) VALUES (:id, :now, 'a', :a, :d)"
+                    ),
+                    {"id": rid, "now": now, "a": str(action), "d": json.dumps(data)},
+                )
+    engine.dispose()
+
+
+def _stored(db: Database) -> tuple[dict[int, str], list[str], list[str | None], list[str | None]]:
+    with db.engine.connect() as connection:
+        states: dict[int, str] = dict(connection.execute(text("SELECT id, state FROM requests")).all())
+        actions = list(connection.execute(text("SELECT action FROM audit_events ORDER BY id")).scalars())
+        drafts = [
+            json.loads(r)["abstain_reason"]
+            for r in connection.execute(text("SELECT result FROM draft_versions")).scalars()
+        ]
+        trail = [
+            json.loads(r)["abstain_reason"] for r in connection.execute(text("SELECT data FROM audit_events")).scalars()
+        ]
+    return states, actions, drafts, trail
+
+
+def test_0010_stores_abstention_reasons_as_codes_and_downgrades_back(tmp_path: Path) -> None:
+    """Upgrading to 0010 turns every stored reason sentence into its code, keeps states and actions, and goes back."""
+    _base_at_0009(tmp_path)
+    db = Database(settings_for(tmp_path))  # migrates to head
+    states, actions, drafts, trail = _stored(db)
+    assert states == {i: str(s) for i, s in enumerate(RequestState, start=1)}
+    assert actions == [str(a) for _ in RequestState for a in TrailAction]
+    assert set(drafts) == {*OLD_REASONS.values(), None}
+    assert set(trail) <= {*OLD_REASONS.values(), None} and len(set(trail)) > 2
+    assert all(r is None or AbstainReason(r).label in OLD_REASONS for r in drafts), "a code whose label changed"
+    with db.engine.connect() as connection:
+        with pytest.raises(DatabaseError, match="ajout seul"):  # the trail is append-only again
+            connection.execute(text("UPDATE audit_events SET actor = 'x'"))
+        with pytest.raises(DatabaseError, match="ajout seul"):
+            connection.execute(text("UPDATE draft_versions SET text = 'x'"))
+    cfg = _alembic()
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0009")
+    states_back, actions_back, drafts_back, trail_back = _stored(db)
+    assert (states_back, actions_back) == (states, actions)
+    assert set(drafts_back) == {*OLD_REASONS, None}
+    assert trail_back == [None if r is None else {v: k for k, v in OLD_REASONS.items()}[r] for r in trail]
+    with db.engine.connect() as connection:
+        with pytest.raises(DatabaseError, match="ajout seul"):
+            connection.execute(text("UPDATE audit_events SET actor = 'x'"))
+
+
+def test_0010_knows_every_abstention_reason() -> None:
+    """The migration's frozen table maps to exactly the codes of the enum, each to its label of today."""
+    path = Path(__file__).parents[1] / "server" / "migrations" / "versions" / "0010_enums.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert {AbstainReason(code): sentence for sentence, code in module.CODES.items()} == reasons.LABELS
+    assert OLD_REASONS.items() <= module.CODES.items()

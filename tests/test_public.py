@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from server.core.answer.assistant import Assistant
+from server.core.answer.reasons import AbstainReason
 from server.core.desk import faq, public_answer
 from server.core.desk.db import Database
 from server.core.desk.tables import AuditEvent, OutgoingMail, Request
@@ -218,9 +219,9 @@ def test_public_answers_are_only_verbatim_public_extracts(live_server: LiveServe
     assert found.extracts and not found.reason
     for extract in found.extracts:
         assert any(c.audience == "public" and extract.quote in c.text for c in index.chunks)
-    assert public_answer.candidate(assistant, OUT_OF_SCOPE).reason == "litige, réclamation ou recours"
+    assert public_answer.candidate(assistant, OUT_OF_SCOPE).reason == AbstainReason.DISPUTE
     internal = [c for c in index.chunks if c.audience != "public"]
     assert internal, "le corpus de démonstration a des documents internes"
     assert all(e.doc_id not in {c.doc_id for c in internal} for e in found.extracts)
     shown = found.decide(2.0)
-    assert shown.kind == "aucune" and shown.reason == "confiance insuffisante"
+    assert shown.kind == "aucune" and shown.reason == AbstainReason.LOW_CONFIDENCE

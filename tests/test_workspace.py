@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from server.core.answer.reasons import AbstainReason
 from server.core.desk import activity, erasure, eval_runs, gaps, workflow, workspace
 from server.core.desk.db import Database
 from server.core.desk.tables import AuditEvent, Request
@@ -104,10 +105,11 @@ def test_diff_lines_for_the_history() -> None:
 
 
 def test_gap_kinds_tell_missing_document_from_nothing_back() -> None:
-    assert gaps.abstention_kind({"abstain_reason": "confiance insuffisante", "sources": [{}]}) == "source_non_trouvee"
-    assert gaps.abstention_kind({"abstain_reason": "aucun passage pertinent", "sources": [{}]}) == "aucune_source"
-    assert gaps.abstention_kind({"abstain_reason": "confiance insuffisante", "sources": []}) == "aucune_source"
-    reason = "question dans une autre langue que le français"
+    low = AbstainReason.LOW_CONFIDENCE
+    assert gaps.abstention_kind({"abstain_reason": low, "sources": [{}]}) == "source_non_trouvee"
+    assert gaps.abstention_kind({"abstain_reason": "aucun_passage", "sources": [{}]}) == "aucune_source"  # as stored
+    assert gaps.abstention_kind({"abstain_reason": low, "sources": []}) == "aucune_source"
+    reason = AbstainReason.FOREIGN_LANGUAGE
     assert gaps.abstention_kind({"abstain_reason": reason, "sources": [{}]}) == "hors_champ"
     # Drafts recorded before the reason was: a zero confidence is the guard's.
     assert gaps.abstention_kind({"confidence": 0.0, "sources": [{}]}) == "hors_champ"

@@ -26,6 +26,7 @@ from server.web.api_docs import add_api_docs
 from server.web.form_errors import form_error_message
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
+from server.web.render import register as register_labels
 from server.web.routes import api, faq_admin, pages, public, supervision
 from server.web.security import (
     NotAuthenticated,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     # The forms' maxlength attributes show the same limits the routes check (``limits.max_question_chars``…).
     app.state.templates.env.globals["limits"] = settings.limits()
+    register_labels(app.state.templates.env)
     app.add_middleware(
         SessionCookies,
         secret=secret_key(settings),

@@ -6,37 +6,16 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment
 
+from server.core.answer.reasons import AbstainReason
+from server.core.desk import labels
 from server.core.desk.activity import CHANNEL_NAMES, REASON_NAMES
+from server.core.desk.states import RequestState, TrailAction
 from server.web.security import csrf_token
 
-STATE_LABELS = {
-    "nouvelle": "Nouvelle",
-    "brouillon_pret": "Brouillon prêt",
-    "validee": "Validée",
-    "rejetee": "Rejetée",
-    "transmise": "Transmise",
-}
 CHANNEL_LABELS = CHANNEL_NAMES
 REASON_LABELS = REASON_NAMES
-ACTION_LABELS = {
-    "creee": "Demande créée",
-    "brouillon_genere": "Brouillon généré",
-    "enregistree": "Texte enregistré",
-    "validee": "Réponse validée",
-    "rejetee": "Brouillon rejeté",
-    "transmise": "Demande transmise",
-    "memoire_reprise": "Réponse mémorisée reprise",
-    "courriel_en_attente": "Courriel de réponse mis en file d'envoi",
-    "courriel_envoye": "Courriel de réponse envoyé",
-    "courriel_echec": "Échec d'envoi du courriel (nouvel essai prévu)",
-    "courriel_relance": "Envoi du courriel relancé",
-    "brouillon_ecarte": "Brouillon écarté : réponse rédigée par l'agent",
-    "commentaire_interne": "Commentaire interne (jamais envoyé à l'habitant)",
-    "epinglee": "Demande épinglée",
-    "desepinglee": "Demande désépinglée",
-    "theme_modifie": "Thème modifié",
-}
 REPLY_VIA_LABELS = {"guichet": "Guichet", "telephone": "Téléphone", "courriel": "Courriel", "courrier": "Courrier"}
 MAIL_STATES = {
     "a_envoyer": "En attente d'envoi",
@@ -44,6 +23,12 @@ MAIL_STATES = {
     "envoye": "Envoyé",
     "echec": "Échec",
 }
+
+
+def register(env: Environment) -> None:
+    """Give the templates the codes to compare against and the filters that turn a code into its French label."""
+    env.globals.update(RequestState=RequestState, TrailAction=TrailAction, AbstainReason=AbstainReason)
+    env.filters.update(labels.FILTERS)
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -57,10 +42,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         context={
             "csrf": csrf_token(request),
             "flash": flash,
-            "states": STATE_LABELS,
             "channels": CHANNEL_LABELS,
             "reasons": REASON_LABELS,
-            "actions": ACTION_LABELS,
             "reply_via_labels": REPLY_VIA_LABELS,
             **context,
         },

@@ -14,6 +14,7 @@ from server.core.answer.chunk import HEADING_MARK
 from server.core.answer.index import Index
 from server.core.answer.question import parts
 from server.core.desk import memory, outbox, workflow, workspace
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import REPLY_VIA, Request
 from server.core.errors import AccueilError
 
@@ -158,7 +159,11 @@ def request_page(session: Session, assistant: Assistant, demande: Request, strea
         "panels": source_panels(result, index),
         "thread": workflow.thread_of(session, demande),
         "trail": trail,
-        "diffs": {e.id: diff_lines(str(e.data["diff"])) for e in trail if e.action == "validee" and e.data.get("diff")},
+        "diffs": {
+            e.id: diff_lines(str(e.data["diff"]))
+            for e in trail
+            if e.action == TrailAction.VALIDATED and e.data.get("diff")
+        },
         "recalls": recalls,
         "open": is_open,
         "streaming": streaming and generated is None and is_open,

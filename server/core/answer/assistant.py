@@ -25,6 +25,7 @@ from server.core.answer.models import Citation, DraftResult, LLMReport, Provenan
 from server.core.answer.pairs import PairRule
 from server.core.answer.prompts import get_prompts
 from server.core.answer.question import Question, analyse, parts
+from server.core.answer.reasons import AbstainReason
 from server.core.answer.retrieve import Hit, Retrieval, retrieve, steer
 from server.core.config import Settings
 from server.core.errors import InputError, RetrievalError
@@ -332,9 +333,9 @@ class Assistant:
             units = split.units
         citations = drafting.citations_for(drafting.by_document(units))
         if not reason and not citations:
-            reason = "aucun passage pertinent"
+            reason = AbstainReason.NO_PASSAGE
         if not reason and confidence < self.threshold:
-            reason = "confiance insuffisante"
+            reason = AbstainReason.LOW_CONFIDENCE
         today = date.today().isoformat()
         sources = self._sources(found.hits, today)
         unlisted = {c.doc_id for c in citations} - {src.doc_id for src in sources}
@@ -352,7 +353,7 @@ class Assistant:
                 template = f"{llm.prompt}+{template}"
         if reason:
             listed = [{"title": s.title, "updated": _french_date(s.updated), "url": s.url} for s in sources[:5]]
-            shown_reason = None if reason == "confiance insuffisante" else reason
+            shown_reason = None if reason == AbstainReason.LOW_CONFIDENCE else reason.label
             reply = self.prompts.render(ABSTAIN_TEMPLATE, reason=shown_reason, sources=listed)
         else:
             reply = candidate

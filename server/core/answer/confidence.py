@@ -19,6 +19,7 @@ from server.core.answer.index import Index
 from server.core.answer.logistic import Logistic
 from server.core.answer.pairs import PairRule
 from server.core.answer.question import Question
+from server.core.answer.reasons import AbstainReason
 from server.core.answer.retrieve import Retrieval
 from server.core.answer.verify import DEFAULT_MIN_SUPPORT
 from server.core.errors import ConfigError
@@ -153,12 +154,12 @@ def features(index: Index, question: Question, retrieval: Retrieval, selection: 
     }
 
 
-def guard(question: Question) -> str | None:
+def guard(question: Question) -> AbstainReason | None:
     """A reason never to answer, or None."""
     if question.injection:
-        return "consigne ou demande hors du rôle de l'assistant"
+        return AbstainReason.OUT_OF_ROLE
     if question.foreign:
-        return "question dans une autre langue que le français"
+        return AbstainReason.FOREIGN_LANGUAGE
     if not question.terms:
-        return "question sans mot-clé exploitable"
+        return AbstainReason.NO_KEYWORD
     return None

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from server.core.answer.chunk import Chunk
+from server.core.answer.reasons import AbstainReason
 
 
 class Citation(BaseModel):
@@ -95,7 +96,7 @@ class DraftResult(BaseModel):
     draft: str
     confidence: float
     threshold: float
-    abstain_reason: str | None = None
+    abstain_reason: AbstainReason | None = None
     # Questions of a message asking several that the sources do not answer: the draft leaves them to the agent.
     uncovered_parts: list[str] = Field(default_factory=list)
     citations: list[Citation]

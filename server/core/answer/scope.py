@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from server.core.answer.question import Question
+from server.core.answer.reasons import AbstainReason
 from server.core.text import fold
 
 # Cues are matched on the folded question (lower case, no accents).
@@ -29,15 +30,15 @@ _OWN_CASE = re.compile(
 )
 
 
-def out_of_scope(question: Question) -> str | None:
+def out_of_scope(question: Question) -> AbstainReason | None:
     """Why the citizen side must hand this question to a person, or None when it may answer it."""
     folded = fold(question.text)
     if question.other_place:
-        return "question sur une autre commune"
+        return AbstainReason.OTHER_COMMUNE
     if _DISPUTE.search(folded):
-        return "litige, réclamation ou recours"
+        return AbstainReason.DISPUTE
     if _ADVICE.search(folded):
-        return "demande de conseil ou d'avis"
+        return AbstainReason.ADVICE
     if _OWN_CASE.search(folded):
-        return "situation personnelle"
+        return AbstainReason.PERSONAL_CASE
     return None

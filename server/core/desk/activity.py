@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.desk.period import Period
+from server.core.desk.states import CLOSED_STATES, RequestState, TrailAction
 from server.core.desk.tables import CHANNELS, REJECT_REASONS, AuditEvent, Request
 from server.core.desk.tabular import Table
 
@@ -50,7 +51,7 @@ REASON_NAMES = {
     "hors_sujet": "Hors sujet",
     "autre": "Autre",
 }
-CLOSED = ("validee", "rejetee", "transmise")
+CLOSED = CLOSED_STATES
 
 
 @dataclass
@@ -222,16 +223,17 @@ def compute(session: Session, period: Period, top_themes: int = 12) -> Activity:
     first_draft: dict[int, AuditEvent] = {}
     validations: dict[int, AuditEvent] = {}
     rejections: dict[int, AuditEvent] = {}
-    for event in events_of(session, [r.id for r in rows], ("brouillon_genere", "validee", "rejetee")):
+    read = (TrailAction.DRAFT_GENERATED, TrailAction.VALIDATED, TrailAction.REJECTED)
+    for event in events_of(session, [r.id for r in rows], read):
         assert event.request_id is not None
-        if event.action == "brouillon_genere":
+        if event.action == TrailAction.DRAFT_GENERATED:
             first_draft.setdefault(event.request_id, event)
-        elif event.action == "validee":
+        elif event.action == TrailAction.VALIDATED:
             validations[event.request_id] = event
         else:
             rejections[event.request_id] = event
 
-    durations = [_minutes(r.created_at, r.closed_at) for r in rows if r.state == "validee" and r.closed_at]
+    durations = [_minutes(r.created_at, r.closed_at) for r in rows if r.state == RequestState.VALIDATED and r.closed_at]
     out.validated = len(validations)
     out.validation_minutes_median = _quantile(durations, 0.5)
     out.validation_minutes_p90 = _quantile(durations, 0.9)

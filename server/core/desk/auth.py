@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.core.config import Settings
 from server.core.desk import password_policy, sessions, throttle
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import ROLES, ApiToken, AuditEvent, User, utcnow
 from server.core.errors import InputError, NotFound
 
@@ -54,7 +55,7 @@ def add_user(session: Session, username: str, role: str, password: str | None = 
     user = User(username=username, role=role, password_hash=hash_password(password), active=True)
     session.add(user)
     session.flush()
-    session.add(AuditEvent(actor="admin", action="utilisateur_cree", data={"username": username, "role": role}))
+    session.add(AuditEvent(actor="admin", action=TrailAction.USER_CREATED, data={"username": username, "role": role}))
     return user, generated
 
 
@@ -83,7 +84,7 @@ def set_password(session: Session, username: str, password: str | None = None) -
         password_policy.check(password, user.username)
     user.password_hash = hash_password(password)
     sessions.close_all(session, user.id)
-    session.add(AuditEvent(actor="admin", action="mot_de_passe_renouvele", data={"username": user.username}))
+    session.add(AuditEvent(actor="admin", action=TrailAction.PASSWORD_RESET, data={"username": user.username}))
     return generated
 
 
@@ -100,7 +101,7 @@ def set_active(session: Session, username: str, active: bool) -> User:
     user.active = active
     if not active:
         sessions.close_all(session, user.id)
-    action = "utilisateur_reactive" if active else "utilisateur_desactive"
+    action = TrailAction.USER_ENABLED if active else TrailAction.USER_DISABLED
     session.add(AuditEvent(actor="admin", action=action, data={"username": user.username}))
     return user
 
@@ -109,7 +110,7 @@ def logout_everywhere(session: Session, username: str, actor: str = "admin") -> 
     """End every session of an account; returns how many were open."""
     user = _user(session, username)
     count = sessions.close_all(session, user.id)
-    session.add(AuditEvent(actor=actor, action="sessions_fermees", data={"username": user.username}))
+    session.add(AuditEvent(actor=actor, action=TrailAction.SESSIONS_CLOSED, data={"username": user.username}))
     return count
 
 
@@ -184,7 +185,9 @@ def create_token(
         ApiToken(user_id=user.id, name=name, token_hash=_digest(token), revoked=False, scope=scope, expires_at=expires)
     )
     session.add(
-        AuditEvent(actor="admin", action="jeton_cree", data={"username": username, "name": name, "scope": scope})
+        AuditEvent(
+            actor="admin", action=TrailAction.TOKEN_CREATED, data={"username": username, "name": name, "scope": scope}
+        )
     )
     return token
 
@@ -203,7 +206,7 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
     if row is None:
         raise NotFound(f"Jeton n° {token_id} introuvable.")
     row.revoked = True
-    session.add(AuditEvent(actor="admin", action="jeton_revoque", data={"id": row.id, "name": row.name}))
+    session.add(AuditEvent(actor="admin", action=TrailAction.TOKEN_REVOKED, data={"id": row.id, "name": row.name}))
     return row
 
 

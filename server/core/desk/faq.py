@@ -16,6 +16,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from server.core import pii
+from server.core.desk.states import RequestState
 from server.core.desk.tables import FaqEntry, FaqVersion, Request, utcnow
 from server.core.desk.workflow import get_request, last_generated
 from server.core.errors import Conflict, InputError, NotFound
@@ -242,7 +243,7 @@ def clean_reply(text: str) -> str:
 def proposal_from(session: Session, request: Request) -> Proposal:
     """Prefill a FAQ entry from a validated request: its question and final reply cleaned (see ``clean_question``
     and ``clean_reply``: a FAQ is public, the citizen is not), theme and cited documents."""
-    if request.state != "validee":
+    if request.state != RequestState.VALIDATED:
         raise Conflict("Seule une réponse validée peut devenir une entrée de FAQ.")
     generated = last_generated(session, request)
     cited = [c["doc_id"] for c in (generated.result.get("citations", []) if generated else [])]

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from server.core import pii
 from server.core.answer.question import expand
+from server.core.answer.reasons import AbstainReason
 from server.core.desk.activity import events_of, requests_in
 from server.core.desk.period import Period
+from server.core.desk.states import TrailAction
 from server.core.desk.tabular import Table
 from server.core.text import STOP_WORDS, fold, words
 
@@ -32,7 +34,6 @@ ABSTENTION_KINDS = {
     "aucune_source": "aucune source",
     "hors_champ": "hors champ",
 }
-_NOTHING_BACK = "aucun passage pertinent"
 
 
 @dataclass
@@ -75,9 +76,9 @@ class Topic:
 def abstention_kind(draft: dict[str, object]) -> str:
     """What an abstention's draft event says came back: documents that do not answer, nothing, or no look-up."""
     reason = draft.get("abstain_reason")
-    if not draft.get("sources") or reason == _NOTHING_BACK:
+    if not draft.get("sources") or reason == AbstainReason.NO_PASSAGE:
         return "aucune_source"
-    if reason == "confiance insuffisante":
+    if reason == AbstainReason.LOW_CONFIDENCE:
         return "source_non_trouvee"
     if reason or draft.get("confidence") == 0.0:
         return "hors_champ"  # the assistant did not take the question (drafts before 0009 lack the reason)
@@ -91,18 +92,20 @@ def find(session: Session, period: Period, heavy_edit_ratio: float) -> list[Gap]
     last_draft: dict[int, str] = {}
     drafts: dict[int, dict[str, object]] = {}
     closing: dict[int, tuple[str, str]] = {}
-    for event in events_of(session, list(rows), ("brouillon_genere", "validee", "rejetee")):
+    for event in events_of(
+        session, list(rows), (TrailAction.DRAFT_GENERATED, TrailAction.VALIDATED, TrailAction.REJECTED)
+    ):
         assert event.request_id is not None
-        if event.action == "brouillon_genere":
+        if event.action == TrailAction.DRAFT_GENERATED:
             last_draft[event.request_id] = str(event.data.get("status", ""))
             drafts[event.request_id] = event.data
         elif (
-            event.action == "validee"
+            event.action == TrailAction.VALIDATED
             and event.data.get("written_by_agent")
             and last_draft.get(event.request_id) == "answered"
         ):
             closing[event.request_id] = ("rejet", "brouillon écarté, réponse rédigée par l'agent")
-        elif event.action == "rejetee":
+        elif event.action == TrailAction.REJECTED:
             closing[event.request_id] = ("rejet", str(event.data.get("reason", "")))
         elif float(event.data.get("edit_ratio", 0.0)) >= heavy_edit_ratio and last_draft.get(event.request_id) == (
             "answered"

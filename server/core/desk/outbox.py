@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from server.core.answer.prompts import get_prompts
 from server.core.config import Settings
 from server.core.desk import mailer
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import AuditEvent, OutgoingMail, PendingQuestion, ReplyLink, Request, utcnow
 from server.core.errors import Conflict, MailError, NotFound
 
@@ -88,7 +89,7 @@ def enqueue_reply(session: Session, settings: Settings, request: Request) -> Out
     session.add(mail)
     session.flush()
     session.add(
-        AuditEvent(request_id=request.id, actor="systeme", action="courriel_en_attente", data={"mail": mail.id})
+        AuditEvent(request_id=request.id, actor="systeme", action=TrailAction.MAIL_QUEUED, data={"mail": mail.id})
     )
     return mail
 
@@ -107,7 +108,7 @@ def retry_now(session: Session, request: Request, actor: str) -> None:
         raise Conflict("Aucun courriel en attente ou en échec pour cette demande.")
     for mail in pending:
         mail.state, mail.next_attempt_at, mail.attempts = "a_envoyer", utcnow(), 0
-    session.add(AuditEvent(request_id=request.id, actor=actor, action="courriel_relance", data={}))
+    session.add(AuditEvent(request_id=request.id, actor=actor, action=TrailAction.MAIL_RETRIED, data={}))
 
 
 def _delay(settings: Settings, attempts: int) -> dt.timedelta:
@@ -155,7 +156,7 @@ def deliver_due(session: Session, settings: Settings, now: dt.datetime | None = 
                 AuditEvent(
                     request_id=mail.request_id,
                     actor="systeme",
-                    action="courriel_echec",
+                    action=TrailAction.MAIL_FAILED,
                     data={"mail": mail.id, "attempt": mail.attempts, "error": exc.message, "abandon": gave_up},
                 )
             )
@@ -168,7 +169,7 @@ def deliver_due(session: Session, settings: Settings, now: dt.datetime | None = 
                 AuditEvent(
                     request_id=mail.request_id,
                     actor="systeme",
-                    action="courriel_envoye",
+                    action=TrailAction.MAIL_SENT,
                     data={"mail": mail.id, "attempt": mail.attempts},
                 )
             )

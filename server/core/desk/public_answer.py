@@ -18,12 +18,13 @@ from server.core.answer.assistant import Assistant
 from server.core.answer.index import Index
 from server.core.answer.models import Citation
 from server.core.answer.question import analyse
+from server.core.answer.reasons import AbstainReason, guarded
 from server.core.answer.scope import out_of_scope
 from server.core.desk import faq
 from server.core.desk.tables import FaqEntry
 from server.core.text import fold
 
-PERSONAL = "situation personnelle"
+PERSONAL = AbstainReason.PERSONAL_CASE
 SUGGESTIONS = 3
 # A question about one's own file that the scope check does not already see: where a file stands, a child's
 # registration, a named person, a case number. Matched on the folded text, except names (capitals).
@@ -64,7 +65,7 @@ class PublicAnswer:
     question: str
     entry: FaqEntry | None = None
     extracts: list[Extract] = field(default_factory=list)
-    reason: str = ""
+    reason: AbstainReason | None = None
     confidence: float = 0.0
 
 
@@ -87,7 +88,7 @@ class Candidate:
     """What the documents could show for a question, before the citizen side's threshold is applied."""
 
     question: str
-    reason: str = ""
+    reason: AbstainReason | None = None
     confidence: float = 0.0
     extracts: list[Extract] = field(default_factory=list)
 
@@ -96,7 +97,8 @@ class Candidate:
         if self.reason:
             return PublicAnswer("aucune", self.question, reason=self.reason, confidence=self.confidence)
         if self.confidence < threshold:
-            return PublicAnswer("aucune", self.question, reason="confiance insuffisante", confidence=self.confidence)
+            low = AbstainReason.LOW_CONFIDENCE
+            return PublicAnswer("aucune", self.question, reason=low, confidence=self.confidence)
         return PublicAnswer("extraits", self.question, extracts=self.extracts, confidence=self.confidence)
 
 
@@ -106,11 +108,11 @@ def candidate(assistant: Assistant, question: str) -> Candidate:
     if why:
         return Candidate(question, reason=why)
     result = assistant.draft(question, public_only=True)
-    if result.abstain_reason not in (None, "confiance insuffisante"):
-        return Candidate(question, reason=result.abstain_reason or "", confidence=result.confidence)
+    if guarded(result.abstain_reason):
+        return Candidate(question, reason=result.abstain_reason, confidence=result.confidence)
     citations = result.citations if result.status == "answered" else result.candidate_citations
     extracts = verbatim_extracts(assistant.index(), citations)
-    reason = "" if extracts else "aucun extrait public"
+    reason = None if extracts else AbstainReason.NO_PUBLIC_EXTRACT
     return Candidate(question, reason=reason, confidence=result.confidence, extracts=extracts)
 
 

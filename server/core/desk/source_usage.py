@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.core.desk.activity import events_of, requests_in
 from server.core.desk.period import Period
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import AuditEvent
 from server.core.desk.tabular import Table
 
@@ -103,8 +104,9 @@ def compute(
 ) -> SourceUsage:
     """Usage of the indexed documents ``docs`` (the index manifest's) during the period and since the start."""
     today = today or dt.datetime.now(dt.UTC).date()
-    in_period = _citations(events_of(session, [r.id for r in requests_in(session, period)], ("brouillon_genere",)))
-    ever = _citations(list(session.scalars(select(AuditEvent).where(AuditEvent.action == "brouillon_genere"))))
+    drafted = TrailAction.DRAFT_GENERATED
+    in_period = _citations(events_of(session, [r.id for r in requests_in(session, period)], (drafted,)))
+    ever = _citations(list(session.scalars(select(AuditEvent).where(AuditEvent.action == drafted))))
     rows = [
         Doc(
             doc_id=doc_id,

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from server.core.desk.states import RequestState
+
 ROLES = ("agent", "supervisor", "admin")
 CHANNELS = ("guichet", "telephone", "courrier", "web")
-STATES = ("nouvelle", "brouillon_pret", "validee", "rejetee", "transmise")
+STATES = tuple(RequestState)
 REJECT_REASONS = ("incorrect", "incomplet", "obsolete", "hors_sujet", "autre")
 REPLY_VIA = ("guichet", "telephone", "courriel", "courrier")
 
@@ -86,7 +88,7 @@ class Request(Base):
     question: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(20), index=True)
     theme: Mapped[str] = mapped_column(String(200), default="", index=True)
-    state: Mapped[str] = mapped_column(String(20), default="nouvelle", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=RequestState.NEW, index=True)  # a RequestState
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     citizen_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
@@ -127,7 +129,7 @@ class AuditEvent(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)  # a TrailAction
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.core.config import Settings
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import AuditEvent, Erasure, LoginAttempt, utcnow
 from server.core.errors import AccueilError
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 PAIR = "compte"
 IP = "ip"
 MAX_KEY = 255
-LOCKOUT_ACTION = "connexion_bloquee"
+LOCKOUT_ACTION = TrailAction.LOGIN_LOCKED
 # A pair's lockout doubles with each new lockout up to this; its failures are remembered this long.
 BACKOFF_CAP = dt.timedelta(hours=24)
 PAIR_MEMORY = dt.timedelta(hours=24)

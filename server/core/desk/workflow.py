@@ -19,6 +19,8 @@ from server.core.answer.assistant import Assistant
 from server.core.answer.llm_draft import OnVerdict
 from server.core.answer.models import DraftResult
 from server.core.desk import memory, outbox, workspace
+from server.core.desk.labels import state_label
+from server.core.desk.states import OPEN_STATES, RequestState, TrailAction
 from server.core.desk.tables import (
     CHANNELS,
     REJECT_REASONS,
@@ -31,11 +33,10 @@ from server.core.desk.tables import (
 )
 from server.core.errors import Conflict, InputError, NotFound
 
-OPEN_STATES = ("nouvelle", "brouillon_pret")
 MAX_TEXT = 20_000
 
 
-def _audit(session: Session, request: Request | None, actor: str, action: str, **data: Any) -> None:
+def _audit(session: Session, request: Request | None, actor: str, action: TrailAction, **data: Any) -> None:
     session.add(AuditEvent(request_id=request.id if request else None, actor=actor, action=action, data=data))
 
 
@@ -70,7 +71,7 @@ def create_request(
     thread: Request | None = None,
     citizen_email: str | None = None,
 ) -> Request:
-    """Register a new request in the inbox (state ``nouvelle``)."""
+    """Register a new request in the inbox (state ``RequestState.NEW``)."""
     question = question.strip()
     if not question:
         raise InputError("La question est vide.")
@@ -82,7 +83,7 @@ def create_request(
         ref=f"tmp-{uuid.uuid4().hex[:24]}",  # replaced by the id-based reference below, in the same transaction
         question=question,
         channel=channel,
-        state="nouvelle",
+        state=RequestState.NEW,
         created_by=user.id if user else None,
         citizen_email=citizen_email,
         thread_id=(thread.thread_id or thread.id) if thread else None,
@@ -96,7 +97,7 @@ def create_request(
         session,
         request,
         actor,
-        "creee",
+        TrailAction.CREATED,
         question=question,
         channel=channel,
         thread_id=request.thread_id,
@@ -128,7 +129,7 @@ def generate_draft(
     result = assistant.draft(request.question, history=history, pinned=pinned, excluded=excluded, on_verdict=on_verdict)
     request.current_version += 1
     request.current_text = result.draft if result.status == "answered" else ""
-    request.state = "brouillon_pret"
+    request.state = RequestState.DRAFT_READY
     request.abstained = result.status == "abstained"
     if result.sources and not request.theme:
         top = assistant.index().manifest.docs.get(result.sources[0].doc_id, {})
@@ -150,7 +151,7 @@ def generate_draft(
         session,
         request,
         actor,
-        "brouillon_genere",
+        TrailAction.DRAFT_GENERATED,
         version=request.current_version,
         status=result.status,
         confidence=result.confidence,
@@ -170,7 +171,7 @@ def generate_draft(
 def check_open(request: Request) -> None:
     """Refuse a change to a closed request."""
     if request.state not in OPEN_STATES:
-        raise Conflict(f"La demande {request.ref} est déjà close ({request.state}).")
+        raise Conflict(f"La demande {request.ref} est déjà close ({state_label(request.state).lower()}).")
 
 
 def _clean_text(text: str) -> str:
@@ -198,7 +199,7 @@ def save(session: Session, request: Request, text: str, actor: str) -> None:
             created_by=actor,
         )
     )
-    _audit(session, request, actor, "enregistree", version=request.current_version, text=text)
+    _audit(session, request, actor, TrailAction.SAVED, version=request.current_version, text=text)
 
 
 def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) -> None:
@@ -225,7 +226,7 @@ def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) 
         session,
         request,
         actor,
-        "memoire_reprise",
+        TrailAction.MEMORY_REUSED,
         version=request.current_version,
         memory_entry=entry.id,
         from_request=entry.request_id,
@@ -235,7 +236,7 @@ def reuse_memory(session: Session, request: Request, entry_id: int, actor: str) 
 def _reused_memory(session: Session, request: Request) -> int | None:
     event = session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.request_id == request.id, AuditEvent.action == "memoire_reprise")
+        .where(AuditEvent.request_id == request.id, AuditEvent.action == TrailAction.MEMORY_REUSED)
         .order_by(AuditEvent.id.desc())
     )
     return int(event.data["memory_entry"]) if event else None
@@ -272,14 +273,14 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
     reused = _reused_memory(session, request)
     request.reply_via = request.reply_via or workspace.DEFAULT_VIA.get(request.channel)
     request.current_text = text
-    request.state = "validee"
+    request.state = RequestState.VALIDATED
     request.closed_at = utcnow()
     citations = generated.result.get("citations", []) if generated else []
     _audit(
         session,
         request,
         actor,
-        "validee",
+        TrailAction.VALIDATED,
         text=text,
         draft_version=generated.version if generated else None,
         diff=diff,
@@ -307,9 +308,9 @@ def reject(session: Session, request: Request, reason: str, comment: str, actor:
         raise InputError(f"Motif de rejet inconnu {reason!r}.")
     if reason == "autre" and not comment.strip():
         raise InputError("Précisez le motif « autre » dans le commentaire.")
-    request.state = "rejetee"
+    request.state = RequestState.REJECTED
     request.closed_at = utcnow()
-    _audit(session, request, actor, "rejetee", reason=reason, comment=comment.strip())
+    _audit(session, request, actor, TrailAction.REJECTED, reason=reason, comment=comment.strip())
 
 
 def transfer(session: Session, request: Request, to: str, comment: str, actor: str) -> None:
@@ -317,10 +318,10 @@ def transfer(session: Session, request: Request, to: str, comment: str, actor: s
     check_open(request)
     if not to.strip():
         raise InputError("Indiquez à qui la demande est transmise.")
-    request.state = "transmise"
+    request.state = RequestState.TRANSFERRED
     request.transferred_to = to.strip()  # routes check the lengths against the settings: never cut
     request.closed_at = utcnow()
-    _audit(session, request, actor, "transmise", to=request.transferred_to, comment=comment.strip())
+    _audit(session, request, actor, TrailAction.TRANSFERRED, to=request.transferred_to, comment=comment.strip())
 
 
 def discard_draft(session: Session, request: Request, actor: str) -> None:

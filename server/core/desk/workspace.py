@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core import pii
+from server.core.desk.states import TrailAction
 from server.core.desk.tables import REPLY_VIA, AuditEvent, DraftVersion, Request
 from server.core.errors import InputError
 
@@ -31,7 +32,7 @@ def set_pinned(session: Session, request: Request, pinned: bool, actor: str) -> 
     if request.pinned == pinned:
         return
     request.pinned = pinned
-    _audit(session, request, actor, "epinglee" if pinned else "desepinglee")
+    _audit(session, request, actor, TrailAction.PINNED if pinned else TrailAction.UNPINNED)
 
 
 def add_comment(session: Session, request: Request, text: str, actor: str) -> None:
@@ -41,7 +42,7 @@ def add_comment(session: Session, request: Request, text: str, actor: str) -> No
         raise InputError("Le commentaire est vide.")
     if len(text) > MAX_COMMENT:
         raise InputError(f"Le commentaire dépasse {MAX_COMMENT} caractères.")
-    _audit(session, request, actor, "commentaire_interne", comment=text)
+    _audit(session, request, actor, TrailAction.INTERNAL_COMMENT, comment=text)
 
 
 def themes(docs: dict[str, dict[str, Any]], current: str = "") -> list[str]:
@@ -58,7 +59,7 @@ def set_theme(session: Session, request: Request, theme: str, allowed: list[str]
         raise InputError("Choisissez le thème dans la liste de la commune.")
     if theme == request.theme:
         return
-    _audit(session, request, actor, "theme_modifie", before=request.theme, after=theme)
+    _audit(session, request, actor, TrailAction.THEME_CHANGED, before=request.theme, after=theme)
     request.theme = theme
 
 
@@ -131,16 +132,19 @@ def discard_draft(session: Session, request: Request, actor: str) -> None:
             created_by=actor,
         )
     )
-    _audit(session, request, actor, "brouillon_ecarte", version=request.current_version)
+    _audit(session, request, actor, TrailAction.DRAFT_DISCARDED, version=request.current_version)
 
 
 def written_by_agent(session: Session, request: Request) -> bool:
     """True when the agent set the latest draft aside, or the assistant abstained: the reply is the agent's own."""
     last = session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.request_id == request.id, AuditEvent.action.in_(("brouillon_genere", "brouillon_ecarte")))
+        .where(
+            AuditEvent.request_id == request.id,
+            AuditEvent.action.in_((TrailAction.DRAFT_GENERATED, TrailAction.DRAFT_DISCARDED)),
+        )
         .order_by(AuditEvent.id.desc())
     )
     if last is None:
         return True
-    return last.action == "brouillon_ecarte" or last.data.get("status") != "answered"
+    return last.action == TrailAction.DRAFT_DISCARDED or last.data.get("status") != "answered"
