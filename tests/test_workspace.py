@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from html import unescape
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.core.answer.reasons import AbstainReason
-from server.core.desk import activity, erasure, eval_runs, gaps, workflow, workspace
+from server.core.config import Settings
+from server.core.desk import activity, auth, erasure, eval_runs, gaps, workflow, workspace
 from server.core.desk.db import Database
 from server.core.desk.tables import AuditEvent, Request
 from server.core.errors import InputError
 from server.web import figures
+from server.web.app import create_app
+from server.web.dates import long_date
 from server.web.views import diff_lines, source_panels
-from tests.conftest import settings_for
+from tests.conftest import LiveServer, csrf_from, login, settings_for
 
 INTERNAL = "horaires-contacts/annuaire-interne-astreintes"
 
@@ -169,7 +175,7 @@ def test_pinned_first_theme_from_the_list_comment_and_discard(db: Database) -> N
         workspace.set_pinned(s, old, True, "agent1")
         s.flush()
         assert workflow.inbox(s)[0].id == old.id
-        allowed = workspace.themes({"a": {"theme": "École"}, "b": {"theme": "Déchets"}, "c": {}})
+        allowed = workspace.themes("", {"a": {"theme": "École"}, "b": {"theme": "Déchets"}, "c": {}})
         assert allowed == ["Déchets", "École"]
         with pytest.raises(InputError, match="liste de la commune"):
             workspace.set_theme(s, old, "Texte libre", allowed, "agent1")
@@ -198,3 +204,95 @@ def test_forget_erases_the_callback_number(db: Database) -> None:
         kept = s.get(Request, rid)
         assert kept is not None and kept.callback_phone is None and kept.reply_via == "telephone"
         assert all("06 12" not in str(e.data) for e in s.query(AuditEvent).filter_by(request_id=rid))
+
+
+def test_the_communes_own_theme_list_replaces_the_corpus_themes() -> None:
+    docs = {"a": {"theme": "École"}, "b": {"theme": "Déchets"}}
+    setting = " Urbanisme , État  civil,,Urbanisme,Déchets "
+    assert workspace.configured_themes(setting) == ["Urbanisme", "État civil", "Déchets"]
+    assert workspace.themes(setting, docs) == ["Urbanisme", "État civil", "Déchets"]  # the commune's order
+    # A request's earlier theme is still shown on its page, after the list.
+    assert workspace.themes(setting, docs, "École") == ["Urbanisme", "État civil", "Déchets", "École"]
+    assert workspace.themes(setting, docs, "Déchets") == ["Urbanisme", "État civil", "Déchets"]
+    # A new draft takes its first source's theme only when the commune's list has it.
+    assert workspace.suggested_theme(setting, "École") == ""
+    assert workspace.suggested_theme(setting, "Déchets") == "Déchets"
+    assert workspace.suggested_theme("", "École") == "École"
+
+
+PASSWORD = "mot-de-passe-espace-2026"
+
+
+@contextmanager
+def _client(settings: Settings, username: str) -> Iterator[TestClient]:
+    """The application in process (no index: these pages need none), logged in through the login form."""
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        csrf = csrf_from(client.get("/connexion").text)
+        r = client.post("/connexion", data={"username": username, "password": PASSWORD, "csrf_token": csrf})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+def test_the_theme_setting_is_the_list_of_the_request_page_and_the_inbox(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", themes="Urbanisme, État civil")
+    with Database(settings).session() as s:
+        auth.add_user(s, "agent1", "agent", PASSWORD)
+        request = _request(s, "Permis de construire ?")
+        rid, ref = request.id, request.ref
+    with _client(settings, "agent1") as client:
+        page = client.get(f"/demandes/{rid}").text
+        assert '<option value="Urbanisme" >Urbanisme</option>' in page and ">État civil</option>" in page
+        r = client.post(f"/demandes/{rid}/theme", data={"csrf_token": csrf_from(page), "theme": "École"})
+        assert r.status_code == 303
+        assert "liste de la commune" in client.get(f"/demandes/{rid}").text
+        r = client.post(f"/demandes/{rid}/theme", data={"csrf_token": csrf_from(page), "theme": "État civil"})
+        assert "Thème enregistré" in client.get(f"/demandes/{rid}").text
+        inbox = client.get("/demandes").text
+        select = inbox[inbox.index('<select name="theme">') :]
+        select = select[: select.index("</select>")]
+        assert [o for o in ("Tous", "Urbanisme", "État civil") if f">{o}</option>" in select] == [
+            "Tous",
+            "Urbanisme",
+            "État civil",
+        ]
+        assert ref in client.get("/demandes", params={"theme": "État civil"}).text
+        assert ref not in client.get("/demandes", params={"theme": "Urbanisme"}).text
+
+
+def test_evaluation_runs_show_french_dates(tmp_path: Path) -> None:
+    assert long_date("2026-12-06T08:12:00+00:00") == "6 décembre 2026 à 08:12"
+    assert long_date("20260301-090500-dev") == "1er mars 2026 à 09:05"
+    assert long_date("2026-10-15") == "15 octobre 2026" and long_date("") == "" and long_date("n/a") == "n/a"
+    settings = settings_for(tmp_path / "data")
+    with Database(settings).session() as s:
+        auth.add_user(s, "chef", "supervisor", PASSWORD)
+    run = eval_runs.runs_dir(settings) / "20261206-081200-mini"
+    run.mkdir(parents=True)
+    eval_runs.write_status(run, state="terminee", dataset="mini.jsonl", started="2026-12-06T08:12:00+00:00")
+    with _client(settings, "chef") as client:
+        page = client.get("/supervision/evaluations").text
+    runs = page[page.index('id="runs"') :].split("</table>")[0]
+    assert "6 décembre 2026 à 08:12" in runs
+    assert "2026-12-06T08:12" not in runs and "20261206-081200" not in runs
+
+
+def test_a_validated_abstention_shows_the_validated_state_and_keeps_the_trail(demo_server: LiveServer) -> None:
+    with login(demo_server, "agent1") as client:
+        csrf = csrf_from(client.get("/demandes/nouvelle").text)
+        question = "Quel temps fera-t-il demain pour la brocante ?"
+        r = client.post("/demandes/nouvelle", data={"csrf_token": csrf, "question": question, "canal": "guichet"})
+        assert r.status_code == 303, r.text
+        url = r.headers["location"].split("?")[0]
+        page = unescape(client.get(url).text)
+        assert "Sources insuffisantes — à rédiger par l'agent." in page
+        data = {"csrf_token": csrf_from(page), "texte": "Bonjour, voyez la météo. Cordialement.", "remise": "guichet"}
+        client.post(f"{url}/reponse", data={**data, "action": "enregistrer"})
+        page = unescape(client.get(url).text)
+        assert "Sources insuffisantes — réponse en cours de rédaction par l'agent." in page
+        r = client.post(f"{url}/reponse", data={**data, "action": "valider"})
+        assert r.status_code == 303, r.text
+        page = unescape(client.get(url).text)
+    assert 'id="abstention"' not in page and "à rédiger par l'agent" not in page
+    assert "Réponse validée, rédigée par l'agent." in page and "L'assistant s'était abstenu" in page
+    history = page[page.index('id="historique"') :]
+    assert "abstention, confiance" in history and "rédigée par l'agent" in history

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     )
     retrieval_candidates: int = Field(40, description="Candidats pris dans chaque index avant fusion.")
     sources_listed: int = Field(10, description="Nombre de documents sources listés avec chaque brouillon.")
+    themes: str = Field(
+        "",
+        description="Thèmes de la commune, séparés par des virgules (« État civil, Urbanisme, Déchets ») : la liste "
+        "où l'agent choisit le thème d'une demande et le filtre des demandes ; vide : les thèmes des documents "
+        "indexés.",
+    )
     draft_max_sentences: int = Field(5, description="Nombre maximal de phrases citées dans un brouillon.")
     keep_generations: int = Field(2, description="Générations d'index conservées sur le disque.")
     chroma_url: str | None = Field(

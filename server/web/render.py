@@ -12,6 +12,7 @@ from server.core.answer.reasons import AbstainReason
 from server.core.desk import labels
 from server.core.desk.activity import CHANNEL_NAMES, REASON_NAMES
 from server.core.desk.states import RequestState, TrailAction
+from server.web import dates
 from server.web.security import csrf_token
 
 CHANNEL_LABELS = CHANNEL_NAMES
@@ -28,7 +29,7 @@ MAIL_STATES = {
 def register(env: Environment) -> None:
     """Give the templates the codes to compare against and the filters that turn a code into its French label."""
     env.globals.update(RequestState=RequestState, TrailAction=TrailAction, AbstainReason=AbstainReason)
-    env.filters.update(labels.FILTERS)
+    env.filters.update(labels.FILTERS, date_longue=dates.long_date)
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -169,7 +169,9 @@ def request_page(session: Session, assistant: Assistant, demande: Request, strea
         "streaming": streaming and generated is None and is_open,
         "searched": searched(demande.question) if result.get("status") == "abstained" else [],
         "can_discard": is_open and bool(demande.current_text.strip()),
-        "themes": workspace.themes(dict(index.manifest.docs) if index else {}, demande.theme),
+        "themes": workspace.themes(
+            assistant.settings.themes, dict(index.manifest.docs) if index else {}, demande.theme
+        ),
         "reply_via_list": REPLY_VIA,
         "default_via": workspace.DEFAULT_VIA,
         "mails": outbox.mails_of(session, demande),

@@ -133,7 +133,7 @@ def generate_draft(
     request.abstained = result.status == "abstained"
     if result.sources and not request.theme:
         top = assistant.index().manifest.docs.get(result.sources[0].doc_id, {})
-        request.theme = str(top.get("theme", ""))[:200]
+        request.theme = workspace.suggested_theme(assistant.settings.themes, str(top.get("theme", "")))
     payload = result.model_dump(mode="json")
     session.add(
         DraftVersion(

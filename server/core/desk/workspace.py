@@ -45,12 +45,28 @@ def add_comment(session: Session, request: Request, text: str, actor: str) -> No
     _audit(session, request, actor, TrailAction.INTERNAL_COMMENT, comment=text)
 
 
-def themes(docs: dict[str, dict[str, Any]], current: str = "") -> list[str]:
-    """The commune's themes: those of its indexed documents (and the request's own, kept when it is not among them)."""
-    found = {str(meta.get("theme") or "").strip() for meta in docs.values()}
-    if current:
-        found.add(current)
-    return sorted((t for t in found if t), key=str.casefold)
+def configured_themes(setting: str) -> list[str]:
+    """The commune's own themes from the ``themes`` setting (« État civil, Urbanisme »), in its order, each once."""
+    named = (" ".join(t.split()) for t in setting.split(","))
+    return list(dict.fromkeys(t for t in named if t))
+
+
+def themes(setting: str, docs: dict[str, dict[str, Any]], current: str = "") -> list[str]:
+    """The commune's themes: its configured list, else those of its indexed documents (sorted).
+
+    The request's own theme is kept (last) when it is not among them, so that its page still shows it.
+    """
+    listed = configured_themes(setting) or sorted(
+        {t for meta in docs.values() if (t := str(meta.get("theme") or "").strip())}, key=str.casefold
+    )
+    return [*listed, current] if current and current not in listed else listed
+
+
+def suggested_theme(setting: str, doc_theme: str) -> str:
+    """The theme a new draft gives its request (its first source's), unless the commune's own list lacks it."""
+    doc_theme = " ".join(doc_theme.split())[:200]
+    listed = configured_themes(setting)
+    return doc_theme if not listed or doc_theme in listed else ""
 
 
 def set_theme(session: Session, request: Request, theme: str, allowed: list[str], actor: str) -> None:

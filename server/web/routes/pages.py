@@ -132,7 +132,7 @@ def inbox(
         filters=filters,
         state_list=STATES,
         channel_list=CHANNELS,
-        theme_list=workspace.themes(indexed_docs(assistant), theme or ""),
+        theme_list=workspace.themes(assistant.settings.themes, indexed_docs(assistant), theme or ""),
         masked_phone=workspace.masked_phone,
     )
 
@@ -465,7 +465,7 @@ def choose_theme(
     """Set the request's theme, chosen from the commune's list."""
     check_csrf(request, csrf)
     demande = workflow.get_request(db, request_id)
-    allowed = workspace.themes(indexed_docs(assistant), demande.theme)
+    allowed = workspace.themes(assistant.settings.themes, indexed_docs(assistant), demande.theme)
     try:
         workspace.set_theme(db, demande, theme, allowed, user.username)
     except InputError as exc:
