@@ -6,27 +6,39 @@
    features of the question.
 3. The threshold: the lowest confidence (most answers) whose selective accuracy on the set reaches the
    target while abstention recall also reaches its target; failing both, the best compromise.
+4. The citizen side's threshold (``calibrate_public``), the answer memory's pair rule (``fit_memory``) and the
+   support threshold of a language model's sentences (``calibrate_claims``, on ``eval/datasets/claims.jsonl``).
+
+``calibrate`` runs the whole of ``accueil eval --calibrate``: fit, save the calibration file, rerun, and fit the
+citizen side on the new models. What it reports goes through ``say`` (the command prints it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eval import claims_eval, harness
 from eval.dataset import Item
 from eval.metrics import Record, public_curve, risk_coverage
 from server.core.answer import draft as drafting
 from server.core.answer.assistant import Assistant
-from server.core.answer.confidence import FEATURES, NEVER
+from server.core.answer.confidence import FEATURES, NEVER, Calibration
 from server.core.answer.logistic import Logistic
 from server.core.answer.pairs import PairRule, pair_features, question_vector
 from server.core.answer.question import analyse
 from server.core.answer.retrieve import retrieve
+from server.core.config import Settings
+
+# The citizen side: answered precision targeted, and the fewest answers that make a precision meaningful.
+PUBLIC_PRECISION = 0.98
+PUBLIC_MIN_SHOWN = 10
 
 
 def fit_logistic(
@@ -185,3 +197,91 @@ def fit_memory(
             if recall >= min_recall and (precision, recall) > (best[1], best[2]):
                 best = (rule, precision, recall)
     return best[0], round(best[1], 4), round(best[2], 4)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What ``accueil eval --calibrate`` aims at, and the optional pairs file of the answer memory."""
+
+    accuracy: float = 0.90
+    recall: float = 0.90
+    min_coverage: float = 0.5
+    memory_pairs: Path | None = None
+
+
+def calibrate(
+    settings: Settings,
+    assistant: Assistant,
+    items: Sequence[Item],
+    dataset: str,
+    targets: Targets,
+    say: Callable[[str], None],
+    progress: bool = False,
+) -> list[Record]:
+    """Fit the sentence scorer, the confidence model and threshold, the answer memory; save; rerun with them.
+
+    Returns the records of the rerun, their ``public_shown`` marked with the citizen side's new threshold.
+    """
+    calibration = assistant.calibration
+    calibration.units = fit_units(assistant, items)
+    records = harness.run(assistant, items, progress=progress)
+    calibration.confidence = fit_confidence(records)
+    rescore(records, calibration.confidence)
+    calibration.threshold, rule = choose_threshold(records, targets.accuracy, targets.recall, targets.min_coverage)
+    if targets.memory_pairs is not None:
+        pair_rule, precision, recall = fit_memory(assistant, load_pairs(targets.memory_pairs))
+        calibration.memory = pair_rule
+        say(
+            f"Mémoire des réponses : similarité ≥ {pair_rule.min_cos}, terme différent ≤ {pair_rule.max_diff} "
+            f"(précision {precision:.2f}, rappel {recall:.2f} sur {targets.memory_pairs.name})."
+        )
+    for key, value in stamp(dataset, targets.accuracy, targets.recall, rule).items():
+        setattr(calibration, key, value)
+    settings.calibration_file.parent.mkdir(parents=True, exist_ok=True)
+    calibration.save(settings.calibration_file)
+    say(f"Calibration écrite dans {settings.calibration_file} (seuil {calibration.threshold:.3f}).")
+    # The citizen side's threshold is chosen on the refitted confidence, from a run with the new models.
+    records = harness.run(Assistant(settings), items, progress=progress)
+    calibrate_public(settings, calibration, records, say)
+    return records
+
+
+def calibrate_public(
+    settings: Settings, calibration: Calibration, records: Sequence[Record], say: Callable[[str], None]
+) -> None:
+    """Choose the citizen side's threshold on these records, save it, and mark what would now be shown."""
+    calibration.public_threshold, rule = choose_public_threshold(
+        records, calibration.threshold, PUBLIC_PRECISION, PUBLIC_MIN_SHOWN
+    )
+    calibration.public_target = f"précision côté habitants ≥ {PUBLIC_PRECISION:.2f} ({rule})"
+    calibration.save(settings.calibration_file)
+    say(f"Seuil côté habitants : {calibration.public_threshold:.3f} ({rule}).")
+    floor = max(calibration.public_threshold, calibration.threshold)
+    for r in records:
+        r.public_shown = r.public_in_scope and bool(r.public_text) and r.public_confidence >= floor
+
+
+@dataclass(frozen=True)
+class ClaimsCalibration:
+    """The support threshold chosen on the dev part of claims.jsonl, the dev curve, and the test part's rates."""
+
+    threshold: float
+    curve: list[dict[str, float | int]]
+    test: dict[str, float | int]
+
+
+def calibrate_claims(settings: Settings, fiches: Path, save: bool) -> ClaimsCalibration:
+    """Choose the support threshold of a language model's sentences; with ``save``, write it in the calibration."""
+    claims = claims_eval.load()
+    threshold, curve = claims_eval.calibrate(claims, fiches)
+    test = claims_eval.kept_rates([c for c in claims if c.split == "test"], fiches, threshold)
+    if save:
+        calibration = Calibration.load(settings.calibration_file)
+        calibration.claim_support = threshold
+        calibration.claim_target = (
+            f"au plus {claims_eval.MAX_UNSUPPORTED_KEPT:.0%} de phrases non étayées gardées (partie dev de "
+            f"claims.jsonl) ; partie test : {test['unsupported_kept']:.1%} non étayées gardées, "
+            f"{test['supported_kept']:.1%} des reformulations fidèles gardées"
+        )
+        calibration.save(settings.calibration_file)
+    return ClaimsCalibration(threshold, curve, test)

@@ -1,0 +1,47 @@
+"""The citizen side's calibration (``accueil eval --calibrate-public``): threshold chosen, saved, and applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public
+from eval.metrics import Record
+from server.core.answer.confidence import NEVER, Calibration
+from tests.conftest import settings_for
+
+FACT = "9 h à 12 h"
+
+
+def _record(n: int, confidence: float, correct: bool) -> Record:
+    text = f"La mairie est ouverte de {FACT}." if correct else "La mairie est fermée."
+    return Record(
+        id=f"q{n}", question="horaires ?", expect="answer", kind="fait", theme="Mairie", status="answered",
+        confidence=confidence, guarded=False, facts=[FACT], gold=[], ranked_docs=[], draft=text, candidate_draft=text,
+        public_confidence=confidence, public_in_scope=True, public_text=text,
+    )  # fmt: skip
+
+
+def test_the_lowest_threshold_reaching_the_precision_is_saved_and_marks_what_is_shown(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, calibration_file=tmp_path / "calibration.json")
+    calibration = Calibration.default()
+    calibration.threshold = 0.3
+    right = [_record(n, 0.40 + 0.05 * n, True) for n in range(PUBLIC_MIN_SHOWN + 2)]
+    wrong = [_record(100 + n, c, False) for n, c in enumerate((0.2, 0.32, 0.35))]
+    said: list[str] = []
+    calibrate_public(settings, calibration, right + wrong, said.append)
+    assert calibration.public_threshold == 0.40
+    saved = Calibration.load(settings.calibration_file)
+    assert saved.public_threshold == 0.40 and "précision côté habitants ≥ 0.98" in saved.public_target
+    assert [r.public_shown for r in right] == [True] * len(right)
+    assert [r.public_shown for r in wrong] == [False] * 3
+    assert said == [f"Seuil côté habitants : 0.400 ({saved.public_target.split('(', 1)[1][:-1]})."]
+
+
+def test_too_few_right_answers_quote_no_document_to_citizens(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, calibration_file=tmp_path / "calibration.json")
+    calibration = Calibration.default()
+    records = [_record(n, 0.9, True) for n in range(PUBLIC_MIN_SHOWN - 1)]
+    calibrate_public(settings, calibration, records, lambda line: None)
+    assert calibration.public_threshold == NEVER
+    assert Calibration.load(settings.calibration_file).public_threshold == NEVER
+    assert not any(r.public_shown for r in records)
