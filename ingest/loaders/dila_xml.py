@@ -15,7 +15,6 @@ from server.core.errors import LoaderError
 
 DC = "{http://purl.org/dc/elements/1.1/}"
 _CONTAINERS = {"Situation", "Chapitre", "SousChapitre", "Cas", "ANoter", "ASavoir", "Attention", "Rappel"}
-_TRANSPARENT = {"Texte", "BlocCas", "ListeSituations", "FragmentConditionne", "Introduction", "Complement"}
 _SKIP = {
     "Condition",
     "Source",

@@ -229,12 +229,6 @@ def token_and_user(session: Session, token: str, now: dt.datetime | None = None)
     return (row, user) if user is not None and user.active else None
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user owning a valid token, or None."""
-    found = token_and_user(session, token)
-    return found[1] if found else None
-
-
 def token_needs_mark(row: ApiToken, now: dt.datetime | None = None) -> bool:
     """Whether a token's last use is old enough to be rewritten (at most once a minute)."""
     return row.last_used_at is None or (now or utcnow()) - _utc(row.last_used_at) >= USED_EVERY
