@@ -43,10 +43,6 @@ class SourceDoc:
         payload.pop("source")
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
-    def char_count(self) -> int:
-        """Total characters of text in the document."""
-        return sum(len(b) for s in self.sections for b in s.blocks)
-
 
 class SectionBuilder:
     """Collects blocks under the current heading path, opening a new section when the path changes."""
