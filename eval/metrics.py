@@ -1,4 +1,8 @@
-"""Evaluation metrics: pure functions over per-question records. Each metric's definition is in DEFINITIONS."""
+"""Evaluation metrics: pure functions over per-question records.
+
+Each metric is defined once (French label, definition, unit, direction) in ``server.core.metric_registry.EVAL``;
+``summarise`` computes exactly those keys, plus the dataset's counts.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +11,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from server.core.metric_registry import EVAL, definitions
 from server.core.text import fold
 
-DEFINITIONS = {
-    "hit@1": "Part des questions à sources attendues dont un document attendu est la première source trouvée.",
-    "hit@5": "Part des questions à sources attendues dont un document attendu figure parmi les 5 premières sources.",
-    "hit@10": "Part des questions à sources attendues dont un document attendu figure parmi les 10 premières sources.",
-    "mrr": "Moyenne de 1/rang du premier document attendu parmi les sources (0 s'il n'y figure pas).",
-    "coverage": "Part des questions auxquelles l'assistant répond (au lieu de s'abstenir).",
-    "correctness": "Part des questions qui appellent une réponse dont le brouillon répondu contient tous les faits de "
-    "la réponse de référence (après normalisation de la casse, des accents, des espaces, de « € »/« euros » "
-    "et des nombres).",
-    "selective_accuracy": "Part des brouillons répondus qui sont corrects (une réponse à une question qui appelait une "
-    "abstention compte comme fausse).",
-    "abstain_precision": "Parmi les abstentions, part des questions qui appelaient bien une abstention.",
-    "abstain_recall": "Parmi les questions qui appelaient une abstention, part de celles où l'assistant s'est abstenu.",
-    "abstain_f1": "Moyenne harmonique de la précision et du rappel de l'abstention.",
-    "over_abstention": "Part des questions qui appelaient une réponse où l'assistant s'est abstenu.",
-    "citation_validity": (
-        "Part des citations des brouillons répondus dont l'extrait figure mot pour mot dans le document cité."
-    ),
-    "cited_sentences": "Part des phrases des brouillons répondus qui portent une citation [n] valide.",
-    "public_coverage": "Côté habitants : part des questions auxquelles des extraits de documents publics sont montrés "
-    "(sans compter la FAQ, absente de l'évaluation).",
-    "public_precision": "Côté habitants : part des réponses montrées qui contiennent tous les faits de la réponse de "
-    "référence (une réponse à une question qui appelait une abstention compte comme fausse).",
-    "public_not_verbatim": "Côté habitants : nombre d'extraits montrés qui ne figurent pas mot pour mot dans un "
-    "document public de l'index (doit être 0 : jamais de texte rédigé).",
-    "llm_used": "Mode llm : part des brouillons répondus faits des phrases vérifiées du modèle (les autres : brouillon "
-    "extractif, modèle écarté ou injoignable).",
-    "llm_removed_sentences": "Mode llm : part des phrases écrites par le modèle retirées par la vérification.",
-    "unsupported_facts": "Nombre de faits (montant, date, heure, durée, téléphone, courriel, adresse web, nombre) des "
-    "brouillons répondus absents des documents qu'ils citent (vérifié à part du vérificateur) : doit valoir 0.",
-    "latency_p50_ms": "Temps de réponse médian par question, en millisecondes.",
-    "latency_p95_ms": "Temps de réponse sous lequel se trouvent 95 % des questions, en millisecondes.",
-}
+# Each metric summarise() computes is defined (label, definition, unit, direction) in the shared registry.
+DEFINITIONS = definitions(EVAL)
 
 
 @dataclass

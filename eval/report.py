@@ -14,54 +14,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from eval.metrics import DEFINITIONS, Record, breakdown, public_curve, rank_of_gold, risk_coverage, summarise
 from server.core.errors import InputError
+from server.core.metric_registry import EVAL, METRICS, Unit, format_value, labels
 
-TARGETS = {
-    "hit@5": (0.90, ">="),
-    "selective_accuracy": (0.90, ">="),
-    "abstain_recall": (0.90, ">="),
-    "over_abstention": (0.15, "<="),
-    "citation_validity": (1.00, ">="),
-    "public_precision": (0.98, ">="),
-    "public_not_verbatim": (0, "<="),
-}
-LABELS = {
-    "hit@1": "Bonne source en 1re position",
-    "hit@5": "Bonne source dans les 5 premières",
-    "hit@10": "Bonne source dans les 10 premières",
-    "mrr": "Rang réciproque moyen (MRR)",
-    "coverage": "Taux de réponse",
-    "correctness": "Réponses correctes (questions à réponse)",
-    "selective_accuracy": "Précision des réponses données",
-    "abstain_precision": "Précision de l'abstention",
-    "abstain_recall": "Rappel de l'abstention",
-    "abstain_f1": "F1 de l'abstention",
-    "over_abstention": "Abstentions à tort",
-    "citation_validity": "Citations exactes",
-    "cited_sentences": "Phrases citées",
-    "public_coverage": "Côté habitants : taux de réponse par extraits",
-    "public_precision": "Côté habitants : précision des réponses",
-    "public_not_verbatim": "Côté habitants : extraits non trouvés mot pour mot",
-    "llm_used": "Mode llm : brouillons du modèle utilisés",
-    "llm_removed_sentences": "Mode llm : phrases du modèle retirées",
-    "unsupported_facts": "Faits absents des sources citées",
-    "latency_p50_ms": "Latence médiane (ms)",
-    "latency_p95_ms": "Latence p95 (ms)",
-}
+# The report's figures, labels, definitions, units and targets all come from the metric registry.
+LABELS = labels(EVAL)
+# The metrics shown for each type of question and each theme.
+BREAKDOWN = ("hit@5", "coverage", "correctness", "selective_accuracy", "abstain_recall", "over_abstention")
 
 
 def fr_value(value: object, name: str = "") -> str:
-    """A metric as a French reader expects it: "90,6 %", "0,78", "123 ms", "—" when undefined."""
-    if value is None:
-        return "—"
-    if not isinstance(value, int | float):
-        return str(value)
-    if name.endswith("_ms"):
-        return f"{value:.0f} ms"
-    if name == "mrr":
-        return f"{value:.2f}".replace(".", ",")
-    if name in ("questions", "public_not_verbatim"):
-        return str(value)
-    return f"{value * 100:.1f} %".replace(".", ",")
+    """A value in the unit of metric ``name`` as a French reader expects it; a share when ``name`` is no metric."""
+    return format_value(value, METRICS[name].unit if name in METRICS else Unit.SHARE)
 
 
 def code_version() -> str:
@@ -82,21 +45,18 @@ def code_version() -> str:
 
 def target_status(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with the measured value and whether it is met."""
-    rows = []
-    for name, (goal, op) in TARGETS.items():
-        value = metrics.get(name)
-        met = value is not None and (value >= goal if op == ">=" else value <= goal)
-        rows.append(
-            {
-                "name": name,
-                "label": LABELS[name],
-                "goal": goal,
-                "op": "≥" if op == ">=" else "≤",
-                "value": value,
-                "met": met,
-            }
-        )
-    return rows
+    return [
+        {
+            "name": m.key,
+            "label": m.label,
+            "goal": m.target,
+            "op": "≤" if m.higher_is_better is False else "≥",
+            "value": metrics.get(m.key),
+            "met": m.met(metrics.get(m.key)),
+        }
+        for m in EVAL
+        if m.target is not None
+    ]
 
 
 def _svg_curve(curve: list[dict[str, float]], threshold: float) -> str:
@@ -113,7 +73,7 @@ def _svg_curve(curve: list[dict[str, float]], threshold: float) -> str:
     path = " ".join(f"{x(p['coverage']):.1f},{y(p['selective_accuracy']):.1f}" for p in points)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" '
-        'aria-label="Courbe précision des réponses en fonction du taux de réponse">',
+        f'aria-label="{LABELS["selective_accuracy"]} en fonction du {LABELS["coverage"].lower()}">',
         f'<rect x="{pad}" y="{pad}" width="{w - 2 * pad}" height="{h - 2 * pad}" fill="#fafafa" stroke="#999"/>',
     ]
     for v in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -128,10 +88,10 @@ def _svg_curve(curve: list[dict[str, float]], threshold: float) -> str:
         parts.append(
             f'<text x="{cx + 8:.1f}" y="{cy - 8:.1f}" font-size="12" fill="#e1000f">seuil {threshold:.2f}</text>'
         )
-    parts.append(f'<text x="{w / 2}" y="{h - 8}" font-size="12" text-anchor="middle">Taux de réponse</text>')
+    parts.append(f'<text x="{w / 2}" y="{h - 8}" font-size="12" text-anchor="middle">{LABELS["coverage"]}</text>')
     parts.append(
         f'<text x="14" y="{h / 2}" font-size="12" text-anchor="middle" '
-        f'transform="rotate(-90 14 {h / 2})">Précision des réponses</text>'
+        f'transform="rotate(-90 14 {h / 2})">{LABELS["selective_accuracy"]}</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -201,6 +161,7 @@ def write(out_dir: Path, records: Sequence[Record], report: dict[str, Any]) -> N
         worst=worst_cases(records),
         chart=_svg_curve(report["risk_coverage"], report["meta"]["threshold"]),
         metric_names=list(LABELS),
+        breakdown_names=BREAKDOWN,
     )
     (out_dir / "report.html").write_text(html, encoding="utf-8")
     with open(out_dir / "questions.csv", "w", encoding="utf-8", newline="") as fh:

@@ -15,15 +15,12 @@ from server.core.desk.period import Period
 from server.core.desk.tables import FaqVersion
 from server.core.desk.tabular import Table
 from server.core.errors import AccueilError, NotFound
+from server.core.metric_registry import metric
 from server.web import charts
 from server.web.render import CHANNEL_LABELS, REASON_LABELS
 
-EVAL_NAMES = {
-    "hit@5": "Source trouvée (top 5)",
-    "correctness": "Brouillons justes",
-    "selective_accuracy": "Réponses données justes",
-    "abstain_recall": "Abstentions à propos",
-}
+# The evaluation metrics drawn over time (shares between 0 and 1); their labels are the registry's.
+EVAL_CHART = ("hit@5", "correctness", "selective_accuracy", "abstain_recall")
 
 
 def indexed_docs(assistant: Assistant) -> dict[str, dict[str, Any]]:
@@ -51,7 +48,7 @@ def eval_table(runs: list[eval_runs.EvalRun]) -> Table:
     return Table(
         "evaluations",
         "Évaluations",
-        ["évaluation", "jeu", "état", "début", "fin", *(eval_runs.HEADLINE_LABELS[k] for k in eval_runs.HEADLINE)],
+        ["évaluation", "jeu", "état", "début", "fin", *(metric(k).label for k in eval_runs.HEADLINE)],
         [
             [
                 r.run_id,
@@ -140,7 +137,8 @@ def activity_charts(act: activity.Activity) -> dict[str, Markup]:
 
 def eval_chart(runs: list[eval_runs.EvalRun]) -> Markup:
     """The headline metrics of the finished runs over time."""
-    return charts.lines(eval_series(runs), EVAL_NAMES, "Évolution des évaluations")
+    names = {k: metric(k).label for k in EVAL_CHART}
+    return charts.lines(eval_series(runs), names, "Évolution des évaluations")
 
 
 def eval_series(runs: list[eval_runs.EvalRun]) -> list[tuple[str, dict[str, float | None]]]:

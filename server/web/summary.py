@@ -18,6 +18,7 @@ from server.core.config import Settings
 from server.core.desk import activity, eval_runs
 from server.core.desk.db import Database
 from server.core.desk.period import Period
+from server.core.metric_registry import METRICS
 from server.web import figures
 from server.web.render import CHANNEL_LABELS, REASON_LABELS
 
@@ -30,11 +31,11 @@ def render_summary(settings: Settings, period: Period) -> str:
     with Database(settings).session() as db:
         act = activity.compute(db, period)
         topics = figures.gap_topics(db, assistant, period)
+        usage = figures.sources(db, assistant, period)
     for topic in topics:  # the file leaves the service: personal data masked, as in the CSV exports
         topic.label = pii.mask(topic.label)
         for gap in topic.gaps:
             gap.question = pii.mask(gap.question)
-        usage = figures.sources(db, assistant, period)
     runs = eval_runs.list_runs(settings)
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
     return env.get_template("summary.html").render(
@@ -44,6 +45,7 @@ def render_summary(settings: Settings, period: Period) -> str:
         style=(HERE / "static" / "app.css").read_text(encoding="utf-8"),
         a=act,
         definitions=activity.DEFINITIONS,
+        metrics=METRICS,
         channels=CHANNEL_LABELS,
         reasons=REASON_LABELS,
         **figures.activity_charts(act),

@@ -1,6 +1,7 @@
 """The desk's activity over a period, computed from the requests and their audit trail (the one record of truth).
 
-Each figure's definition is in DEFINITIONS and shown beside it: the supervisor must know what is counted.
+Each figure is defined (French label, definition, unit) in ``server.core.metric_registry.DESK`` and its definition is
+shown beside it: the supervisor must know what is counted.
 """
 
 from __future__ import annotations
@@ -17,32 +18,11 @@ from server.core.desk.period import Period
 from server.core.desk.states import CLOSED_STATES, RequestState, TrailAction
 from server.core.desk.tables import CHANNELS, REJECT_REASONS, AuditEvent, Request
 from server.core.desk.tabular import Table
+from server.core.metric_registry import DESK, definitions, labels
 
-DEFINITIONS = {
-    "requests": "Demandes enregistrées pendant la période (tous canaux).",
-    "validation_minutes": "Temps entre l'enregistrement d'une demande et la validation de sa réponse (médiane et "
-    "9e décile, en minutes), sur les demandes de la période validées.",
-    "validated_unedited": "Part des réponses validées envoyées telles que l'assistant les avait rédigées.",
-    "mean_edit_ratio": "Part moyenne du texte modifiée par l'agent entre le brouillon et la réponse validée "
-    "(0 = inchangé, 1 = tout réécrit).",
-    "rejected": "Part des demandes closes dont le brouillon a été rejeté, et répartition par motif.",
-    "abstention_rate": "Part des demandes avec brouillon pour lesquelles l'assistant s'est abstenu au premier "
-    "brouillon (« sources insuffisantes » ou question hors champ).",
-    "memory_reuse_rate": "Part des réponses validées qui reprennent une réponse déjà validée (mémoire des réponses).",
-    "confidence": "Premiers brouillons de la période par décile de la confiance de l'assistant (0,0 – 0,1 … "
-    "0,9 – 1,0), et ce qu'il en est advenu : une confiance bien réglée donne peu de rejets et de retouches dans "
-    "les déciles hauts.",
-}
-LABELS = {
-    "requests": "Demandes",
-    "validation_minutes": "Délai de validation (médiane, minutes)",
-    "validated_unedited": "Validées sans retouche",
-    "mean_edit_ratio": "Part modifiée en moyenne",
-    "rejected": "Rejetées",
-    "abstention_rate": "Abstentions (premier brouillon)",
-    "memory_reuse_rate": "Réponses mémorisées reprises",
-    "confidence": "Confiance de l'assistant",
-}
+# Each figure's label and definition is the metric registry's (one owner for the pages, the summary and the exports).
+DEFINITIONS = definitions(DESK)
+LABELS = labels(DESK)
 CHANNEL_NAMES = {"guichet": "Guichet", "telephone": "Téléphone", "courrier": "Courrier", "web": "Web"}
 REASON_NAMES = {
     "incorrect": "Incorrect",
@@ -157,9 +137,11 @@ class Activity:
             ),
         ]
 
-    def _headline_rows(self) -> list[list[object]]:
-        values: dict[str, object] = {
+    def headline(self) -> dict[str, float | int | None]:
+        """The headline figures by their registry key, in the registry's order (the pages' and the export's)."""
+        return {
             "requests": self.requests,
+            "validated": self.validated,
             "validation_minutes": self.validation_minutes_median,
             "validated_unedited": self.validated_unedited,
             "mean_edit_ratio": self.mean_edit_ratio,
@@ -167,7 +149,9 @@ class Activity:
             "abstention_rate": self.abstention_rate,
             "memory_reuse_rate": self.memory_reuse_rate,
         }
-        return [[LABELS[key], value, DEFINITIONS[key]] for key, value in values.items()]
+
+    def _headline_rows(self) -> list[list[object]]:
+        return [[LABELS[key], value, DEFINITIONS[key]] for key, value in self.headline().items()]
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -20,17 +20,10 @@ from typing import Any
 
 from server.core.config import Settings
 from server.core.errors import Conflict, InputError, NotFound
+from server.core.metric_registry import EVAL_HEADLINE
 
 STATUS = "status.json"
-HEADLINE = ("hit@5", "correctness", "selective_accuracy", "abstain_recall", "over_abstention", "latency_p95_ms")
-HEADLINE_LABELS = {
-    "hit@5": "Source trouvée (5 premières)",
-    "correctness": "Brouillons justes",
-    "selective_accuracy": "Réponses données justes",
-    "abstain_recall": "Abstentions à propos",
-    "over_abstention": "Abstentions à tort",
-    "latency_p95_ms": "Latence p95 (ms)",
-}
+HEADLINE = EVAL_HEADLINE  # their labels and formats: server.core.metric_registry
 STATE_LABELS = {"en_cours": "en cours", "terminee": "terminée", "echec": "échec", "inconnu": "inconnu"}
 # What a run costs on a modest machine (2 cores): loading the model and the index, then each question.
 STARTUP_SECONDS = 30.0

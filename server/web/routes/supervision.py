@@ -13,6 +13,7 @@ from server.core.desk.period import Period
 from server.core.desk.tables import User
 from server.core.desk.tabular import to_csv
 from server.core.errors import InputError
+from server.core.metric_registry import METRICS
 from server.web import charts, figures
 from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
 from server.web.render import back, render
@@ -42,6 +43,7 @@ def activity_page(
         a=act,
         definitions=activity.DEFINITIONS,
         labels=activity.LABELS,
+        metrics=METRICS,
         **figures.activity_charts(act),
     )
 
@@ -94,7 +96,7 @@ def _evaluations(request: Request, settings: Settings, user: User, status: int =
         datasets=eval_runs.datasets(settings),
         running=any(r.state == "en_cours" for r in runs),
         headline=eval_runs.HEADLINE,
-        headline_labels=eval_runs.HEADLINE_LABELS,
+        metrics=METRICS,
         run_states=eval_runs.STATE_LABELS,
         chart=figures.eval_chart(runs),
         **extra,
