@@ -4,7 +4,8 @@ Benchmarks, never timed tests: each step runs the real commands (ingest and serv
 their peak memory is theirs) over ``../shared/data/service-public`` and writes ``bench.json`` and ``bench.md``.
 Steps: full ingest of the three zips, re-ingest with no change and with 1 % of the fiches changed, warm ``ask``
 latency on the 388-fiche index and on the full index, the HTTP draft API under concurrent clients on loopback,
-and the service's peak memory with the full index.
+and the service's peak memory with the full index. The ``dense`` step measures hit@5 and p95 of ``ask`` with dense
+search in memory and by the vector store's query, on the 388-fiche index embedded and on a ``chroma run`` server.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 
 import httpx
 
-from eval.dataset import load_dataset
+from eval.dataset import Item, load_dataset
+from eval.metrics import rank_of_gold
 from eval.servers import running
 from server.core.answer.index import MANIFEST, current_generation
 from server.core.config import REPO_ROOT, Settings
@@ -145,23 +147,32 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": round(statistics.fmean(ordered), 1)}
 
 
+def _items() -> list[Item]:
+    return [item for path in QUESTIONS for item in load_dataset(path)]
+
+
 def _questions() -> list[str]:
-    return [item.question for path in QUESTIONS for item in load_dataset(path)]
+    return [item.question for item in _items()]
 
 
 def _ask_latency(settings: Settings) -> dict[str, float]:
+    """Warm ``ask`` latency percentiles (ms) over the dev and test questions, and hit@5 over those with a source."""
     from server.core.answer.assistant import Assistant
 
     assistant = Assistant(settings)
-    questions = _questions()
-    for q in questions[:20]:  # warm-up: model, index and caches loaded
-        assistant.draft(q)
+    items = _items()
+    for item in items[:20]:  # warm-up: model, index and caches loaded
+        assistant.draft(item.question)
     times = []
-    for q in questions:
+    hits = []
+    for item in items:
         start = time.perf_counter()
-        assistant.draft(q)
+        result = assistant.draft(item.question)
         times.append((time.perf_counter() - start) * 1000)
-    return _percentiles(times)
+        if item.gold_sources:
+            rank = rank_of_gold([s.doc_id for s in result.sources], item.gold_sources)
+            hits.append(rank is not None and rank <= 5)
+    return {**_percentiles(times), "hit@5": round(sum(hits) / len(hits), 4) if hits else 0.0}
 
 
 def step_ask(b: Bench, settings_for: Callable[[Path], Settings]) -> None:
@@ -172,7 +183,40 @@ def step_ask(b: Bench, settings_for: Callable[[Path], Settings]) -> None:
     for name, data in (("subset", subset), ("full", b.work / "full")):
         b.log(f"Latence de ask ({name})…")
         lat = _ask_latency(settings_for(data))
-        b.results.update({f"ask_{name}_{k}_ms": v for k, v in lat.items()})
+        b.results.update({f"ask_{name}_{k}" if k == "hit@5" else f"ask_{name}_{k}_ms": v for k, v in lat.items()})
+
+
+def _dense_both_ways(b: Bench, settings: Settings, name: str) -> None:
+    for mode in ("memory", "chroma"):
+        b.log(f"Recherche dense {mode} ({name})…")
+        lat = _ask_latency(settings.model_copy(update={"dense_search": mode}))
+        b.results[f"dense_{name}_{mode}_hit@5"] = lat["hit@5"]
+        b.results[f"dense_{name}_{mode}_p95_ms"] = lat["p95"]
+        b.results[f"dense_{name}_{mode}_p50_ms"] = lat["p50"]
+
+
+def step_dense(b: Bench, settings_for: Callable[[Path], Settings]) -> None:
+    """hit@5 and ``ask`` latency with dense search in memory and by the vector store: on the 388-fiche index
+    embedded, then on the same fiches ingested into a ``chroma run`` server on loopback."""
+    subset = b.work / "subset"
+    if current_generation(subset / "index") is None:
+        b.log("Index des 388 fiches…")
+        b.accueil("ingest", str(b.shared / SUBSET), "--data-dir", str(subset))
+    _dense_both_ways(b, settings_for(subset), "embedded")
+    served = b.work / "subset-server"
+    shutil.rmtree(served, ignore_errors=True)  # a fresh server store each run: its collections match this index
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    url = "http://127.0.0.1:18766"
+    cmd = [chroma, "run", "--path", str(served / "chroma"), "--host", "127.0.0.1", "--port", "18766"]
+    served.mkdir(parents=True)
+    with running(cmd, f"{url}/api/v2/heartbeat", b.work / "chroma.log", seconds=120):
+        b.log("Index des 388 fiches sur un serveur Chroma…")
+        b.env["ACCUEIL_CHROMA_URL"] = url
+        try:
+            b.accueil("ingest", str(b.shared / SUBSET), "--data-dir", str(served / "data"))
+        finally:
+            del b.env["ACCUEIL_CHROMA_URL"]
+        _dense_both_ways(b, settings_for(served / "data").model_copy(update={"chroma_url": url}), "server")
 
 
 def _load(url: str, token: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -327,6 +371,8 @@ def run(
         step_ask(b, settings_for)
     if "http" in steps:
         step_http(b, settings_for, workers)
+    if "dense" in steps:
+        step_dense(b, settings_for)
     report = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),

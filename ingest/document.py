@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from server.core.answer.docmeta import DocMeta
+
 
 @dataclass
 class Section:
@@ -17,30 +19,21 @@ class Section:
 
 @dataclass
 class SourceDoc:
-    """One document as read from a file, before chunking."""
+    """One document as read from a file, before chunking: its metadata, the file it came from, its text."""
 
-    doc_id: str
-    title: str
+    meta: DocMeta
     source: str
     sections: list[Section]
-    url: str = ""
-    updated: str = ""
-    review_by: str = ""
-    # Shown to citizens only when its front matter (or its format: the service-public fiches) says "public": a file
-    # nobody reviewed for them (a note, a PDF dropped in the folder, one reached by a link) stays for the agents.
-    audience: str = "internal"
-    theme: str = ""
     tags: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        # The link is shown to agents and citizens: only a web address may become one (never javascript:, data:…).
-        if not self.url.strip().lower().startswith(("https://", "http://")):
-            self.url = ""
+    @property
+    def doc_id(self) -> str:
+        """The document's id."""
+        return self.meta.doc_id
 
     def content_hash(self) -> str:
-        """Hash of everything that ends up in the index: metadata and text."""
-        payload = asdict(self)
-        payload.pop("source")
+        """Hash of everything that ends up in the index: metadata and text (the same since metadata got a type)."""
+        payload = {**self.meta.record(), "sections": [asdict(s) for s in self.sections], "tags": self.tags}
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 

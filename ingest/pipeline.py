@@ -23,9 +23,11 @@ from server.core import storage
 from server.core.answer.chunk import Chunk
 from server.core.answer.embed import embedder_for
 from server.core.answer.index import (
+    FORMAT_VERSION,
     GenerationWriter,
     Manifest,
     current_generation,
+    doc_entry,
     ingest_lock,
     prune_generations,
     read_chunks,
@@ -168,18 +170,7 @@ def _plan(
                     continue
                 digest = doc.content_hash()
                 before = old_docs.get(doc.doc_id)
-                entry = {
-                    "hash": digest,
-                    "source": source.key,
-                    "chunks": [c.chunk_id for c in chunks],
-                    "title": doc.title,
-                    "url": doc.url,
-                    "updated": doc.updated,
-                    "review_by": doc.review_by,
-                    "audience": doc.audience,
-                    "theme": doc.theme,
-                }
-                manifest.docs[doc.doc_id] = entry
+                manifest.docs[doc.doc_id] = doc_entry(doc.meta, digest, source.key, [c.chunk_id for c in chunks])
                 doc_ids.append(doc.doc_id)
                 if before and before["hash"] == digest:
                     plan.kept_docs.add(doc.doc_id)
@@ -256,7 +247,9 @@ def run_ingest(
         reusable = old is not None and not (
             old.embedding_model != settings.embedder_id or old.split != plan.manifest.split
         )
-        changed = plan.new_docs or plan.removed_docs or (old is not None and not reusable)
+        # An index of an older format is rewritten (its embeddings reused): see FORMAT_VERSION.
+        outdated = old is not None and (not reusable or old.format_version < FORMAT_VERSION)
+        changed = plan.new_docs or plan.removed_docs or outdated
         if base is not None and not changed:
             summary.generation = base.name
             summary.chunks_total = sum(len(d["chunks"]) for d in plan.manifest.docs.values())

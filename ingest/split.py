@@ -88,13 +88,7 @@ def split_document(doc: SourceDoc, params: SplitParams) -> list[Chunk]:
             chunks.append(
                 Chunk(
                     chunk_id=Chunk.make_id(doc.doc_id, position, h),
-                    doc_id=doc.doc_id,
-                    title=doc.title,
-                    url=doc.url,
-                    updated=doc.updated,
-                    review_by=doc.review_by,
-                    audience=doc.audience,
-                    theme=doc.theme,
+                    doc=doc.meta,
                     heading_path=PATH_SEPARATOR.join(sec.path),
                     position=position,
                     text=text,

@@ -172,8 +172,8 @@ def test_valid_front_matter_is_kept(updated: dt.date | str, review_by: dt.date |
     docs = _check("fiche.md", f"---\n{front}---\n{body}".encode())
     if isinstance(updated, dt.date):
         (doc,) = docs
-        assert (doc.doc_id, doc.title, doc.updated) == ("x/y", "Titre", updated.isoformat())
-        assert doc.review_by == (review_by.isoformat() if review_by else "") and doc.sections[0].blocks == [body]
+        assert (doc.doc_id, doc.meta.title, doc.meta.updated) == ("x/y", "Titre", updated.isoformat())
+        assert doc.meta.review_by == (review_by.isoformat() if review_by else "") and doc.sections[0].blocks == [body]
 
 
 # DILA XML: a <Publication> tree of the real element names, with text escaped or not, then maybe corrupted.

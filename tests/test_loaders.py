@@ -61,13 +61,13 @@ def _pdf(text: str) -> bytes:
 
 def test_markdown_front_matter_headings_lists_and_tables() -> None:
     (doc,) = load_bytes("horaires.md", MD.encode(), "fallback-id")
-    assert (doc.doc_id, doc.title, doc.updated, doc.review_by) == (
+    assert (doc.doc_id, doc.meta.title, doc.meta.updated, doc.meta.review_by) == (
         "test/horaires",
         "Horaires de la mairie",
         "2026-10-01",
         "2027-10-01",
     )
-    assert doc.url == "https://mairie.example/horaires" and doc.theme == "horaires_contacts"
+    assert doc.meta.url == "https://mairie.example/horaires" and doc.meta.theme == "horaires_contacts"
     paths = {s.path: s.blocks for s in doc.sections}
     assert paths[("Accueil général",)] == [
         "La mairie est ouverte du lundi au vendredi, de 8 h 30 à 12 h.",
@@ -80,7 +80,7 @@ def test_markdown_front_matter_headings_lists_and_tables() -> None:
 def test_markdown_without_front_matter_takes_first_heading() -> None:
     (doc,) = load_bytes("a.md", b"# Cimetiere\n\nOuvert tous les jours.", "notes/a")
     # Not reviewed for citizens: for the agents only (it used to be public by default).
-    assert doc.doc_id == "notes/a" and doc.title == "Cimetiere" and doc.audience == "internal"
+    assert doc.doc_id == "notes/a" and doc.meta.title == "Cimetiere" and doc.meta.audience == "internal"
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_markdown_without_front_matter_takes_first_heading() -> None:
 def test_only_web_addresses_become_links(url: str, kept: str) -> None:
     text = f'---\ntitle: Etat civil\nsource_url: "{url}"\n---\nTexte <script>alert(1)</script> ici.'
     (doc,) = load_bytes("e.md", text.encode(), "e")
-    assert doc.url == kept
+    assert doc.meta.url == kept
     # Markup in a document is kept as text: the pages escape it (checked in test_web), never run it.
     assert "<script>" in doc.sections[0].blocks[0]
 
@@ -108,7 +108,7 @@ def test_html_main_text_without_navigation() -> None:
     <tr><td>Samedi</td><td>200 €</td></tr></table></main><footer>Mentions</footer></body></html>"""
     (doc,) = load_bytes("salle.html", html.encode(), "salle")
     blocks = [b for s in doc.sections for b in s.blocks]
-    assert doc.title == "Location de salle"
+    assert doc.meta.title == "Location de salle"
     assert blocks == ["La salle coûte 150 € par jour.", "Jour : Samedi ; Prix : 200 €."]
     assert doc.sections[0].path == ("Tarifs",)
 
@@ -122,15 +122,15 @@ def test_plain_text_title_and_paragraphs() -> None:
     (doc,) = load_bytes(
         "bruit.txt", "Bruit\n\nLes travaux sont permis de 8 h à 20 h.\n\nLe dimanche non.".encode(), "bruit"
     )
-    assert doc.title == "Bruit" and len(doc.sections[0].blocks) == 2
+    assert doc.meta.title == "Bruit" and len(doc.sections[0].blocks) == 2
 
 
 def test_dila_fiche_from_shared(shared_subset: Path) -> None:
     (doc,) = load_bytes("F1341.xml", (shared_subset / "F1341.xml").read_bytes(), "ignored")
     assert doc.doc_id == "F1341"
-    assert doc.title == "Carte d'identité d'un majeur : première demande"
-    assert doc.url.endswith("/vosdroits/F1341") and doc.updated == "2019-08-28"
-    assert doc.theme.startswith("Papiers - Citoyenneté")
+    assert doc.meta.title == "Carte d'identité d'un majeur : première demande"
+    assert doc.meta.url.endswith("/vosdroits/F1341") and doc.meta.updated == "2019-08-28"
+    assert doc.meta.theme.startswith("Papiers - Citoyenneté")
     assert ("Demande en France", "Coût") in {s.path for s in doc.sections}
 
 
@@ -142,7 +142,7 @@ def test_online_service_fiche_from_the_full_zip() -> None:
 
     with zipfile.ZipFile(SHARED / "vosdroits-particuliers-2020-11.zip") as archive:
         (doc,) = load_bytes("R10056.xml", archive.read("R10056.xml"), "ignored")
-    assert doc.doc_id == "R10056" and doc.title.startswith("Simulateur")
+    assert doc.doc_id == "R10056" and doc.meta.title.startswith("Simulateur")
     blocks = [b for s in doc.sections for b in s.blocks]
     assert any(b.startswith("Adresse : https://") for b in blocks)
     assert ("Fiches liées",) in {s.path for s in doc.sections}

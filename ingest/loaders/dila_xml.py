@@ -11,6 +11,7 @@ from lxml import etree
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, iso_date
+from server.core.answer.docmeta import Audience, DocMeta
 from server.core.errors import LoaderError
 
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -136,14 +137,14 @@ def load_dila_xml(name: str, data: bytes) -> SourceDoc:
         raise LoaderError(name, "fiche sans texte")
     breadcrumb = [_text(n) for n in root.iter("Niveau")][1:-1]
     theme = " > ".join(breadcrumb) or _text(root.find(f"{DC}subject"))
-    return SourceDoc(
+    meta = DocMeta(
         doc_id=fiche_id,
         title=title,
-        source=name,
-        sections=out.sections,
         url=str(root.get("spUrl") or ""),
         updated=iso_date(_text(root.find(f"{DC}date")), name, "dc:date"),
-        audience="public",
+        audience=Audience.PUBLIC,
         theme=theme,
-        tags=[t for t in [_text(root.find(f"{DC}subject"))] if t],
+    )
+    return SourceDoc(
+        meta, source=name, sections=out.sections, tags=[t for t in [_text(root.find(f"{DC}subject"))] if t]
     )

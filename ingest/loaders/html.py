@@ -7,6 +7,7 @@ from bs4.element import Tag
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, iso_date, prettify_stem
+from server.core.answer.docmeta import DocMeta
 from server.core.errors import LoaderError
 
 _DROP = ("script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template", "svg")
@@ -57,4 +58,4 @@ def load_html(name: str, text: str, doc_id: str) -> SourceDoc:
     updated = iso_date(modified.get("content"), name, "updated") if isinstance(modified, Tag) else ""
     canonical = soup.find("link", rel="canonical")
     url = str(canonical.get("href", "")) if isinstance(canonical, Tag) else ""
-    return SourceDoc(doc_id=doc_id, title=title, source=name, sections=builder.sections, url=url, updated=updated)
+    return SourceDoc(DocMeta(doc_id, title, url=url, updated=updated), source=name, sections=builder.sections)

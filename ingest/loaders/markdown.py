@@ -9,6 +9,7 @@ import yaml
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, iso_date, prettify_stem
+from server.core.answer.docmeta import Audience, DocMeta
 from server.core.errors import LoaderError
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -17,7 +18,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INLINE_MD = re.compile(r"(\*\*|__|`)")
 # Brackets and parentheses excluded inside: otherwise a long run of "[" or "[a](" is scanned quadratically.
 _LINK = re.compile(r"\[([^\[\]]+)\]\(([^()]+)\)")
-AUDIENCES = ("public", "internal")
+AUDIENCES = tuple(Audience)
 _SCALARS = (str, int, float, date)
 
 
@@ -144,15 +145,13 @@ def load_markdown(name: str, text: str, doc_id: str) -> SourceDoc:
     sections = parse_body(body, title).sections
     if not sections:
         raise LoaderError(name, "aucun texte après l'en-tête")
-    return SourceDoc(
+    doc_meta = DocMeta(
         doc_id=str(fields["id"] or doc_id),
         title=title,
-        source=name,
-        sections=sections,
         url=str(fields["source_url"] or ""),
         updated=iso_date(fields["updated"], name, "updated"),
         review_by=iso_date(fields["review_by"], name, "review_by"),
-        audience=audience,
+        audience=Audience(audience),
         theme=str(fields["theme"] or ""),
-        tags=[str(t) for t in tags],
     )
+    return SourceDoc(doc_meta, source=name, sections=sections, tags=[str(t) for t in tags])

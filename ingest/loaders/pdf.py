@@ -10,6 +10,7 @@ from pypdf.errors import PyPdfError
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, prettify_stem
+from server.core.answer.docmeta import DocMeta
 from server.core.errors import LoaderError
 
 log = logging.getLogger(__name__)
@@ -33,4 +34,4 @@ def load_pdf(name: str, data: bytes, doc_id: str) -> SourceDoc:
     if not builder.sections:
         raise LoaderError(name, "PDF sans texte extractible (document scanné ?)")
     title = title or prettify_stem(doc_id.rsplit("/", 1)[-1])
-    return SourceDoc(doc_id=doc_id, title=title, source=name, sections=builder.sections)
+    return SourceDoc(DocMeta(doc_id, title), source=name, sections=builder.sections)

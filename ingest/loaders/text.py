@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ingest.document import SectionBuilder, SourceDoc
 from ingest.loaders.common import clean_inline, prettify_stem
+from server.core.answer.docmeta import DocMeta
 from server.core.errors import LoaderError
 
 
@@ -19,4 +20,4 @@ def load_text(name: str, text: str, doc_id: str) -> SourceDoc:
     builder = SectionBuilder()
     for p in paragraphs:
         builder.add((), p)
-    return SourceDoc(doc_id=doc_id, title=title, source=name, sections=builder.sections)
+    return SourceDoc(DocMeta(doc_id, title), source=name, sections=builder.sections)

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         description="Adresse d'un serveur Chroma partagé (mode client/serveur, par exemple http://127.0.0.1:8001) ; "
         "par défaut, Chroma est embarqué dans chaque génération d'index du dossier des données.",
     )
+    dense_search: Literal["auto", "memory", "chroma"] = Field(
+        "auto",
+        description="Recherche dense : « memory » (vecteurs lus une fois, recherche exacte dans chaque processus), "
+        "« chroma » (requête au magasin de vecteurs, aucun vecteur en mémoire) ou « auto » (chroma avec "
+        "ACCUEIL_CHROMA_URL, memory sinon).",
+    )
     database_url: str | None = Field(
         None,
         description="URL SQLAlchemy de la base (demandes, comptes, journal d'audit) ; par défaut SQLite "

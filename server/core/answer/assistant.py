@@ -131,13 +131,13 @@ class Assistant:
         pointer = pointer_file.read_text().strip() if pointer_file.exists() else ""
         with self._lock:
             if self._index is None or pointer != self._pointer:
-                index = Index.open_current(self.settings.index_dir, self.settings.embedder_id, self.settings.chroma_url)
-                # Read the vectors now, under the lock: Chroma's client is not safe to create from several threads
-                # at once (a load test of 32 clients met "Could not connect to tenant" on the first requests).
-                try:
-                    _ = index.vectors
-                finally:
-                    index.close()  # the vectors are in memory now: the store is no longer needed
+                settings = self.settings
+                index = Index.open_current(
+                    settings.index_dir, settings.embedder_id, settings.chroma_url, settings.dense_search
+                )
+                # Under the lock: Chroma's client is not safe to create from several threads at once (a load test of
+                # 32 clients met "Could not connect to tenant" on the first requests).
+                index.prepare()
                 if self._index is not None:
                     self._index.close()
                 self._index = index

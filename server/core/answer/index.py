@@ -4,6 +4,10 @@ An index directory holds immutable *generations* (``gen-…/``: a Chroma store, 
 table and a manifest) and a ``CURRENT`` file naming the one in service. An ingest writes a new
 generation beside the current one and switches ``CURRENT`` atomically (``os.replace``) only when
 everything is on disk, so a crash or ``kill -9`` mid-ingest leaves the previous generation in service.
+
+Dense search has two ways (``Index.dense_mode``): ``memory`` reads every vector once and searches them exactly with
+numpy (the embedded default); ``chroma`` asks the vector store itself (``collection.query``), so that a worker of a
+Chroma server holds no vector (the default with ``ACCUEIL_CHROMA_URL``). ``ACCUEIL_DENSE_SEARCH`` forces either.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import bm25s
@@ -31,12 +35,15 @@ import numpy as np
 
 from server.core import storage
 from server.core.answer.chunk import Chunk
+from server.core.answer.docmeta import Audience, DocMeta
 from server.core.errors import IndexError_, IndexMismatchError, IngestError
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG on import: no line per build
 
-FORMAT_VERSION = 1
+# 2: the breadcrumb collection carries each chunk's audience and document (for the vector store's own filtered query).
+FORMAT_VERSION = 2
+DenseMode = Literal["memory", "chroma"]
 COLLECTION = "chunks"
 HEADINGS = "headings"  # one embedding per chunk of its breadcrumb (title > headings), same ids
 CURRENT = "CURRENT"
@@ -143,6 +150,23 @@ class Manifest:
         """Serialised form."""
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
 
+    def meta(self, doc_id: str) -> DocMeta:
+        """The metadata of an indexed document (KeyError when it is not in this generation)."""
+        return DocMeta.from_record({"doc_id": doc_id, **self.docs[doc_id]})
+
+
+def doc_entry(meta: DocMeta, digest: str, source: str, chunks: list[str]) -> dict[str, Any]:
+    """A document's entry in the manifest: its content hash, its source file, its chunks and its metadata (flat, the
+    document's id being the entry's key)."""
+    record: dict[str, Any] = meta.record()
+    del record["doc_id"]
+    return {"hash": digest, "source": source, "chunks": chunks, **record}
+
+
+def _heading_metadata(chunk: Chunk) -> dict[str, str]:
+    """What the breadcrumb collection keeps of a chunk: enough to filter a query like the chunk collection."""
+    return {"doc_id": chunk.doc_id, "audience": str(chunk.audience)}
+
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -207,6 +231,8 @@ class GenerationWriter:
         self.path.mkdir(parents=True)
         self._client: Any = None
         self._committed = False
+        # A generation copied from one of format 1 gets the audience of its copied breadcrumbs at commit.
+        self._upgrade = base is not None and Manifest.read(base / MANIFEST).format_version < 2
         try:
             if base is not None and not chroma_url:
                 shutil.copytree(base / CHROMA_DIR, self.path / CHROMA_DIR)
@@ -267,6 +293,7 @@ class GenerationWriter:
                 ids=ids,
                 embeddings=heading_vectors[start : start + _ADD_BATCH],
                 documents=[c.breadcrumb for c in batch],
+                metadatas=[_heading_metadata(c) for c in batch],
             )
 
     def commit(self, chunks: list[Chunk]) -> Path:
@@ -276,6 +303,10 @@ class GenerationWriter:
                 f"Incohérence de l'index vectoriel ({self.collection.count()} extraits pour {len(chunks)} attendus) : "
                 "l'index en service n'est pas modifié."
             )
+        if self._upgrade:
+            for start in range(0, len(chunks), _ADD_BATCH):
+                batch = chunks[start : start + _ADD_BATCH]
+                self.headings.update(ids=[c.chunk_id for c in batch], metadatas=[_heading_metadata(c) for c in batch])
         with open(self.path / CHUNKS, "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(c.to_record(), ensure_ascii=False) + "\n")
@@ -347,9 +378,12 @@ def read_chunks(gen: Path) -> list[Chunk]:
 
 
 class Index:
-    """A read-only view of one generation: chunk table, BM25, term statistics and the Chroma collection."""
+    """A read-only view of one generation: chunk table, BM25, term statistics and the Chroma collections.
 
-    def __init__(self, path: Path, chroma_url: str | None = None) -> None:
+    ``dense``: "memory", "chroma", or "auto" (the vector store's query on a Chroma server, memory when embedded).
+    """
+
+    def __init__(self, path: Path, chroma_url: str | None = None, dense: str = "auto") -> None:
         self.path = path
         self.chroma_url = chroma_url
         try:
@@ -362,20 +396,24 @@ class Index:
         self.n_chunks: int = terms["n"]
         self.df: dict[str, int] = terms["df"]
         self.positions = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.public_mask = np.array([c.audience == "public" for c in self.chunks], dtype=bool)
+        self.public_mask = np.array([c.audience is Audience.PUBLIC for c in self.chunks], dtype=bool)
+        self.dense_mode: DenseMode = _dense_mode(dense, chroma_url, self.manifest.format_version, path.name)
         self._collection: Any = None
+        self._headings: Any = None
         self._chroma: Any = None
         self._ro_copy: Path | None = None
         self._vectors: np.ndarray | None = None
         self._heading_vectors: np.ndarray | None = None
 
     @classmethod
-    def open_current(cls, index_dir: Path, embedding_model: str, chroma_url: str | None = None) -> Index:
+    def open_current(
+        cls, index_dir: Path, embedding_model: str, chroma_url: str | None = None, dense: str = "auto"
+    ) -> Index:
         """Open the generation in service, refusing one built with another embedding model."""
         gen = current_generation(index_dir)
         if gen is None:
             raise IndexError_(f"Aucun index dans {index_dir} : lancez d'abord « accueil ingest corpus/ ».")
-        index = cls(gen, chroma_url)
+        index = cls(gen, chroma_url, dense)
         built_with = index.manifest.embedding_model
         if built_with != embedding_model:
             raise IndexMismatchError(
@@ -409,6 +447,7 @@ class Index:
             release(self._chroma, self.chroma_url)
             self._chroma = None
             self._collection = None
+            self._headings = None
         if self._ro_copy is not None:
             shutil.rmtree(self._ro_copy, ignore_errors=True)
             self._ro_copy = None
@@ -419,6 +458,32 @@ class Index:
         if self._collection is None:
             self._collection = self._client().get_collection(collection_names(self.path.name, self.chroma_url)[0])
         return self._collection
+
+    @property
+    def headings(self) -> Any:
+        """The Chroma collection of breadcrumbs, opened on first use."""
+        if self._headings is None:
+            self._headings = self._client().get_collection(collection_names(self.path.name, self.chroma_url)[1])
+        return self._headings
+
+    def prepare(self) -> None:
+        """Get ready to search, once per process and under the caller's lock (Chroma's client is not safe to create
+        from several threads at once): in memory mode the vectors are read and the store released; in chroma mode
+        the collections are opened and kept."""
+        if self.dense_mode == "memory":
+            try:
+                _ = self.vectors
+            finally:
+                self.close()  # the vectors are in memory now: the store is no longer needed
+            return
+        try:
+            _ = self.collection, self.headings
+        except IndexError_:
+            raise
+        except Exception as exc:  # see chroma_client
+            if not self.chroma_url:
+                raise
+            raise VectorStoreDown(self.chroma_url, exc) from exc
 
     def _matrix(self, collection: Any) -> np.ndarray:
         matrix = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
@@ -439,8 +504,7 @@ class Index:
         if self._vectors is None:
             try:
                 vectors = self._matrix(self.collection)
-                headings = self._client().get_collection(collection_names(self.path.name, self.chroma_url)[1])
-                self._heading_vectors = self._matrix(headings)
+                self._heading_vectors = self._matrix(self.headings)
             except IndexError_:
                 raise
             except Exception as exc:  # see chroma_client: any failure of the store means no vectors
@@ -462,15 +526,19 @@ class Index:
         return float(np.log((self.n_chunks + 1) / (self.df.get(term, 0) + 0.5)))
 
     def dense_search(self, vector: np.ndarray, k: int, public_only: bool) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity, exact: the better of the text's and the breadcrumb's.
+        """Nearest chunks by cosine similarity: the better of the text's and the breadcrumb's.
 
-        Exact search over the embeddings read from Chroma, because its approximate HNSW search gave slightly
-        different neighbours from one process to the next, and the same question must get the same draft.
         The breadcrumb's similarity lets a section titled "Horaires d'ouverture" be found even when its
-        text is a table of hours that the embedding model reads poorly.
+        text is a table of hours that the embedding model reads poorly. Exact in memory mode; in chroma mode,
+        the vector store's approximate (HNSW) search.
         """
         if not self.chunks:
             return []
+        if self.dense_mode == "chroma":
+            return self._store_search(vector, k, public_only)
+        # Exact search over the embeddings read from Chroma: its approximate HNSW search, each process building its
+        # own graph from the files, gave slightly different neighbours from one process to the next, and the same
+        # question must get the same draft. (All the workers of a Chroma server query its one graph.)
         v = vector.astype(np.float32)
         sims = np.maximum(self.vectors @ v, self.heading_vectors @ v)
         if public_only:
@@ -479,6 +547,42 @@ class Index:
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.lexsort((top, -sims[top]))]
         return [(self.chunks[i], float(sims[i])) for i in top if np.isfinite(sims[i])]
+
+    def _store_search(self, vector: np.ndarray, k: int, public_only: bool) -> list[tuple[Chunk, float]]:
+        """``dense_search`` by the vector store: the top ``k`` of each collection, merged by the better similarity.
+
+        Exact given exact neighbour lists: a chunk among the best ``k`` by its better similarity is among the best
+        ``k`` of the collection that gives it."""
+        where = {"audience": str(Audience.PUBLIC)} if public_only else None
+        query = [vector.astype(np.float32).tolist()]
+        best: dict[str, float] = {}
+        try:
+            for collection in (self.collection, self.headings):
+                res = collection.query(query_embeddings=query, n_results=k, where=where, include=["distances"])
+                for cid, distance in zip(res["ids"][0], res["distances"][0], strict=True):
+                    best[cid] = max(best.get(cid, -np.inf), 1.0 - float(distance))  # cosine distance = 1 - similarity
+        except Exception as exc:  # see chroma_client: any failure of a server means no search
+            if not self.chroma_url:
+                raise
+            raise VectorStoreDown(self.chroma_url, exc) from exc
+        top = sorted((cid for cid in best if cid in self.positions), key=lambda c: (-best[c], self.positions[c]))[:k]
+        return [(self.chunks[self.positions[cid]], best[cid]) for cid in top]
+
+    def doc_vectors(self, doc_id: str) -> tuple[list[int], np.ndarray]:
+        """The positions (in chunk-table order) and text embeddings of one document's chunks."""
+        positions = [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+        if not positions:
+            return [], np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        if self.dense_mode == "memory":
+            return positions, self.vectors[positions]
+        try:
+            res = self.collection.get(ids=[self.chunks[i].chunk_id for i in positions], include=["embeddings"])
+        except Exception as exc:  # see chroma_client
+            if not self.chroma_url:
+                raise
+            raise VectorStoreDown(self.chroma_url, exc) from exc
+        by_id = dict(zip(res["ids"], res["embeddings"], strict=True))
+        return positions, np.array([by_id[self.chunks[i].chunk_id] for i in positions], dtype=np.float32)
 
     def lexical_search(self, query_tokens: list[str], k: int, public_only: bool) -> list[tuple[Chunk, float]]:
         """Best chunks by BM25 score (zero-score chunks left out)."""
@@ -492,3 +596,18 @@ class Index:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _dense_mode(asked: str, chroma_url: str | None, format_version: int, generation: str) -> DenseMode:
+    """The dense search a generation gets: as asked, "auto" meaning the vector store's query on a server only.
+
+    A generation of format 1 has no audience on its breadcrumbs, so the store cannot filter them: it is searched in
+    memory (the next ``accueil ingest`` rewrites it)."""
+    mode: DenseMode = "chroma" if asked == "chroma" or (asked == "auto" and chroma_url) else "memory"
+    if mode == "chroma" and format_version < 2:
+        log.warning(
+            "Index %s antérieur à la recherche par Chroma : recherche en mémoire jusqu'à la prochaine ingestion.",
+            generation,
+        )
+        return "memory"
+    return mode

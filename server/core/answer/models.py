@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from server.core.answer.chunk import Chunk
+from server.core.answer.docmeta import Audience
 from server.core.answer.reasons import AbstainReason
 
 
@@ -46,7 +47,7 @@ class Source(BaseModel):
     updated: str
     score: float
     stale: bool
-    audience: str
+    audience: Audience
     chunk_id: str
     heading_path: str
 

@@ -1,4 +1,6 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 lists fused by reciprocal rank, deduplicated by content."""
+"""Hybrid retrieval: dense and BM25 lists fused by reciprocal rank, deduplicated by content.
+
+Dense search is in memory or by the vector store (see index.py)."""
 
 from __future__ import annotations
 
@@ -71,10 +73,10 @@ def steer(index: Index, vector: np.ndarray, hits: list[Hit], pinned: list[str], 
         return kept
     front: list[Hit] = []
     for doc_id in pinned:
-        positions = [i for i, c in enumerate(index.chunks) if c.doc_id == doc_id]
+        positions, vectors = index.doc_vectors(doc_id)
         if not positions:
             continue
-        sims = index.vectors[positions] @ vector.astype(np.float32)
+        sims = vectors @ vector.astype(np.float32)
         for j in np.argsort(-sims, kind="stable")[:3]:
             chunk = index.chunks[positions[int(j)]]
             front.append(Hit(chunk, 1.0, dense=float(sims[j])))
