@@ -115,7 +115,12 @@ def bench_command(
     seconds: Annotated[float, typer.Option(help="Durée de chaque palier de charge HTTP, en secondes.")] = 30.0,
     workers: Annotated[int, typer.Option(help="Processus du service mesuré.")] = 2,
     step: Annotated[
-        list[str] | None, typer.Option("--step", help="Étapes : ingest, ask, http (toutes par défaut).")
+        list[str] | None,
+        typer.Option(
+            "--step",
+            help="Étapes : ingest, ask, http (par défaut), dense (hit@5 et latence, recherche dense en mémoire et "
+            "par Chroma).",
+        ),
     ] = None,
 ) -> None:
     """Mesurer vitesse et mémoire sur les fiches service-public (benchmark, pas un test)."""
