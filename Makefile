@@ -33,7 +33,7 @@ lint: install
 
 # Debian's Chromium drives the page tests (Playwright never downloads a browser here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+	@{ command -v chromium && ls /usr/lib/chromium/locales/fr.pak; } >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n fonts-dejavu-core; }
 
 # Debian's PostgreSQL: the tests start a throwaway server on loopback (tests/test_postgres.py).
 postgres:

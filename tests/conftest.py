@@ -300,7 +300,8 @@ def browser() -> Iterator[Browser]:
         pytest.fail("Chromium introuvable : lancez `make test` (qui installe le paquet Debian chromium).")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # In French (chromium-l10n): date fields read jj/mm/aaaa, as an agent's browser shows them.
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env={**os.environ, "LANGUAGE": "fr"})
         yield watch_submissions(b)  # every form a browser test submits counts (tests/test_pages_crawl.py)
         b.close()
 
