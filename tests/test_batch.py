@@ -1,4 +1,4 @@
-"""A batch of questions (``accueil ask --batch``): which lines are drafted, skipped or refused, and with what message."""
+"""A batch of questions (``accueil ask --batch``): which lines are drafted, skipped or refused, with what message."""
 
 from __future__ import annotations
 
