@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: run test install index lint clean browser postgres
+.PHONY: run test test-fast install index lint clean browser postgres
 
 $(BIN)/accueil: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,15 @@ browser:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+# The fast tier, while editing (under a minute on 2 cores): the tests not marked slow, i.e. no index built with the
+# real model, no server process, no browser (tests/conftest.py marks them). `make test` runs every test.
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
+
 test: install browser postgres
 	$(BIN)/ruff check server ingest eval tests
 	$(BIN)/ruff format --check server ingest eval tests
+	$(BIN)/mypy server ingest eval
 	$(BIN)/pytest -q
 
 clean:

@@ -37,7 +37,7 @@ class Claim:
 def passage_text(path: Path) -> str:
     """The whole text of a fiche as the dataset cites it: title, then each section's heading path and blocks."""
     doc = load_dila_xml(path.name, path.read_bytes())
-    parts = [doc.title]
+    parts = [doc.meta.title]
     for section in doc.sections:
         if section.path:
             parts.append(" > ".join(section.path))

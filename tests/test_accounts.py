@@ -3,7 +3,8 @@ server-side sessions, the session key out of backups and its rotation, throttlin
 backoff, lockout events without raw data that age out, the password policy, transport defaults.
 
 Over a real ``accueil serve`` on a small data folder (no index: the pages and the API that these tests use need
-none) and the CLI as a subprocess; throttling rules with an explicit clock on a real SQLite database.
+none), shared by the tests of the module (``slow``: a server process); the CLI in-process through its entry point,
+at a terminal as a subprocess; throttling rules with an explicit clock on a real SQLite database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pty
 import re
 import select
 import sqlite3
-import subprocess
 import sys
 import tarfile
 import termios
@@ -39,7 +39,7 @@ from server.core.desk import auth, password_policy, sessions, throttle
 from server.core.desk.db import Database
 from server.core.desk.tables import ApiToken, AuditEvent, LoginAttempt, LoginSession, utcnow
 from server.web.security import SESSION_COOKIE
-from tests.conftest import csrf_from, free_port, serve, settings_for
+from tests.conftest import CliResult, accueil, csrf_from, free_port, serve, settings_for
 
 PASSWORD = "Accueil-Mairie-2026!"
 NEW_PASSWORD = "Nouveau-Sesame-du-Guichet-7"
@@ -57,9 +57,8 @@ class Instance:
     log: Path
 
 
-def _cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "server", *args, "--data-dir", str(settings.data_dir)]
-    return subprocess.run(cmd, cwd=REPO_ROOT, input=stdin, capture_output=True, text=True, timeout=120)
+def _cli(settings: Settings, *args: str, stdin: str = "") -> CliResult:
+    return accueil(*args, "--data-dir", str(settings.data_dir), stdin=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +115,7 @@ def _refused_page(client: httpx.Client) -> bool:
 # --- 1. offboarding: disable, tokens ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_disabling_an_account_ends_its_sessions_and_tokens_at_once(instance: Instance) -> None:
     name = _account(instance.settings)
     with _client(instance.url) as browser:
@@ -152,6 +152,7 @@ def _token_line(listing: str, name: str) -> str:
     return next(line for line in listing.splitlines() if f" {name} " in line)
 
 
+@pytest.mark.slow
 def test_tokens_have_a_scope_an_expiry_a_last_use_and_can_be_revoked(instance: Instance) -> None:
     name = _account(instance.settings)
     s = instance.settings
@@ -198,6 +199,7 @@ def test_tokens_have_a_scope_an_expiry_a_last_use_and_can_be_revoked(instance: I
 # --- 2. server-side sessions --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_copied_cookie_opens_nothing_after_logout(instance: Instance) -> None:
     name = _account(instance.settings)
     with _client(instance.url) as browser:
@@ -211,6 +213,7 @@ def test_a_copied_cookie_opens_nothing_after_logout(instance: Instance) -> None:
             assert copy.get("/api/v1/requests").status_code == 401
 
 
+@pytest.mark.slow
 def test_a_password_change_and_log_out_everywhere_end_every_session(instance: Instance) -> None:
     name = _account(instance.settings)
     with _client(instance.url) as office, _client(instance.url) as home:
@@ -241,6 +244,7 @@ def _session_row(settings: Settings, client: httpx.Client, **values: Any) -> Non
         db.execute(update(LoginSession).where(LoginSession.token_hash == digest).values(**values))
 
 
+@pytest.mark.slow
 def test_sessions_expire_on_the_server_when_idle_or_too_old(instance: Instance) -> None:
     name = _account(instance.settings)
     s = instance.settings
@@ -265,6 +269,7 @@ def test_sessions_expire_on_the_server_when_idle_or_too_old(instance: Instance) 
 # --- 5. the key: out of backups, rotated ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_backup_holds_no_key_and_a_restore_makes_its_own(instance: Instance, tmp_path: Path) -> None:
     name = _account(instance.settings)
     with _client(instance.url) as client:
@@ -293,6 +298,7 @@ def _signed(key: str, data: dict[str, Any]) -> str:
     return itsdangerous.TimestampSigner(key).sign(b64encode(json.dumps(data).encode())).decode()
 
 
+@pytest.mark.slow
 def test_secret_rotate_ends_every_session_and_old_key_cookies_fail(tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "donnees")
     name = _account(settings)
@@ -318,6 +324,7 @@ def test_secret_rotate_ends_every_session_and_old_key_cookies_fail(tmp_path: Pat
 # --- 7. throttling per (account, address), with backoff ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_stranger_locks_only_his_own_address_out_of_an_account(instance: Instance) -> None:
     name = _account(instance.settings)
     with _client(instance.url, "198.51.100.23") as stranger, _client(instance.url, "192.0.2.200") as owner:
@@ -334,6 +341,7 @@ def test_a_stranger_locks_only_his_own_address_out_of_an_account(instance: Insta
     assert "198.51.100.23" not in json.dumps([e.data for e in events])
 
 
+@pytest.mark.slow
 def test_the_per_address_limit_still_holds_across_names(instance: Instance) -> None:
     with _client(instance.url, "203.0.113.99") as client:
         for i in range(6):
@@ -499,6 +507,7 @@ def _set_cookie(response: httpx.Response) -> str:
     return next(v for v in response.headers.get_list("set-cookie") if v.startswith(SESSION_COOKIE + "="))
 
 
+@pytest.mark.slow
 def test_plain_http_warns_and_the_cookie_ends_with_the_browser_unless_remembered(instance: Instance) -> None:
     log = instance.log.read_text(encoding="utf-8")
     assert "sans https" in log and "ACCUEIL_PUBLIC_BASE_URL" in log
@@ -514,6 +523,7 @@ def test_plain_http_warns_and_the_cookie_ends_with_the_browser_unless_remembered
     assert 'name="se_souvenir"' in httpx.get(f"{instance.url}/connexion").text
 
 
+@pytest.mark.slow
 def test_https_gives_secure_cookies_and_hsts_without_warnings(tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "donnees")
     env = {"ACCUEIL_PUBLIC_BASE_URL": "https://accueil.belval.example", "ACCUEIL_SMTP_HOST": "127.0.0.1"}

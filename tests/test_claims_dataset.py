@@ -78,6 +78,7 @@ def test_fiches_exist_and_are_not_copied() -> None:
         assert own not in texts[r["doc_id"]], f"{r['id']} copies its fiche"
 
 
+@pytest.mark.slow  # checks every claim against the 388 fiches
 def test_calibrated_support_threshold_holds_on_the_test_split() -> None:
     """The threshold chosen on dev lets through few unsupported sentences on test, and most paraphrases."""
     if not SUBSET.is_dir():

