@@ -24,7 +24,7 @@ from server.core.desk import auth, workflow
 from server.core.desk.db import Database
 from server.core.desk.tables import Base
 from server.web.app import create_app
-from tests.conftest import REPO_ROOT, csrf_from, settings_for
+from tests.conftest import REPO_ROOT, accueil, csrf_from, settings_for
 
 LIMITS = {"max_question_chars": 120, "max_comment_chars": 60, "max_recipient_chars": 30}
 PASSWORD = "mot-de-passe-agent-2026"
@@ -173,3 +173,14 @@ def test_the_forms_maxlength_comes_from_the_settings(client: TestClient, databas
     html = client.get(f"/demandes/{open_request(database)}").text
     assert re.search(r'id="commentaire-rejet"[^>]*maxlength="60"', html)
     assert re.search(r'id="destinataire"[^>]*maxlength="30"', html)
+
+
+def test_the_command_line_refuses_too_long_a_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCUEIL_MAX_HISTORY_QUESTIONS", "2")
+    monkeypatch.setenv("ACCUEIL_MAX_QUESTION_CHARS", "120")
+    data = str(tmp_path / "data")
+    many = accueil("ask", "et le samedi ?", "--data-dir", data, *[a for q in ("a", "b", "c") for a in ("--history", q)])
+    assert many.returncode == 1 and "3 questions pour 2 au plus" in many.stderr, many.stderr
+    long = accueil("ask", "et le samedi ?", "--data-dir", data, "--history", "x" * 121)
+    assert long.returncode == 1 and "120 caractères" in long.stderr, long.stderr
+    assert not (tmp_path / "data" / "accueil.db").exists()

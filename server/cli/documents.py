@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from server.cli.base import DataDir, Mode, app, fail, settings_for, with_mode
-from server.core.errors import AccueilError
+from server.core.config import Settings
+from server.core.errors import AccueilError, InputError
 
 
 @app.command()
@@ -63,6 +64,15 @@ def _print_result(result: Any, as_json: bool) -> None:
         typer.echo(f"  [{c.n}] {c.doc_id} : « {c.quote} »")
 
 
+def check_history(settings: Settings, history: list[str]) -> None:
+    """Refuse more earlier questions than ``max_history_questions``, or one over ``max_question_chars`` (as the API)."""
+    if len(history) > settings.max_history_questions:
+        raise InputError(f"--history : {len(history)} questions pour {settings.max_history_questions} au plus.")
+    for i, earlier in enumerate(history, start=1):
+        if len(earlier.strip()) > settings.max_question_chars:
+            raise InputError(f"--history n° {i} : plus de {settings.max_question_chars} caractères.")
+
+
 @app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="La question du citoyen.")] = None,
@@ -79,8 +89,10 @@ def ask(
     from server.core.answer.assistant import Assistant
     from server.core.answer.batch import draft_batch
 
-    assistant = Assistant(with_mode(settings_for(data_dir), mode))
+    settings = with_mode(settings_for(data_dir), mode)
+    assistant = Assistant(settings)
     try:
+        check_history(settings, history or [])
         if batch is None:
             if not question:
                 typer.echo("Erreur : donnez une question ou --batch FICHIER.", err=True)

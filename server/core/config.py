@@ -10,7 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# No text limit may be set above this: the API's schema refuses larger bodies before any setting is read.
+# No text limit may be set above this: the API's schema refuses larger bodies before any setting is read, and the desk
+# refuses to store a larger text whatever the door (its last guard; each door checks the configured limits first).
 TEXT_GUARD = 100_000
 
 

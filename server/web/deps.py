@@ -59,7 +59,6 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 AssistantDep = Annotated[Assistant, Depends(app_assistant)]
 DatabaseDep = Annotated[Database, Depends(app_database)]
 MailWorkerDep = Annotated[MailWorker, Depends(app_mail_worker)]
-TemplatesDep = Annotated[Jinja2Templates, Depends(app_templates)]
 PublicLimiterDep = Annotated[SlidingWindow, Depends(app_public_limiter)]
 
 

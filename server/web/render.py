@@ -13,6 +13,7 @@ from server.core.desk import labels
 from server.core.desk.activity import CHANNEL_NAMES, REASON_NAMES
 from server.core.desk.states import RequestState, TrailAction
 from server.web import dates
+from server.web.deps import app_templates
 from server.web.security import csrf_token
 
 CHANNEL_LABELS = CHANNEL_NAMES
@@ -34,7 +35,7 @@ def register(env: Environment) -> None:
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the common context (user, CSRF token, labels, flash message)."""
-    templates = request.app.state.templates
+    templates = app_templates(request)
     flash = request.session.pop("flash", None) if "session" in request.scope else None
     return templates.TemplateResponse(
         request,

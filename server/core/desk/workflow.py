@@ -18,6 +18,7 @@ from server.core.answer import pairs
 from server.core.answer.assistant import Assistant
 from server.core.answer.llm_draft import OnVerdict
 from server.core.answer.models import DraftResult
+from server.core.config import TEXT_GUARD
 from server.core.desk import memory, outbox, workspace
 from server.core.desk.labels import state_label
 from server.core.desk.states import OPEN_STATES, RequestState, TrailAction
@@ -32,8 +33,6 @@ from server.core.desk.tables import (
     utcnow,
 )
 from server.core.errors import Conflict, InputError, NotFound
-
-MAX_TEXT = 20_000
 
 
 def _audit(session: Session, request: Request | None, actor: str, action: TrailAction, **data: Any) -> None:
@@ -75,8 +74,8 @@ def create_request(
     question = question.strip()
     if not question:
         raise InputError("La question est vide.")
-    if len(question) > MAX_TEXT:
-        raise InputError(f"La question dépasse {MAX_TEXT} caractères.")
+    if len(question) > TEXT_GUARD:
+        raise InputError(f"La question dépasse {TEXT_GUARD} caractères.")
     if channel not in CHANNELS:
         raise InputError(f"Canal inconnu {channel!r} ({', '.join(CHANNELS)}).")
     request = Request(
@@ -176,8 +175,8 @@ def check_open(request: Request) -> None:
 
 def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").strip()
-    if len(text) > MAX_TEXT:
-        raise InputError(f"La réponse dépasse {MAX_TEXT} caractères.")
+    if len(text) > TEXT_GUARD:
+        raise InputError(f"La réponse dépasse {TEXT_GUARD} caractères.")
     return text
 
 

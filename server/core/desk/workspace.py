@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core import pii
+from server.core.config import TEXT_GUARD
 from server.core.desk.states import TrailAction
 from server.core.desk.tables import REPLY_VIA, AuditEvent, DraftVersion, Request
 from server.core.errors import InputError
 
-MAX_COMMENT = 2000
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # Where the reply was given, from the request's channel, when the agent says nothing else.
 DEFAULT_VIA = {"guichet": "guichet", "telephone": "telephone", "courrier": "courrier", "web": "courriel"}
@@ -40,8 +40,8 @@ def add_comment(session: Session, request: Request, text: str, actor: str) -> No
     text = text.replace("\r\n", "\n").strip()
     if not text:
         raise InputError("Le commentaire est vide.")
-    if len(text) > MAX_COMMENT:
-        raise InputError(f"Le commentaire dépasse {MAX_COMMENT} caractères.")
+    if len(text) > TEXT_GUARD:
+        raise InputError(f"Le commentaire dépasse {TEXT_GUARD} caractères.")
     _audit(session, request, actor, TrailAction.INTERNAL_COMMENT, comment=text)
 
 
