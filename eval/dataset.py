@@ -30,31 +30,36 @@ class Item:
 
 def load_dataset(path: Path) -> list[Item]:
     """Read and validate a dataset file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} : jeu de questions introuvable") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} : lecture impossible ({exc})") from exc
     items: list[Item] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                item = Item(
-                    id=str(raw["id"]),
-                    question=str(raw["question"]),
-                    expect=str(raw["expect"]),
-                    reference_answer=str(raw.get("reference_answer") or ""),
-                    gold_sources=[str(s) for s in raw.get("gold_sources") or []],
-                    theme=str(raw.get("theme") or ""),
-                    kind=str(raw.get("kind") or ""),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}:{line_no} : ligne invalide ({exc})") from exc
-            if item.expect not in ("answer", "abstain"):
-                raise InputError(f"{path}:{line_no} : expect doit valoir 'answer' ou 'abstain'")
-            if item.id in seen:
-                raise InputError(f"{path}:{line_no} : identifiant en double {item.id!r}")
-            seen.add(item.id)
-            items.append(item)
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            item = Item(
+                id=str(raw["id"]),
+                question=str(raw["question"]),
+                expect=str(raw["expect"]),
+                reference_answer=str(raw.get("reference_answer") or ""),
+                gold_sources=[str(s) for s in raw.get("gold_sources") or []],
+                theme=str(raw.get("theme") or ""),
+                kind=str(raw.get("kind") or ""),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}:{line_no} : ligne invalide ({exc})") from exc
+        if item.expect not in ("answer", "abstain"):
+            raise InputError(f"{path}:{line_no} : expect doit valoir 'answer' ou 'abstain'")
+        if item.id in seen:
+            raise InputError(f"{path}:{line_no} : identifiant en double {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
     if not items:
         raise InputError(f"{path} : aucune question")
     return items
