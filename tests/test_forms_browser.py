@@ -377,11 +377,19 @@ def test_supervisor_writes_edits_and_publishes_a_faq_entry(browser: Browser, dem
     flash(page, "Entrée de FAQ enregistrée (non publiée).")
     here = page.url
 
+    variants = "Autres formulations de la question (une par ligne)"
     submit(
-        page, page.get_by_role("button", name="Enregistrer"), fill={"Question": "Où garer mon vélo près de la mairie ?"}
+        page,
+        page.get_by_role("button", name="Enregistrer"),
+        fill={
+            "Question": "Où garer mon vélo près de la mairie ?",
+            variants: "Parking vélo mairie\nJe mets mon vélo où ?",
+        },
     )
     flash(page, "Entrée modifiée.")
     expect(page.locator("#faq-history")).to_contain_text("Modifiée")
+    expect(page.locator("#faq-history")).to_contain_text("Parking vélo mairie · Je mets mon vélo où ?")
+    expect(page.get_by_label(variants)).to_have_value("Parking vélo mairie\nJe mets mon vélo où ?\n")
     submit(page, page.get_by_role("button", name="Enregistrer"), wrong_id=True, status=404)
     page.goto(here)
     submit(page, page.get_by_role("button", name="Publier"), status=422)  # no source yet

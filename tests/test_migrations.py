@@ -181,3 +181,66 @@ def test_0010_knows_every_abstention_reason() -> None:
     spec.loader.exec_module(module)
     assert {AbstainReason(code): sentence for sentence, code in module.CODES.items()} == reasons.LABELS
     assert OLD_REASONS.items() <= module.CODES.items()
+
+
+def _base_at_0010_with_faq(data_dir: Path) -> None:
+    """A SQLite base at 0010 holding a published FAQ entry and its two versions."""
+    engine = make_engine(settings_for(data_dir))
+    cfg = _alembic()
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0010")
+        sources = json.dumps([{"doc_id": "horaires-contacts/mairie-horaires-contacts"}])
+        connection.execute(
+            text(
+                "INSERT INTO faq_entries (id, question, answer, theme, sources, published, version, created_at,"
+                " updated_at) VALUES (1, 'Horaires de la mairie ?', 'De 9 h à 12 h.', 'Mairie', :s, 1, 2, :now, :now)"
+            ),
+            {"s": sources, "now": now},
+        )
+        for version, action in ((1, "creee"), (2, "publiee")):
+            connection.execute(
+                text(
+                    "INSERT INTO faq_versions (faq_id, version, action, question, answer, theme, sources, published,"
+                    " actor, at) VALUES (1, :v, :a, 'Horaires de la mairie ?', 'De 9 h à 12 h.', 'Mairie', :s,"
+                    " :p, 'chef', :now)"
+                ),
+                {"v": version, "a": action, "s": sources, "p": version == 2, "now": now},
+            )
+    engine.dispose()
+
+
+def test_0011_adds_empty_faq_variants_kept_in_history_and_downgrades(tmp_path: Path) -> None:
+    """0011 gives existing entries and versions no variant, new versions record theirs, and the columns go back."""
+    from server.core.desk import faq
+    from server.core.desk.tables import FaqEntry
+
+    _base_at_0010_with_faq(tmp_path)
+    db = Database(settings_for(tmp_path))  # migrates to head
+    with db.session() as session:
+        entry = session.get(FaqEntry, 1)
+        assert entry is not None and entry.variants == [] and entry.published
+        assert [v.variants for v in faq.history(session, entry)] == [[], []]
+        faq.update(
+            session, entry, entry.question, entry.answer, entry.theme, entry.sources, "chef",
+            ["La mairie ouvre quand ?", " la mairie OUVRE quand ? ", "", "Horaires de la  mairie ?"],
+        )  # fmt: skip
+    with db.session() as session:
+        entry = session.get(FaqEntry, 1)
+        assert entry is not None and entry.variants == ["La mairie ouvre quand ?"], "repeats and the question kept"
+        assert [v.variants for v in faq.history(session, entry)] == [[], [], ["La mairie ouvre quand ?"]]
+    with db.engine.connect() as connection:
+        with pytest.raises(DatabaseError, match="ajout seul"):  # still append-only after ADD COLUMN
+            connection.execute(text("UPDATE faq_versions SET variants = '[]'"))
+    cfg = _alembic()
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0010")
+    with db.engine.connect() as connection:
+        for table in ("faq_entries", "faq_versions"):
+            columns = {row[1] for row in connection.execute(text(f"PRAGMA table_info({table})"))}
+            assert "variants" not in columns and "question" in columns
+        assert connection.execute(text("SELECT count(*) FROM faq_versions")).scalar_one() == 3
+        with pytest.raises(DatabaseError, match="ajout seul"):
+            connection.execute(text("DELETE FROM faq_versions"))

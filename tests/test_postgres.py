@@ -161,3 +161,35 @@ def test_two_workers_on_postgresql_lose_nothing_under_load(
                 .where(AuditEvent.action == action, AuditEvent.request_id.in_(created))
             )
             assert count == len(created), action
+
+
+def test_faq_variants_migration_0011_on_postgresql(database: Database) -> None:
+    """On PostgreSQL, 0011's variants are stored with the entry and its history, and the columns go down and back."""
+    from alembic import command
+
+    from server.core.desk import faq
+    from server.core.desk.db import _alembic
+    from server.core.desk.tables import FaqEntry
+
+    with database.session() as s:
+        entry = faq.create(s, "Où jeter le verre ?", "Dans les bornes.", "Déchets", [], "chef", None, ["Verre ?"])
+        faq_id = entry.id
+    cfg = _alembic()
+    with database.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0010")
+    with database.engine.connect() as connection:
+        assert "variants" not in connection.execute(text("SELECT * FROM faq_versions LIMIT 1")).keys()
+    with database.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+    with database.session() as s:
+        back = s.get(FaqEntry, faq_id)
+        assert back is not None and back.variants == []  # what 0011 gives an entry written before it
+        faq.update(s, back, back.question, back.answer, back.theme, [], "chef", ["Le verre, ça va où ?"])
+    with database.session() as s:
+        back = s.get(FaqEntry, faq_id)
+        assert back is not None
+        assert [v.variants for v in faq.history(s, back)] == [[], ["Le verre, ça va où ?"]]
+    with pytest.raises(DatabaseError, match="ajout seul"), database.session() as s:
+        s.execute(text("UPDATE faq_versions SET variants = '[]'"))

@@ -26,6 +26,7 @@ MAX_QUESTION = 500
 MAX_ANSWER = 5000
 MAX_THEME = 200
 MAX_SOURCES = 10
+MAX_VARIANTS = 30
 
 # An entry is shown as *the* answer to a citizen's question only when every term of the question is in the entry's
 # own question, which the question covers for this share at least ("horaires de la mairie" for "horaires
@@ -75,6 +76,23 @@ def _clean(question: str, answer: str, theme: str) -> tuple[str, str, str]:
     return question, answer, theme or "Divers"
 
 
+def clean_variants(variants: list[str], question: str = "") -> list[str]:
+    """The entry's other phrasings: stripped, blank lines and repeats (spaces and case aside) dropped, the question
+    itself left out; too many or too long ones refused."""
+    seen = {" ".join(question.split()).casefold()}
+    out = []
+    for variant in variants:
+        variant = " ".join(variant.split())
+        if variant and variant.casefold() not in seen:
+            if len(variant) > MAX_QUESTION:
+                raise InputError(f"Une variante dépasse {MAX_QUESTION} caractères.")
+            seen.add(variant.casefold())
+            out.append(variant)
+    if len(out) > MAX_VARIANTS:
+        raise InputError(f"{MAX_VARIANTS} variantes au plus par entrée.")
+    return out
+
+
 def sources_from(doc_ids: list[str], docs: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     """The entry's sources, read from the index manifest (title, link, date); unknown documents are refused."""
     out = []
@@ -106,6 +124,7 @@ def _record(session: Session, entry: FaqEntry, action: str, actor: str) -> None:
             answer=entry.answer,
             theme=entry.theme,
             sources=entry.sources,
+            variants=entry.variants,
             published=entry.published,
             actor=actor,
         )
@@ -120,13 +139,21 @@ def create(
     sources: list[dict[str, str]],
     actor: str,
     request_id: int | None = None,
+    variants: list[str] | None = None,
 ) -> FaqEntry:
     """Write a new entry (unpublished until a supervisor publishes it); ``request_id`` must name a request."""
     question, answer, theme = _clean(question, answer, theme)
+    kept = clean_variants(variants or [], question)
     if request_id is not None:
         get_request(session, request_id)  # NotFound for an unknown id, or one beyond what the database holds
     entry = FaqEntry(
-        question=question, answer=answer, theme=theme, sources=sources, published=False, request_id=request_id
+        question=question,
+        answer=answer,
+        theme=theme,
+        sources=sources,
+        variants=kept,
+        published=False,
+        request_id=request_id,
     )
     session.add(entry)
     session.flush()
@@ -135,11 +162,20 @@ def create(
 
 
 def update(
-    session: Session, entry: FaqEntry, question: str, answer: str, theme: str, sources: list[dict[str, str]], actor: str
+    session: Session,
+    entry: FaqEntry,
+    question: str,
+    answer: str,
+    theme: str,
+    sources: list[dict[str, str]],
+    actor: str,
+    variants: list[str] | None = None,
 ) -> None:
-    """Edit an entry; a published entry stays published with its new text."""
+    """Edit an entry; a published entry stays published with its new text. ``variants=None`` keeps them."""
     question, answer, theme = _clean(question, answer, theme)
+    kept = clean_variants(entry.variants if variants is None else variants, question)
     entry.question, entry.answer, entry.theme, entry.sources = question, answer, theme, sources
+    entry.variants = kept
     entry.version += 1
     entry.updated_at = utcnow()
     _record(session, entry, "modifiee", actor)
@@ -161,11 +197,13 @@ def redact(session: Session, entry: FaqEntry, marker: str, actor: str) -> None:
     """Erase an entry written from an erased citizen's request: its text and history, unpublished, step recorded.
 
     Only inside an erasure (the history is append-only otherwise): every past version's question and answer become
-    ``marker``, and a ``caviardee`` step says when and by whom. The entry stays, unpublished, for a supervisor to
-    rewrite from the sources.
+    ``marker`` and its variants are dropped, and a ``caviardee`` step says when and by whom. The entry stays,
+    unpublished, for a supervisor to rewrite from the sources.
     """
-    session.execute(sql_update(FaqVersion).where(FaqVersion.faq_id == entry.id).values(question=marker, answer=marker))
-    entry.question, entry.answer, entry.published = marker, marker, False
+    session.execute(
+        sql_update(FaqVersion).where(FaqVersion.faq_id == entry.id).values(question=marker, answer=marker, variants=[])
+    )
+    entry.question, entry.answer, entry.published, entry.variants = marker, marker, False, []
     entry.version += 1
     entry.updated_at = utcnow()
     _record(session, entry, "caviardee", actor)

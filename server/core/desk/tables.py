@@ -156,6 +156,8 @@ class FaqEntry(Base):
     theme: Mapped[str] = mapped_column(String(200), default="", index=True)
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Migration 0011: other phrasings of the question (a list of strings), matched like the question itself.
+    variants: Mapped[list[Any]] = mapped_column(JSON, default=list)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -177,6 +179,7 @@ class FaqVersion(Base):
     published: Mapped[bool] = mapped_column(Boolean)
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    variants: Mapped[list[Any]] = mapped_column(JSON, default=list)  # migration 0011
 
 
 class LoginAttempt(Base):

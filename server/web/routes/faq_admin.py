@@ -33,6 +33,11 @@ def _doc_ids(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
 
 
+def _variants(text: str) -> list[str]:
+    """One variant a line (a variant may hold commas)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def _too_long(settings: Settings, question: str, reponse: str, theme: str) -> dict[str, str]:
     """The entry's fields over their limits (read from the settings), each with its French reason."""
     return length_errors(
@@ -105,18 +110,26 @@ def faq_create(
     reponse: Annotated[str, Form()],
     theme: Annotated[str, Form()] = "",
     sources: Annotated[str, Form()] = "",
+    variantes: Annotated[str, Form()] = "",
     demande: Annotated[int | None, Form()] = None,
 ) -> Response:
     """Write the entry (unpublished until published); texts over their limits are refused next to their fields."""
     check_csrf(request, csrf)
-    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources}
+    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources, "variantes": variantes}
     errors = _too_long(settings, question, reponse, theme)
     if errors:
         return _refused(request, db, assistant, user, None, typed, errors)
     docs = indexed_docs(assistant)
     try:
         entry = faq.create(
-            db, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username, demande
+            db,
+            question,
+            reponse,
+            theme,
+            faq.sources_from(_doc_ids(sources), docs),
+            user.username,
+            demande,
+            _variants(variantes),
         )
     except InputError as exc:
         db.rollback()
@@ -153,18 +166,20 @@ def faq_update(
     reponse: Annotated[str, Form()],
     theme: Annotated[str, Form()] = "",
     sources: Annotated[str, Form()] = "",
+    variantes: Annotated[str, Form()] = "",
 ) -> Response:
     """Save the edited entry (a new version in its history); texts over their limits are refused next to their
     fields."""
     check_csrf(request, csrf)
     entry = faq.get(db, faq_id)
-    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources}
+    typed = {"question": question, "reponse": reponse, "theme": theme, "sources": sources, "variantes": variantes}
     errors = _too_long(settings, question, reponse, theme)
     if errors:
         return _refused(request, db, assistant, user, entry, typed, errors)
     docs = indexed_docs(assistant)
     try:
-        faq.update(db, entry, question, reponse, theme, faq.sources_from(_doc_ids(sources), docs), user.username)
+        sourced = faq.sources_from(_doc_ids(sources), docs)
+        faq.update(db, entry, question, reponse, theme, sourced, user.username, _variants(variantes))
     except InputError as exc:
         db.rollback()
         return _refused(request, db, assistant, user, faq.get(db, faq_id), typed, {"formulaire": exc.message})
