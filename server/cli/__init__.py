@@ -18,7 +18,7 @@ from server.core.errors import AccueilError
 __all__ = ["app", "main"]
 
 # Importing a module registers its commands; this order is the order of ``accueil --help``.
-COMMAND_MODULES = ("documents", "service", "evaluation", "data", "demo", "users", "tokens")
+COMMAND_MODULES = ("documents", "service", "evaluation", "data", "demo", "faq", "users", "tokens")
 for _name in COMMAND_MODULES:
     importlib.import_module(f"server.cli.{_name}")
 

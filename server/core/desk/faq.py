@@ -76,6 +76,12 @@ def _clean(question: str, answer: str, theme: str) -> tuple[str, str, str]:
     return question, answer, theme or "Divers"
 
 
+def clean_entry(question: str, answer: str, theme: str) -> tuple[str, str, str]:
+    """An entry's question, answer and theme as they are stored (stripped, theme « Divers » when empty), or
+    InputError when one is missing or too long."""
+    return _clean(question, answer, theme)
+
+
 def clean_variants(variants: list[str], question: str = "") -> list[str]:
     """The entry's other phrasings: stripped, blank lines and repeats (spaces and case aside) dropped, the question
     itself left out; too many or too long ones refused."""

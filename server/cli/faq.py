@@ -1,0 +1,62 @@
+"""The ``accueil faq`` commands: ``import`` and ``export`` of the public FAQ (JSONL or CSV)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.cli.base import DataDir, fail, faq_app, open_database, settings_for
+from server.core.errors import AccueilError, ConfigError
+
+IMPORT_ACTOR = "accueil faq import"
+Actor = Annotated[str, typer.Option("--actor", help="Nom inscrit dans l'historique des entrées.")]
+
+
+@faq_app.command("import")
+def faq_import(
+    file: Annotated[Path, typer.Argument(help="Fichier .jsonl ou .csv (question, answer, variants, sources).")],
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Ne rien publier : entrées ajoutées ou modifiées laissées non publiées.")
+    ] = False,
+    actor: Actor = IMPORT_ACTOR,
+    data_dir: DataDir = None,
+) -> None:
+    """Importer une FAQ : même question (espaces et casse mis à part) → entrée mise à jour, jamais en double."""
+    from server.core.desk import faq_io
+
+    settings = settings_for(data_dir)
+    try:
+        docs = faq_io.indexed_docs(settings.index_dir)
+        if docs is None:
+            raise ConfigError(
+                "Aucun index : indexez d'abord les documents (accueil ingest), "
+                "les sources des entrées y sont vérifiées."
+            )
+        with open_database(data_dir).session() as db:
+            report = faq_io.import_file(db, file, docs, actor, draft)
+    except AccueilError as exc:
+        fail(exc)
+    typer.echo("\n".join(report.lines()))
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@faq_app.command("export")
+def faq_export(
+    file: Annotated[Path, typer.Argument(help="Fichier .jsonl ou .csv à écrire (remplacé s'il existe).")],
+    all_entries: Annotated[
+        bool, typer.Option("--all", help="Aussi les entrées non publiées (qu'un import sans --draft publierait).")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Exporter la FAQ publiée (format selon l'extension), dans le format que lit accueil faq import."""
+    from server.core.desk import faq_io
+
+    try:
+        with open_database(data_dir).session() as db:
+            count = faq_io.export_file(db, file, published_only=not all_entries)
+    except AccueilError as exc:
+        fail(exc)
+    typer.echo(f"{count} entrée(s) de FAQ écrite(s) dans {file}.")

@@ -1,0 +1,360 @@
+"""A FAQ as a file: import a commune's FAQ (JSONL or CSV) and export ours, for ``accueil faq import`` / ``export``.
+
+One entry a line (JSONL) or a row (CSV, same columns, variants joined by `` | ``)::
+
+    {"question": "…", "answer": "…", "variants": ["…"], "sources": ["doc-id" or URL], "theme": "…"}
+
+``theme`` may be left out. Import is idempotent: a line whose question is already an entry's (spaces and case aside)
+updates that entry, never adds a second one, and a line identical to its entry changes nothing. Each line is checked
+alone: a malformed one is refused with its line number and the others are imported. Every change goes through
+:mod:`server.core.desk.faq`, so it is in the entry's history with its author.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.answer.index import MANIFEST, Manifest, current_generation
+from server.core.desk import faq
+from server.core.desk.tables import FaqEntry
+from server.core.errors import InputError
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("question", "answer", "variants", "sources", "theme")
+REQUIRED = ("question", "answer")
+VARIANT_SEPARATOR = " | "
+FORMATS = (".jsonl", ".csv")
+
+
+@dataclass
+class Line:
+    """One entry of a FAQ file, as read (``theme`` None when the file does not give one)."""
+
+    number: int
+    question: str
+    answer: str
+    variants: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    theme: str | None = None
+
+
+@dataclass
+class Refused:
+    """A line left out of the import, and why (in French)."""
+
+    number: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did: questions added, updated, published as they were, left unchanged, and refused lines."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    refused: list[Refused] = field(default_factory=list)
+    draft: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changed anything in the FAQ."""
+        return bool(self.added or self.updated or self.published)
+
+    def lines(self) -> list[str]:
+        """The report in French, one line a fact (first the counts, then each refused line with its reason)."""
+        state = "non publiées (--draft)" if self.draft else "publiées"
+        out = [
+            f"Entrées ajoutées : {len(self.added)} ; mises à jour : {len(self.updated)} ; "
+            f"publiées sans autre changement : {len(self.published)} ; inchangées : {self.unchanged} ; "
+            f"lignes refusées : {len(self.refused)}."
+        ]
+        out += [f"  + {q}" for q in self.added] + [f"  ~ {q}" for q in self.updated]
+        out += [f"  ↑ {q}" for q in self.published]
+        out += [f"  ✗ ligne {r.number} : {r.reason}" for r in self.refused]
+        if self.changed:
+            out.append(f"Entrées ajoutées ou mises à jour : {state}.")
+        else:
+            out.append("Rien n'a changé : la FAQ contenait déjà ces entrées.")
+        return out
+
+
+def question_key(question: str) -> str:
+    """What two questions must share to be the same entry: their words, spaces and case aside."""
+    return " ".join(question.split()).casefold()
+
+
+def indexed_docs(index_dir: Path) -> dict[str, dict[str, Any]] | None:
+    """The documents of the index in service, read from its manifest (None when nothing was ever indexed)."""
+    gen = current_generation(index_dir)
+    return None if gen is None else dict(Manifest.read(gen / MANIFEST).docs)
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"Format de fichier inconnu : {path.name} (attendu : .jsonl ou .csv).")
+    return suffix
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"« {name} » doit être une liste de textes.")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _line(number: int, record: Any) -> Line:
+    """A line checked for shape: an object with a question and an answer, lists of texts for variants and sources."""
+    if not isinstance(record, dict):
+        raise InputError("Un objet JSON est attendu.")
+    unknown = sorted(set(record) - set(COLUMNS))
+    if unknown:
+        raise InputError(f"Champ inconnu : {', '.join(unknown)}.")
+    for name in REQUIRED:
+        if not isinstance(record.get(name), str) or not record[name].strip():
+            raise InputError(f"« {name} » manque ou est vide.")
+    theme = record.get("theme")
+    if theme is not None and not isinstance(theme, str):
+        raise InputError("« theme » doit être un texte.")
+    return Line(
+        number,
+        record["question"],
+        record["answer"],
+        _strings(record.get("variants", []), "variants"),
+        _strings(record.get("sources", []), "sources"),
+        theme,
+    )
+
+
+def _read_jsonl(text: str) -> tuple[list[Line], list[Refused]]:
+    lines: list[Line] = []
+    refused: list[Refused] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            refused.append(Refused(number, f"JSON illisible ({exc.msg}, colonne {exc.colno})."))
+            continue
+        try:
+            lines.append(_line(number, record))
+        except InputError as exc:
+            refused.append(Refused(number, exc.message))
+    return lines, refused
+
+
+def _split(cell: str, separator: str) -> list[str]:
+    return [part.strip() for part in cell.split(separator) if part.strip()]
+
+
+def _read_csv(text: str) -> tuple[list[Line], list[Refused]]:
+    """CSV with a header row naming the columns; « ; » or « , » as the header uses. Line numbers are the file's
+    (an answer over several lines counts them all)."""
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return [], []
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        return [], [Refused(1, f"En-tête sans colonne {', '.join(missing)} : aucune ligne lue.")]
+    lines: list[Line] = []
+    refused: list[Refused] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            refused.append(Refused(start, f"CSV illisible ({exc})."))
+            break
+        number, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            refused.append(Refused(number, f"{len(row)} colonnes au lieu de {len(header)}."))
+            continue
+        record: dict[str, Any] = dict(zip(header, row, strict=True))
+        record["variants"] = _split(record.get("variants", ""), VARIANT_SEPARATOR.strip())
+        record["sources"] = _split(record.get("sources", "").replace("\n", " "), " ")
+        if "theme" in record and not record["theme"].strip():
+            del record["theme"]
+        try:
+            lines.append(_line(number, record))
+        except InputError as exc:
+            refused.append(Refused(number, exc.message))
+    return lines, refused
+
+
+def read_file(path: Path) -> tuple[list[Line], list[Refused]]:
+    """The lines of a FAQ file (format by its extension) and those refused for their shape."""
+    suffix = _format(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"Fichier illisible : {path} ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"Fichier illisible : {path} n'est pas en UTF-8.") from exc
+    return _read_jsonl(text) if suffix == ".jsonl" else _read_csv(text)
+
+
+def _doc_ids(sources: list[str], docs: dict[str, dict[str, Any]]) -> list[str]:
+    """Each source as an indexed document's id: an id as is, a URL by the document it is the link of."""
+    by_url = {str(d.get("url", "")).rstrip("/"): doc_id for doc_id, d in docs.items() if d.get("url")}
+    out = []
+    for source in sources:
+        if source in docs:
+            out.append(source)
+        elif source.startswith(("http://", "https://")) and source.rstrip("/") in by_url:
+            out.append(by_url[source.rstrip("/")])
+        elif source.startswith(("http://", "https://")):
+            raise InputError(f"Aucun document de l'index n'a pour lien {source}.")
+        else:
+            raise InputError(f"Document source inconnu de l'index : {source!r}.")
+    return list(dict.fromkeys(out))
+
+
+def _same(entry: FaqEntry, line: Line, question: str, answer: str, theme: str, doc_ids: list[str]) -> bool:
+    return (
+        entry.question == question
+        and entry.answer == answer
+        and entry.theme == theme
+        and list(entry.variants) == faq.clean_variants(line.variants, question)
+        and [s["doc_id"] for s in entry.sources] == doc_ids
+    )
+
+
+def import_lines(
+    session: Session,
+    lines: list[Line],
+    docs: dict[str, dict[str, Any]],
+    actor: str,
+    draft: bool = False,
+) -> ImportReport:
+    """Add or update one entry a line (see the module's docstring), published unless ``draft``.
+
+    With ``draft``, an entry added or changed is left unpublished (a published one is withdrawn until reviewed);
+    an entry already identical to its line is not touched. A line is refused, with its reason, when its text or
+    sources are not valid, when it repeats an earlier line's question, or when it would be published without a
+    source; the others are imported all the same.
+    """
+    report = ImportReport(draft=draft)
+    existing = {question_key(e.question): e for e in session.scalars(select(FaqEntry).order_by(FaqEntry.id))}
+    seen: dict[str, int] = {}
+    for line in lines:
+        key = question_key(line.question)
+        if key in seen:
+            report.refused.append(Refused(line.number, f"Même question que la ligne {seen[key]}."))
+            continue
+        seen[key] = line.number
+        try:
+            changed = _import_one(session, line, existing.get(key), docs, actor, draft, report)
+        except InputError as exc:
+            report.refused.append(Refused(line.number, exc.message.rstrip(".") + "."))
+            continue
+        if changed is not None:
+            existing[key] = changed
+    return report
+
+
+def _import_one(
+    session: Session,
+    line: Line,
+    entry: FaqEntry | None,
+    docs: dict[str, dict[str, Any]],
+    actor: str,
+    draft: bool,
+    report: ImportReport,
+) -> FaqEntry | None:
+    """Import one line; everything is checked before anything is written, so a refusal leaves no trace."""
+    theme = line.theme if line.theme is not None else (entry.theme if entry else "")
+    question, answer, theme = faq.clean_entry(line.question, line.answer, theme)
+    faq.clean_variants(line.variants, question)
+    doc_ids = _doc_ids(line.sources, docs)
+    if not draft and not doc_ids:
+        raise InputError("Une entrée publiée doit citer au moins une source (ou importez avec --draft)")
+    sources = faq.sources_from(doc_ids, docs)
+    if entry is None:
+        entry = faq.create(session, question, answer, theme, sources, actor, variants=line.variants)
+        if not draft:
+            faq.set_published(session, entry, True, actor)
+        report.added.append(question)
+        return entry
+    if _same(entry, line, question, answer, theme, doc_ids):
+        if draft or entry.published:
+            report.unchanged += 1
+            return None
+        faq.set_published(session, entry, True, actor)
+        report.published.append(question)
+        return entry
+    faq.update(session, entry, question, answer, theme, sources, actor, line.variants)
+    if entry.published == draft:
+        faq.set_published(session, entry, not draft, actor)
+    report.updated.append(question)
+    return entry
+
+
+def import_file(
+    session: Session, path: Path, docs: dict[str, dict[str, Any]], actor: str, draft: bool = False
+) -> ImportReport:
+    """Read ``path`` (JSONL or CSV) and import its lines; lines refused for their shape are in the report."""
+    lines, refused = read_file(path)
+    report = import_lines(session, lines, docs, actor, draft)
+    report.refused = sorted(refused + report.refused, key=lambda r: r.number)
+    return report
+
+
+def records(session: Session, published_only: bool = True) -> list[dict[str, Any]]:
+    """The FAQ's entries as lines of a FAQ file, oldest first (only the published ones unless asked)."""
+    query = select(FaqEntry).order_by(FaqEntry.id)
+    if published_only:
+        query = query.where(FaqEntry.published.is_(True))
+    return [
+        {
+            "question": e.question,
+            "answer": e.answer,
+            "variants": list(e.variants),
+            "sources": [s["doc_id"] for s in e.sources],
+            "theme": e.theme,
+        }
+        for e in session.scalars(query)
+    ]
+
+
+def dumps(rows: list[dict[str, Any]], suffix: str) -> str:
+    """FAQ lines as the text of a JSONL or CSV file (CSV: comma-separated, UTF-8, a header row)."""
+    if suffix == ".jsonl":
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        variants = VARIANT_SEPARATOR.join(row["variants"])
+        writer.writerow([row["question"], row["answer"], variants, " ".join(row["sources"]), row["theme"]])
+    return out.getvalue()
+
+
+def export_file(session: Session, path: Path, published_only: bool = True) -> int:
+    """Write the FAQ to ``path`` (format by its extension); returns how many entries."""
+    suffix = _format(path)
+    rows = records(session, published_only)
+    try:
+        path.write_text(dumps(rows, suffix), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Écriture impossible : {path} ({exc.strerror}).") from exc
+    return len(rows)
