@@ -42,3 +42,23 @@ def out_of_scope(question: Question) -> AbstainReason | None:
     if _OWN_CASE.search(folded):
         return AbstainReason.PERSONAL_CASE
     return None
+
+
+# A question about one's own file that the scope check does not already see: where a file stands, a child's
+# registration, a named person, a case number. Matched on the folded text, except names (capitals).
+_OWN_FILE = re.compile(
+    r"\b(?:ou en est|ou en sont|avez[- ]vous (?:bien )?recu|vous avez (?:bien )?recu|a[- ]t[- ](?:il|elle) ete"
+    r"|(?:est|sont)[- ](?:ils|elles|il|elle) (?:bien )?(?:validee?s?|acceptee?s?|enregistree?s?|inscrite?s?|traitee?s?)"
+    r"|toujours pas (?:recu|eu|de reponse)|quand (?:vais|va|allez)[- ](?:je|t[- ]on|vous) (?:recevoir|avoir)"
+    r"|(?:l'?inscription|le dossier|la demande) de (?:mon|ma|mes) (?:fils|fille|enfants?|mere|pere|mari|femme)"
+    r"|(?:mon|ma|mes) (?:fils|fille|enfants?) (?:est|sont|a|ont|n'?a|n'?est)\b"
+    r"|(?:numero|n°|no|ref(?:erence)?) (?:de )?(?:dossier|demande|facture)|(?:dossier|demande|facture) (?:n°|no|numero)"
+    r"|mon (?:numero|n°) (?:de )?(?:dossier|demande))"
+)
+_CASE_NUMBER = re.compile(r"\b(?:[A-Z]{1,5}[- ]?\d{2,4}[-/ ]\d{3,}|\d{6,})\b")
+_NAMED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|monsieur|madame)\s+[A-ZÀ-Ý][\w'-]+")
+
+
+def personal_situation(question: str) -> bool:
+    """Whether the question is about the citizen's own case (a file, a registration, a named person, a number)."""
+    return bool(_OWN_FILE.search(fold(question)) or _CASE_NUMBER.search(question) or _NAMED.search(question))

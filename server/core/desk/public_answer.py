@@ -8,7 +8,6 @@ own threshold (stricter than the agents', calibrated for answered precision on t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,31 +18,11 @@ from server.core.answer.index import Index
 from server.core.answer.models import Citation
 from server.core.answer.question import analyse
 from server.core.answer.reasons import AbstainReason, guarded
-from server.core.answer.scope import out_of_scope
-from server.core.desk import faq
+from server.core.answer.scope import out_of_scope, personal_situation
+from server.core.desk import faq_match
 from server.core.desk.tables import FaqEntry
-from server.core.text import fold
 
 PERSONAL = AbstainReason.PERSONAL_CASE
-SUGGESTIONS = 3
-# A question about one's own file that the scope check does not already see: where a file stands, a child's
-# registration, a named person, a case number. Matched on the folded text, except names (capitals).
-_OWN_FILE = re.compile(
-    r"\b(?:ou en est|ou en sont|avez[- ]vous (?:bien )?recu|vous avez (?:bien )?recu|a[- ]t[- ](?:il|elle) ete"
-    r"|(?:est|sont)[- ](?:ils|elles|il|elle) (?:bien )?(?:validee?s?|acceptee?s?|enregistree?s?|inscrite?s?|traitee?s?)"
-    r"|toujours pas (?:recu|eu|de reponse)|quand (?:vais|va|allez)[- ](?:je|t[- ]on|vous) (?:recevoir|avoir)"
-    r"|(?:l'?inscription|le dossier|la demande) de (?:mon|ma|mes) (?:fils|fille|enfants?|mere|pere|mari|femme)"
-    r"|(?:mon|ma|mes) (?:fils|fille|enfants?) (?:est|sont|a|ont|n'?a|n'?est)\b"
-    r"|(?:numero|n°|no|ref(?:erence)?) (?:de )?(?:dossier|demande|facture)|(?:dossier|demande|facture) (?:n°|no|numero)"
-    r"|mon (?:numero|n°) (?:de )?(?:dossier|demande))"
-)
-_CASE_NUMBER = re.compile(r"\b(?:[A-Z]{1,5}[- ]?\d{2,4}[-/ ]\d{3,}|\d{6,})\b")
-_NAMED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|monsieur|madame)\s+[A-ZÀ-Ý][\w'-]+")
-
-
-def personal_situation(question: str) -> bool:
-    """Whether the question is about the citizen's own case (a file, a registration, a named person, a number)."""
-    return bool(_OWN_FILE.search(fold(question)) or _CASE_NUMBER.search(question) or _NAMED.search(question))
 
 
 @dataclass
@@ -67,6 +46,7 @@ class PublicAnswer:
     extracts: list[Extract] = field(default_factory=list)
     reason: AbstainReason | None = None
     confidence: float = 0.0
+    suggestions: list[FaqEntry] = field(default_factory=list)
 
 
 def verbatim_extracts(index: Index, citations: list[Citation]) -> list[Extract]:
@@ -117,20 +97,17 @@ def candidate(assistant: Assistant, question: str) -> Candidate:
 
 
 def answer(session: Session, assistant: Assistant, question: str, threshold: float) -> PublicAnswer:
-    """The citizen's answer: a published FAQ entry first, then public extracts, else none."""
+    """The citizen's answer: the published FAQ entry the decision (``answer.match``) shows, then public extracts,
+    else none; with up to 3 published entries close to the question (« Vouliez-vous dire… »)."""
     question = question.strip()
+    found = faq_match.decide(session, assistant.embedder, assistant.settings.commune_name, question)
     why = out_of_scope(analyse(question, commune=assistant.settings.commune_name))
     if not why and personal_situation(question):
         why = PERSONAL
     if why:
-        return PublicAnswer("aucune", question, reason=why)
-    match = faq.answer_for(session, question)
-    if match is not None:
-        return PublicAnswer("faq", question, entry=match.entry, confidence=match.score)
-    return candidate(assistant, question).decide(threshold)
-
-
-def suggestions(session: Session, question: str, shown: FaqEntry | None = None) -> list[FaqEntry]:
-    """Up to three published FAQ entries close to the question (not the one already shown as its answer)."""
-    close = [m.entry for m in faq.search(session, question, limit=SUGGESTIONS + 1) if m.score >= faq.SUGGEST_MIN_SCORE]
-    return [e for e in close if shown is None or e.id != shown.id][:SUGGESTIONS]
+        return PublicAnswer("aucune", question, reason=why, suggestions=found.suggestions)
+    if found.entry is not None:
+        return PublicAnswer("faq", question, entry=found.entry, confidence=found.score, suggestions=found.suggestions)
+    shown = candidate(assistant, question).decide(threshold)
+    shown.suggestions = found.suggestions
+    return shown

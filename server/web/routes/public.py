@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from starlette.background import BackgroundTask
 
 from server.core.config import Settings
-from server.core.desk import faq, outbox, public_answer, public_form, workflow
+from server.core.desk import faq, faq_match, outbox, public_answer, public_form, workflow
 from server.core.errors import AccueilError, InputError
 from server.web.deps import (
     AssistantDep,
@@ -57,18 +57,18 @@ def _render(request: Request, name: str, status: int = 200, **context: object) -
 
 
 @router.get("/faq", response_class=HTMLResponse, dependencies=[Limited])
-def faq_page(request: Request, db: DbDep, settings: SettingsDep, q: str = "") -> HTMLResponse:
+def faq_page(request: Request, db: DbDep, settings: SettingsDep, assistant: AssistantDep, q: str = "") -> HTMLResponse:
     """Published FAQ entries by theme, with their sources and dates; a search box over them (a search over its
     limit is refused next to the box, never cut)."""
     q = q.strip()
     errors = length_errors([("q", "Recherche", q, settings.max_search_chars)], stored=False)
-    matches = faq.search(db, q) if q and not errors else []
+    found = [] if not q or errors else faq_match.search(db, assistant.embedder, settings.commune_name, q)
     return _render(
         request,
         "public_faq.html",
         status=422 if errors else 200,
         q=q,
-        matches=matches,
+        matches=found,
         errors=errors,
         themes=faq.by_theme(faq.entries(db, published_only=True)),
     )
@@ -109,7 +109,7 @@ def search_question(
         answer=found,
         personal=found.reason == public_answer.PERSONAL,
         delay=settings.public_reply_delay,
-        close=public_answer.suggestions(db, q, found.entry),
+        close=found.suggestions,
         token=public_form.issue_form_token(db, q),
     )
 

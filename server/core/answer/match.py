@@ -1,0 +1,427 @@
+"""Which known question a citizen's text asks, if any: the one decision behind ``/question``, the FAQ search, ``accueil
+faq match`` and the answer memory.
+
+A known question is a FAQ entry (its question, its variants, its answer) or a question an agent already answered.
+Cosine similarity alone prefers a near miss as often as the true paraphrase, so the text is read several ways against
+each known question:
+
+- ``cos``, ``margin``: the best cosine between the text and one of the phrasings, both embedded as queries (e5 reads a
+  question–question comparison with ``query: `` on both sides), and how far it leads the best other entry's;
+- ``qa``: the cosine between the text (query) and the entry's question and answer (passage), e5's own task;
+- ``cover``: how much of the entry's best phrasing the text says, word by word with spelling slips forgiven (accents
+  and case folded, SMS abbreviations spelled out, ``rapidfuzz`` ratio), each word weighed by how rare it is among the
+  known questions (« déchetterie » weighs more than « horaires » or « mairie »); ``qcover``: how much of what the
+  text asks the entry mentions (a word no known question uses weighs most); ``topic``: the share of the entry's
+  subjects (the nouns that come back in its phrasings) that the text names;
+- ``kind``: whether the kind of fact asked (prix, horaire, lieu, contact, pièces, délai, conditions) is one the
+  phrasings ask.
+
+These make a logistic score. Whatever the score, an entry cannot be *the* answer when the text asks a kind of fact
+its answer does not give (``fait``: the address of the déchetterie when only its hours are known), names the subject
+of another entry or a place that this one never mentions (``lieu``: the cemetery's hours, the town hall of another
+commune), or refuses what the entry does not (``sens``: « je ne veux plus être inscrit »). Nor when the question is
+out of the citizen side's scope (another commune, a personal case, advice, a dispute, an injection). Weights and
+threshold are chosen on eval/datasets/faq-dev.jsonl with e5-small (``accueil eval --faq`` measures them). Pure
+computation: no database, no web.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from rapidfuzz import fuzz
+
+from server.core.answer.question import KIND_PATTERNS, analyse, expand
+from server.core.answer.scope import out_of_scope, personal_situation
+from server.core.text import STOP_WORDS, fold, stem, words
+
+log = logging.getLogger(__name__)
+
+# Chosen on eval/datasets/faq-dev.jsonl with e5-small (``accueil eval --faq``): the lowest threshold from which the
+# precision of the entries shown stays at 0.98 or more there (0.98 is what the citizen side promises).
+THRESHOLD = 0.82
+# « Vouliez-vous dire… » offers the entries from this score on (a conflict does not matter: the citizen reads and
+# chooses), then those whose phrasing the text says for this share at least.
+SUGGEST_MIN = 0.2
+SUGGEST_COVER = 0.5
+SUGGESTIONS = 3
+# The score: a logistic model over the features, fitted on faq-dev pairs (a question and each entry; the right
+# entry is the positive) whose entry is no conflict; raw weights, features unscaled. ``eval/faq.py`` measures it.
+WEIGHTS: dict[str, float] = {
+    "cos": 8.522,
+    "margin": 22.736,
+    "cover": 2.208,
+    "qcover": 2.371,
+    "long": 0.356,
+    "qa": 16.497,
+    "topic": 0.91,
+    "kind": 0.191,
+}
+BIAS = -26.757
+# A subject of another entry that this one never mentions rejects it when it is this rare (IDF share: not « mairie »).
+ALIEN_MIN = 0.5
+# Two words are the same word with a spelling slip from this rapidfuzz ratio on, when both have 4 letters or more.
+FUZZ_MIN = 80
+
+# The kind of fact a text asks, by unambiguous cues only (matched on folded words): the same kinds as the facts
+# ``question.KIND_PATTERNS`` finds in an answer. « quand » or « jour » alone ask no kind: too many questions use them.
+ASKED: dict[str, re.Pattern[str]] = {
+    "prix": re.compile(
+        r"\b(?:combien (?:ca |cela )?(?:coute|coutent|vaut|revient|faut[- ]il payer)|couts?|coute\w*|prix|tarifs?"
+        r"|payante?s?|gratuite?s?|payer|cher|euros?|frais|montant|est combien|fait combien)\b|€"
+    ),
+    "horaire": re.compile(r"\b(?:horaires?|heures?|ouverte?s?|ouverture|fermee?s?|fermeture|ouvre|ferment)\b"),
+    "lieu": re.compile(
+        r"\b(?:adresse(?! (?:e-?)?mail| electronique| courriel)|ou (?:se )?(?:trouve|situe|est)|situee?)\b"
+    ),
+    "contact": re.compile(r"\b(?:telephone|numero de tel\w*|mail|e-mail|courriel|joindre|appeler)\b"),
+    "pieces": re.compile(r"\b(?:pieces?|documents?|papiers?|justificatifs?|fournir|apporter)\b"),
+    "delai": re.compile(r"\b(?:delais?|combien de temps|valable|validite|duree)\b"),
+    "conditions": re.compile(r"\bqui (?:peut|peuvent|a droit|ont droit)\b|\bconditions?\b|\ba droit\b|\beligible"),
+}
+# Words that never name a place or a service: when, how much, which day (« samedi » is in many entries' phrasings).
+_NOT_SUBJECT = frozenset(
+    """lundi mardi mercredi jeudi vendredi samedi dimanche matin soir midi apres nuit semaine mois an ans annee
+    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre ete hiver printemps automne
+    jour jours ferie feries week end weekend heure heures horaire horaires prix tarif tarifs cout coute payant gratuit
+    ouvert ouverte ouverture ferme fermee fermeture adresse numero delai duree date demande demander obtenir faire
+    peut faut quand combien comment""".split()
+)
+
+
+def asked(text: str) -> frozenset[str]:
+    """The kinds of fact a text asks by an unambiguous cue (prix, horaire, lieu, contact, pieces, delai, conditions)."""
+    folded = " ".join(words(text.replace("€", " euros ")))
+    return frozenset(kind for kind, cue in ASKED.items() if cue.search(folded))
+
+
+def given(answer: str) -> frozenset[str]:
+    """The kinds of fact an answer gives (amounts, hours, addresses… as ``question.KIND_PATTERNS`` finds them)."""
+    return frozenset(kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(answer))
+
+
+# A negation said in full (« je ne suis plus inscrit »), read on the text with its accents (« né » is no « ne »).
+_NEGATION = re.compile(r"(?<![\w-])(?:ne|n')\s*(?:\w+\s+){0,3}?(?:pas|plus|jamais|rien|aucune?)\b")
+# Not wanting or refusing something (« je ne veux plus être inscrit », « je veux pas », « refuser »).
+_REFUSAL = re.compile(
+    r"\b(?:veu[xt]|voudrai\w*|souhaite\w*|désire\w*|aimerai\w*)\s+(?:ne\s+)?(?:pas|plus)\b|\brefus\w*"
+)
+# A place named after « à », « de », « du »: a capital inside the sentence (« la mairie de Valprée »).
+_PLACE = re.compile(r"(?<=\S)\s(?:à|a|de|d'|du|au)\s*((?:[A-ZÉÈÎ][\w]+)(?:-[\w]+)*)")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def stance(text: str) -> tuple[bool, bool]:
+    """Whether the text is negated, and whether it refuses or does not want something: what words do not see."""
+    lowered = text.lower().replace("’", "'")
+    return bool(_NEGATION.search(lowered)), bool(_REFUSAL.search(lowered))
+
+
+def asking_part(text: str) -> str:
+    """The sentences of a message that ask (ending with « ? »), or the whole text when none does."""
+    asking = [s.strip() for s in _SENTENCE.findall(text) if s.strip().endswith("?")]
+    return " ".join(asking) if asking else text
+
+
+def content_words(text: str) -> list[str]:
+    """Folded content words of a text, abbreviations spelled out, function words dropped."""
+    return [w for w in words(expand(text)) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+@lru_cache(maxsize=100_000)
+def same_word(a: str, b: str) -> bool:
+    """Whether two folded words are one word, up to its ending or a spelling slip."""
+    if a == b or stem(a) == stem(b):
+        return True
+    return min(len(a), len(b)) >= 4 and a[0] == b[0] and fuzz.ratio(a, b) >= FUZZ_MIN
+
+
+@dataclass(frozen=True)
+class Known:
+    """A question the matcher may recognise: ``key`` is the caller's id (an entry's, a remembered reply's)."""
+
+    key: int
+    question: str
+    variants: tuple[str, ...] = ()
+    answer: str = ""
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """The question then its variants."""
+        return (self.question, *self.variants)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A known question scored against a text; ``conflict`` says why it cannot be the text's answer."""
+
+    known: Known
+    score: float
+    conflict: str | None
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The known question that answers the text (or None), its score, and up to 3 others to offer."""
+
+    entry: Known | None
+    score: float
+    suggestions: tuple[Known, ...] = ()
+    reason: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+
+
+class Vectors:
+    """Embeddings of texts, each computed once: a question as a query, an answer as a passage (e5's prefixes)."""
+
+    def __init__(self, embedder: Embeddings) -> None:
+        self.embedder = embedder
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def _get(self, kind: str, text: str) -> np.ndarray:
+        found = self._cache.get((kind, text))
+        if found is None:
+            embed = self.embedder.embed_query if kind == "query" else self._passage
+            found = np.asarray(embed(text), dtype=np.float32)
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[(kind, text)] = found
+        return found
+
+    def _passage(self, text: str) -> list[float]:
+        return self.embedder.embed_documents([text])[0]
+
+    def query(self, text: str) -> np.ndarray:
+        """The unit-length vector of ``text`` read as a question."""
+        return self._get("query", text)
+
+    def passage(self, text: str) -> np.ndarray:
+        """The unit-length vector of ``text`` read as a passage that answers."""
+        return self._get("passage", text)
+
+
+_DETERMINERS = frozenset("le la les l un une des du de d au aux mon ma mes son sa ses votre notre leur".split())
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def nouns(text: str) -> set[str]:
+    """Folded words a determiner introduces, and the word right after each (« la mairie annexe », « le bac jaune »)."""
+    found: set[str] = set()
+    tokens = _TOKEN.findall(fold(text))
+    for i, token in enumerate(tokens):
+        if (i == 0 or tokens[i - 1] in _DETERMINERS) and token not in STOP_WORDS and token not in _DETERMINERS:
+            found.add(token)
+            if i + 1 < len(tokens) and tokens[i + 1] not in STOP_WORDS and tokens[i + 1] not in _DETERMINERS:
+                found.add(tokens[i + 1])
+    return found
+
+
+def _subjects(phrasings: Sequence[str]) -> frozenset[str]:
+    """What an entry is about: the nouns that come back in its phrasings (« déchetterie » in each way of asking
+    its hours), or those of its only phrasing; never a word of time, price or hours."""
+    counts: dict[str, int] = {}
+    for p in phrasings:
+        for w in nouns(p):
+            counts[w] = counts.get(w, 0) + 1
+    least = 2 if len(phrasings) > 1 else 1
+    return frozenset(w for w, n in counts.items() if n >= least and w not in _NOT_SUBJECT and not w.isdigit())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Stricter than ``same_word``: a place or service named with a slip, never two close words."""
+    return a == b or stem(a) == stem(b) or (min(len(a), len(b)) >= 6 and a[0] == b[0] and fuzz.ratio(a, b) >= 88)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    known: Known
+    vectors: np.ndarray
+    answer_vector: np.ndarray | None
+    phrasing_words: tuple[tuple[str, ...], ...]
+    vocabulary: frozenset[str]
+    mentions: frozenset[str]
+    subjects: frozenset[str]
+    kinds: frozenset[str]
+    asks: frozenset[str]
+    negated: bool
+    refusals: frozenset[bool]
+
+
+class Matcher:
+    """The decision over a fixed set of known questions; build one per set (vectors are cached by ``Vectors``)."""
+
+    def __init__(
+        self,
+        known: Sequence[Known],
+        vectors: Vectors,
+        *,
+        threshold: float = THRESHOLD,
+        commune: str = "",
+    ) -> None:
+        self.vectors = vectors
+        self.threshold = threshold
+        self.commune = commune
+        self.entries = [self._prepare(k) for k in known]
+        frequency: dict[str, int] = {}
+        for entry in self.entries:
+            for word in entry.vocabulary:
+                frequency[word] = frequency.get(word, 0) + 1
+        total = len(self.entries)
+        top = math.log(total + 1) + 1 if total else 1.0
+        # Inverse document frequency over the known questions, as a share of the highest possible.
+        self.idf = {w: (math.log((total + 1) / (n + 1)) + 1) / top for w, n in frequency.items()}
+        self.vocabulary = frozenset(frequency)
+        self.subjects = frozenset(w for e in self.entries for w in e.subjects)
+
+    def _prepare(self, known: Known) -> _Entry:
+        phrasings = [p for p in known.phrasings if p.strip()]
+        per = tuple(tuple(content_words(p)) for p in phrasings)
+        return _Entry(
+            known=known,
+            vectors=np.stack([self.vectors.query(p) for p in phrasings]),
+            answer_vector=self.vectors.passage(f"{known.question}\n{known.answer}") if known.answer else None,
+            phrasing_words=per,
+            vocabulary=frozenset(w for ws in per for w in ws),
+            mentions=frozenset(w for ws in per for w in ws) | frozenset(content_words(known.answer)),
+            subjects=_subjects(phrasings),
+            kinds=frozenset(k for p in phrasings for k in asked(p)) | given(known.answer),
+            asks=frozenset(k for p in phrasings for k in asked(p)),
+            negated=all(stance(p)[0] for p in phrasings),
+            refusals=frozenset(stance(p)[1] for p in phrasings),
+        )
+
+    def _idf(self, word: str) -> float:
+        return self.idf.get(word, 1.0)
+
+    def features(self, text: str) -> list[tuple[_Entry, dict[str, float]]]:
+        """What the decision reads of ``text`` against each known question (see the module's docstring)."""
+        vector = self.vectors.query(text)
+        said_words = content_words(text)
+        # In a long message, the words of its questions tell what it asks; the story around them does not.
+        asked_words = content_words(asking_part(text)) if len(said_words) > 8 else said_words
+        subjects = [w for w in asked_words if w not in _NOT_SUBJECT and not w.isdigit()]
+        kinds = asked(text)
+        negated, refuses = stance(asking_part(text))
+        # Which known words each word of the text stands for (itself, its ending, a spelling slip).
+        matches = {w: frozenset(v for v in self.vocabulary if same_word(w, v)) for w in set(said_words + asked_words)}
+        named = {w: frozenset(v for v in self.subjects if same_name(w, v)) for w in set(subjects)}
+        places = self._places(asking_part(text))
+        said = frozenset(v for found in matches.values() for v in found)
+        cosines = [float(np.max(entry.vectors @ vector)) for entry in self.entries]
+        ordered = sorted(cosines, reverse=True)
+        out = []
+        for entry, cos in zip(self.entries, cosines, strict=True):
+            cover = 0.0
+            for ws in entry.phrasing_words:
+                weight = sum(self._idf(w) for w in ws)
+                if weight:
+                    cover = max(cover, sum(self._idf(w) for w in ws if w in said) / weight)
+            known_here = {w for w in set(asked_words) if matches[w] & entry.vocabulary}
+            known_here |= {w for w in set(asked_words) - known_here if any(same_word(w, m) for m in entry.mentions)}
+            total = sum(self._word_idf(w, matches[w]) for w in asked_words)
+            here = sum(self._word_idf(w, matches[w]) for w in asked_words if w in known_here)
+            qcover = here / total if total else 0.0
+            alien = 0.0
+            for w in subjects:
+                if named[w] and not any(same_name(w, m) for m in entry.mentions):
+                    alien = max(alien, min(self._idf(v) for v in named[w]))
+            if any(not all(w in entry.mentions for w in place) for place in places):
+                alien = 1.0
+            topic = (
+                sum(1 for v in entry.subjects if any(same_word(w, v) for w in said_words)) / len(entry.subjects)
+                if entry.subjects
+                else cover
+            )
+            other = ordered[1] if cos == ordered[0] and len(ordered) > 1 else ordered[0]
+            out.append(
+                (
+                    entry,
+                    {
+                        "cos": cos,
+                        "qa": float(entry.answer_vector @ vector) if entry.answer_vector is not None else cos,
+                        "margin": cos - other,
+                        "cover": cover,
+                        "qcover": qcover,
+                        "alien": alien,
+                        "fait": float(bool(kinds) and not kinds & entry.kinds),
+                        "sens": float(refuses not in entry.refusals or (entry.negated and not negated)),
+                        "long": math.log1p(len(said_words)),
+                        "topic": topic,
+                        "kind": (1.0 if kinds & entry.asks else -1.0) if kinds and entry.asks else 0.0,
+                    },
+                )
+            )
+        return out
+
+    def _places(self, text: str) -> list[list[str]]:
+        """The places the text names other than the commune (« la mairie de Valprée »), as folded words."""
+        own = set(words(self.commune))
+        named = [words(name) for name in _PLACE.findall(text)]
+        return [ws for ws in named if ws and not set(ws) <= own]
+
+    def _word_idf(self, word: str, known: frozenset[str]) -> float:
+        """A word's weight in the text: that of the known word it stands for, the highest for a word no known
+        question uses (a place or a thing the FAQ never mentions weighs most)."""
+        return max((self._idf(v) for v in known), default=1.0)
+
+    def rank(self, text: str) -> list[Candidate]:
+        """Every known question scored against ``text``, best first."""
+        if not self.entries:
+            return []
+        out = []
+        for entry, f in self.features(text):
+            z = BIAS + sum(WEIGHTS[name] * value for name, value in f.items() if name in WEIGHTS)
+            score = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+            conflict = None
+            if f["fait"]:
+                conflict = "fait"
+            elif f["alien"] >= ALIEN_MIN:
+                conflict = "lieu"
+            elif f["sens"]:
+                conflict = "sens"
+            out.append(Candidate(entry.known, round(score, 4), conflict, f))
+        out.sort(key=lambda c: (-c.score, c.known.question))
+        return out
+
+    def guard(self, text: str) -> str | None:
+        """Why no known question may be shown for this text whatever the score (another commune, a personal
+        case, advice, a dispute, an attempt to steer the page), or None."""
+        question = analyse(text, commune=self.commune)
+        why = out_of_scope(question)
+        if why:
+            return str(why)
+        if question.injection:
+            return "manipulation"
+        if personal_situation(text):
+            return "situation_personnelle"
+        return None
+
+    def decide(self, text: str) -> Decision:
+        """The known question that answers ``text`` as asked, or None, plus up to 3 close ones to offer."""
+        text = text.strip()
+        if not text or not self.entries:
+            return Decision(None, 0.0, reason="vide")
+        ranked = self.rank(text)
+        why = self.guard(text)
+        best = ranked[0]
+        chosen = None
+        if why is None and best.conflict is None and best.score >= self.threshold:
+            chosen = best.known
+        elif why is None:
+            why = best.conflict or "seuil"
+        close = [c for c in ranked if c.score >= SUGGEST_MIN]
+        close += sorted((c for c in ranked if c.features["cover"] >= SUGGEST_COVER), key=lambda c: -c.features["cover"])
+        offered = tuple(dict.fromkeys(c.known for c in close if chosen is None or c.known.key != chosen.key))[
+            :SUGGESTIONS
+        ]
+        if why == "manipulation":
+            offered = ()
+        return Decision(chosen, best.score, offered, None if chosen else why, tuple(ranked))
