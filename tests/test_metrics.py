@@ -23,7 +23,7 @@ from eval.metrics import (
 )
 from server.core.desk import activity, eval_runs
 from server.core.desk.period import Period
-from server.core.metric_registry import DESK, EVAL, METRICS, Unit, definitions, format_value, metric
+from server.core.metric_registry import DESK, EVAL, FAQ, METRICS, Unit, definitions, format_value, metric
 from server.web import figures, summary
 from tests.conftest import REPO_ROOT, LiveServer, login, settings_for
 
@@ -120,7 +120,7 @@ def _cells(html: str, pattern: str) -> list[str]:
 
 
 def test_each_metric_is_defined_once_with_a_french_label() -> None:
-    keys = [m.key for m in (*EVAL, *DESK)]
+    keys = [m.key for m in (*EVAL, *DESK, *FAQ)]
     assert len(keys) == len(set(keys)) == len(METRICS)
     assert len({m.label for m in METRICS.values()}) == len(METRICS), "deux mesures portent le même libellé"
     for m in METRICS.values():

@@ -36,8 +36,21 @@ def evaluate(
     calibrate_public: Annotated[
         bool, typer.Option(help="Recalibrer seulement le seuil du côté habitants sur ce jeu (le reste inchangé).")
     ] = False,
+    faq: Annotated[
+        bool,
+        typer.Option(
+            "--faq",
+            help="Mesurer la décision de la FAQ des habitants (jeu {id, question, entry, kind}), pas les brouillons.",
+        ),
+    ] = False,
+    faq_entries: Annotated[
+        Path, typer.Option(help="Entrées de FAQ publiées pour --faq (format d'import JSONL).")
+    ] = REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl",
 ) -> None:
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
+    if faq:
+        evaluate_faq(dataset, faq_entries, out, data_dir)
+        return
     from eval.calibrate import Targets
     from eval.run import evaluate as run_evaluation
 
@@ -74,6 +87,25 @@ def evaluate(
         "latency_p95_ms",
     ):
         typer.echo(f"  {key:<22} {m[key]}")
+
+
+def evaluate_faq(dataset: Path, entries: Path, out: Path | None, data_dir: Path | None) -> None:
+    """``accueil eval --faq``: the FAQ decision of /question on ``dataset``, report written in ``out``."""
+    from eval import faq as faq_eval
+    from server.core.metric_registry import FAQ
+
+    settings = settings_for(data_dir)
+    run_dir = out or settings.data_dir / "evals" / f"faq-{dataset.stem}"
+    try:
+        report = faq_eval.run(settings, entries, dataset, run_dir)
+    except AccueilError as exc:
+        fail(exc)
+    typer.echo(f"Rapport : {run_dir / 'report.html'}")
+    for m in FAQ:
+        typer.echo(f"  {m.key:<22} {report['metrics'][m.key]}")
+    typer.echo("  seuil   précision  rappel  (courbe)")
+    for p in report["curve"]:
+        typer.echo(f"  {p['threshold']:.2f}    {p['faq_precision']}  {p['faq_recall']}")
 
 
 @app.command("eval-claims")

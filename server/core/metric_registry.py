@@ -290,7 +290,49 @@ DESK: tuple[Metric, ...] = (
     ),
 )
 
-METRICS: dict[str, Metric] = {m.key: m for m in (*EVAL, *DESK)}
+# What ``accueil eval --faq`` measures: the citizen side's decision over the published FAQ (``answer.match``).
+FAQ: tuple[Metric, ...] = (
+    Metric(
+        "faq_precision",
+        "Précision des entrées montrées",
+        "Part des entrées de FAQ montrées comme la réponse qui sont la bonne entrée (une question sans entrée qui "
+        "y réponde ne doit rien montrer).",
+        Unit.SHARE,
+        _RIGHT,
+        0.98,
+    ),
+    Metric(
+        "faq_recall",
+        "Rappel des entrées",
+        "Part des questions auxquelles une entrée publiée répond pour lesquelles cette entrée est montrée.",
+        Unit.SHARE,
+        _RIGHT,
+        0.80,
+    ),
+    Metric(
+        "faq_suggestion_hit",
+        "Bonne entrée proposée",
+        "Part des questions à entrée pour lesquelles aucune entrée n'est montrée mais dont la bonne entrée figure "
+        "dans « Vouliez-vous dire… » (3 propositions au plus).",
+        Unit.SHARE,
+        _RIGHT,
+    ),
+    Metric(
+        "faq_shown",
+        "Entrées montrées",
+        "Questions auxquelles une entrée de FAQ est montrée comme la réponse.",
+        Unit.COUNT,
+    ),
+    Metric(
+        "faq_wrong",
+        "Entrées montrées à tort",
+        "Questions auxquelles une entrée est montrée alors qu'elle n'y répond pas (ou qu'aucune n'y répond).",
+        Unit.COUNT,
+        _WRONG,
+    ),
+)
+
+METRICS: dict[str, Metric] = {m.key: m for m in (*EVAL, *DESK, *FAQ)}
 # The few evaluation metrics listed for each run on the supervisor's evaluation page and in its CSV export.
 EVAL_HEADLINE = ("hit@5", "correctness", "selective_accuracy", "abstain_recall", "over_abstention", "latency_p95_ms")
 
