@@ -60,3 +60,30 @@ def faq_export(
     except AccueilError as exc:
         fail(exc)
     typer.echo(f"{count} entrée(s) de FAQ écrite(s) dans {file}.")
+
+
+@faq_app.command("match")
+def faq_match_batch(
+    batch: Annotated[Path, typer.Option("--batch", help="Fichier JSONL {id, question} par ligne.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Pour chaque question d'un lot, l'entrée publiée que montre la page /question (ou aucune) et les propositions,
+    une ligne JSON {id, entry, score, suggestions} par question."""
+    import json
+
+    from server.core.answer.embed import embedder_for
+    from server.core.desk import faq_match
+
+    settings = settings_for(data_dir)
+    try:
+        with open_database(data_dir).session() as db, open(batch, encoding="utf-8") as fh:
+            for line in faq_match.match_lines(db, embedder_for(settings), settings.commune_name, fh):
+                if line.result is None:
+                    typer.echo(line.error, err=True)
+                else:
+                    typer.echo(json.dumps(line.result, ensure_ascii=False))
+    except AccueilError as exc:
+        fail(exc)
+    except OSError as exc:
+        typer.echo(f"Erreur : lecture impossible de {batch} : {exc.strerror}", err=True)
+        raise typer.Exit(1) from exc

@@ -8,12 +8,14 @@ matcher is rebuilt only when an entry is published, edited or withdrawn (its id 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session
 
+from server.core.answer.batch import BatchLine, draft_lines
 from server.core.answer.match import SUGGEST_MIN, Decision, Known, Matcher, Vectors
 from server.core.desk import faq
 from server.core.desk.tables import FaqEntry
@@ -81,6 +83,24 @@ def decide(session: Session, embedder: Embeddings, commune: str, text: str) -> F
         reason=decision.reason,
         decision=decision,
     )
+
+
+def as_line(qid: str, found: FaqDecision) -> dict[str, Any]:
+    """One line of ``accueil faq match --batch``: the entry shown (its question) or None, the score, the offers."""
+    return {
+        "id": qid,
+        "entry": found.entry.question if found.entry else None,
+        "score": round(found.score, 4),
+        "suggestions": [e.question for e in found.suggestions],
+    }
+
+
+def match_lines(
+    session: Session, embedder: Embeddings, commune: str, lines: Iterable[str]
+) -> Iterator[BatchLine[dict[str, Any]]]:
+    """Each JSON line ``{id, question}`` through the decision ``/question`` makes, in order (a malformed line is
+    reported with its number, the others go on)."""
+    return draft_lines(lines, lambda question, qid: as_line(qid, decide(session, embedder, commune, question)))
 
 
 def search(session: Session, embedder: Embeddings, commune: str, text: str, limit: int = 10) -> list[faq.Match]:
