@@ -212,7 +212,8 @@ def _base_at_0010_with_faq(data_dir: Path) -> None:
 
 
 def test_0011_adds_empty_faq_variants_kept_in_history_and_downgrades(tmp_path: Path) -> None:
-    """0011 gives existing entries and versions no variant, new versions record theirs, and the columns go back."""
+    """0011 gives existing entries and versions no variant, new versions record theirs, and the columns go back;
+    0012 gives them nothing to review, and goes back too."""
     from server.core.desk import faq
     from server.core.desk.tables import FaqEntry
 
@@ -221,6 +222,7 @@ def test_0011_adds_empty_faq_variants_kept_in_history_and_downgrades(tmp_path: P
     with db.session() as session:
         entry = session.get(FaqEntry, 1)
         assert entry is not None and entry.variants == [] and entry.published
+        assert entry.review == [], "0012: an entry published before has nothing to review"
         assert [v.variants for v in faq.history(session, entry)] == [[], []]
         faq.update(
             session, entry, entry.question, entry.answer, entry.theme, entry.sources, "chef",
@@ -240,7 +242,9 @@ def test_0011_adds_empty_faq_variants_kept_in_history_and_downgrades(tmp_path: P
     with db.engine.connect() as connection:
         for table in ("faq_entries", "faq_versions"):
             columns = {row[1] for row in connection.execute(text(f"PRAGMA table_info({table})"))}
-            assert "variants" not in columns and "question" in columns
+            assert "variants" not in columns and "review" not in columns and "question" in columns
+        tables = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+        assert "faq_source_texts" not in tables and "faq_entries" in tables
         assert connection.execute(text("SELECT count(*) FROM faq_versions")).scalar_one() == 3
         with pytest.raises(DatabaseError, match="ajout seul"):
             connection.execute(text("DELETE FROM faq_versions"))

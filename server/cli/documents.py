@@ -24,9 +24,12 @@ def ingest(
 ) -> None:
     """Indexer des documents (Markdown, texte, HTML, PDF, fiches service-public XML ou zip)."""
     from ingest.pipeline import run_ingest
+    from server.core.desk import faq_watch
 
+    settings = settings_for(data_dir)
     try:
-        s = run_ingest(settings_for(data_dir), paths, strict=strict, progress=sys.stderr.isatty(), prune=prune)
+        s = run_ingest(settings, paths, strict=strict, progress=sys.stderr.isatty(), prune=prune)
+        withdrawn = faq_watch.after_ingest(settings) if s.updated or s.deleted else []
     except AccueilError as exc:
         fail(exc)
         return
@@ -40,6 +43,13 @@ def ingest(
         typer.echo(f"  ✗ {line}")
     for line in s.skipped:
         typer.echo(f"  ⚠ {line}")
+    if withdrawn:
+        typer.echo(
+            f"FAQ : {len(withdrawn)} entrée(s) retirée(s) de la FAQ publique, une de leurs sources ayant changé ou "
+            "disparu (à relire dans Supervision → FAQ) :"
+        )
+        for question in withdrawn:
+            typer.echo(f"  ↓ {question}")
     if s.ingested == 0 and not (prune and s.deleted):
         typer.echo("Erreur : aucun document n'a pu être indexé.", err=True)
         raise typer.Exit(1)

@@ -24,7 +24,7 @@ def faq_import(
     data_dir: DataDir = None,
 ) -> None:
     """Importer une FAQ : même question (espaces et casse mis à part) → entrée mise à jour, jamais en double."""
-    from server.core.desk import faq_io
+    from server.core.desk import faq_io, faq_watch
 
     settings = settings_for(data_dir)
     try:
@@ -36,6 +36,7 @@ def faq_import(
             )
         with open_database(data_dir).session() as db:
             report = faq_io.import_file(db, file, docs, actor, draft)
+            faq_watch.check(db, settings.index_dir)  # the texts the entries published now agree with
     except AccueilError as exc:
         fail(exc)
     typer.echo("\n".join(report.lines()))

@@ -13,13 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.core import storage
 from server.core.answer.assistant import Assistant
 from server.core.answer.index import server_heartbeat
 from server.core.config import Settings, get_settings
+from server.core.desk import faq_watch
 from server.core.desk.db import Database, is_read_only, storage_error
 from server.core.errors import AccueilError, InputError
 from server.web.api_docs import add_api_docs
@@ -56,9 +57,23 @@ def _public_context(settings: Settings) -> dict[str, str]:
     return {"commune": settings.commune_name, "contacts": settings.public_contacts}
 
 
+def _check_faq_sources(database: Database, settings: Settings) -> None:
+    """Withdraw the FAQ entries whose sources changed in an ingest made while the service was stopped (faq_watch).
+
+    Another worker doing the same at the same moment, or an index being rewritten, must not stop the service.
+    """
+    try:
+        with database.session() as session:
+            faq_watch.check(session, settings.index_dir)
+    except (AccueilError, SQLAlchemyError) as exc:
+        log.warning("Sources de la FAQ non vérifiées au démarrage : %s", exc)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the application for ``settings`` (database migrated; index opened at first use)."""
     database = Database(settings)
+    if not is_read_only(database.engine):
+        _check_faq_sources(database, settings)
     worker = MailWorker(settings, database)
 
     @asynccontextmanager

@@ -11,13 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from server.core import pii
 from server.core.desk.states import RequestState
-from server.core.desk.tables import FaqEntry, FaqVersion, Request, utcnow
+from server.core.desk.tables import FaqEntry, FaqSourceText, FaqVersion, Request, utcnow
 from server.core.desk.workflow import get_request, last_generated
 from server.core.errors import Conflict, InputError, NotFound
 from server.core.text import fold, tokens
@@ -188,15 +189,31 @@ def update(
 
 
 def set_published(session: Session, entry: FaqEntry, published: bool, actor: str) -> None:
-    """Publish or unpublish an entry (effective at once on the public pages)."""
+    """Publish or unpublish an entry (effective at once on the public pages).
+
+    Publishing is the supervisor's word that the entry agrees with its sources as they are now: what was to review is
+    cleared, and the sources' texts are taken again as they are (``faq_watch.check``).
+    """
     if entry.published == published:
         raise Conflict("Cette entrée est déjà publiée." if published else "Cette entrée n'est pas publiée.")
     if published and not entry.sources:
         raise InputError("Une entrée publiée doit citer au moins une source.")
+    if published:
+        entry.review = []
+        session.execute(sql_delete(FaqSourceText).where(FaqSourceText.faq_id == entry.id))
     entry.published = published
     entry.version += 1
     entry.updated_at = utcnow()
     _record(session, entry, "publiee" if published else "depubliee", actor)
+
+
+def withdraw(session: Session, entry: FaqEntry, review: list[dict[str, Any]], actor: str) -> None:
+    """Unpublish an entry whose sources changed or left the index, with what the supervisor must review."""
+    entry.published = False
+    entry.review = review
+    entry.version += 1
+    entry.updated_at = utcnow()
+    _record(session, entry, "source_modifiee", actor)
 
 
 def redact(session: Session, entry: FaqEntry, marker: str, actor: str) -> None:

@@ -59,6 +59,8 @@ class TrailAction(StrEnum):
     TOKEN_CREATED = "jeton_cree"
     TOKEN_REVOKED = "jeton_revoque"
     LOGIN_LOCKED = "connexion_bloquee"
+    # The FAQ (faq_watch): an entry withdrawn because a re-ingest changed or removed one of its sources.
+    FAQ_SOURCE_CHANGED = "faq_source_modifiee"
 
     @property
     def label(self) -> str:
@@ -99,4 +101,5 @@ ACTION_LABELS: dict[TrailAction, str] = {
     TrailAction.TOKEN_CREATED: "Jeton d'accès créé",
     TrailAction.TOKEN_REVOKED: "Jeton d'accès révoqué",
     TrailAction.LOGIN_LOCKED: "Connexion bloquée après trop d'échecs",
+    TrailAction.FAQ_SOURCE_CHANGED: "Entrée de FAQ retirée : une de ses sources a changé (à relire)",
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.core.desk.states import RequestState
@@ -158,6 +158,9 @@ class FaqEntry(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # Migration 0011: other phrasings of the question (a list of strings), matched like the question itself.
     variants: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Migration 0012: the sources that changed or left the index since publication, for which the entry was withdrawn
+    # ({"doc_id", "title", "removed", "at"} each); empty once a supervisor republishes it.
+    review: Mapped[list[Any]] = mapped_column(JSON, default=list)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -180,6 +183,22 @@ class FaqVersion(Base):
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     variants: Mapped[list[Any]] = mapped_column(JSON, default=list)  # migration 0011
+
+
+class FaqSourceText(Base):
+    """A document cited by a published FAQ entry, as it was when the entry was published (migration 0012).
+
+    A re-ingest that changes its text withdraws the entry; this text is the "before" of the diff the supervisor reads.
+    """
+
+    __tablename__ = "faq_source_texts"
+    __table_args__ = (UniqueConstraint("faq_id", "doc_id", name="uq_faq_source_texts_faq_doc"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faq_id: Mapped[int] = mapped_column(ForeignKey("faq_entries.id"), index=True)
+    doc_id: Mapped[str] = mapped_column(String(300))
+    hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class LoginAttempt(Base):

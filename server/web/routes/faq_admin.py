@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.desk import faq, workflow
+from server.core.desk import faq, faq_watch, workflow
 from server.core.desk.tables import FaqEntry, User
 from server.core.errors import InputError
 from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
@@ -26,6 +26,7 @@ FAQ_ACTIONS = {
     "publiee": "Publiée",
     "depubliee": "Dépubliée",
     "caviardee": "Effacée (droit à l'effacement d'un habitant)",
+    "source_modifiee": "Retirée : une source a changé ou a disparu de l'index (à relire)",
 }
 
 
@@ -69,6 +70,7 @@ def _refused(
         docs=indexed_docs(assistant),
         history=faq.history(db, entry) if entry else [],
         faq_actions=FAQ_ACTIONS,
+        diffs=faq_watch.diffs(db, entry, assistant.settings.index_dir) if entry else [],
         typed=typed,
         errors=errors,
     )
@@ -138,8 +140,10 @@ def faq_create(
 
 
 @router.get("/supervision/faq/{faq_id}", response_class=HTMLResponse)
-def faq_view(request: Request, db: DbDep, assistant: AssistantDep, user: Supervisor, faq_id: int) -> HTMLResponse:
-    """An entry: edit form, publication, history."""
+def faq_view(
+    request: Request, db: DbDep, settings: SettingsDep, assistant: AssistantDep, user: Supervisor, faq_id: int
+) -> HTMLResponse:
+    """An entry: edit form, publication, history; what changed in its sources when a re-ingest withdrew it."""
     entry = faq.get(db, faq_id)
     return render(
         request,
@@ -150,6 +154,7 @@ def faq_view(request: Request, db: DbDep, assistant: AssistantDep, user: Supervi
         docs=indexed_docs(assistant),
         history=faq.history(db, entry),
         faq_actions=FAQ_ACTIONS,
+        diffs=faq_watch.diffs(db, entry, settings.index_dir),
     )
 
 
@@ -188,10 +193,29 @@ def faq_update(
 
 @router.post("/supervision/faq/{faq_id}/publication")
 def faq_publish(
-    request: Request, db: DbDep, user: Supervisor, faq_id: int, csrf: Csrf, publier: Annotated[bool, Form()]
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    assistant: AssistantDep,
+    user: Supervisor,
+    faq_id: int,
+    csrf: Csrf,
+    publier: Annotated[bool, Form()],
 ) -> RedirectResponse:
-    """Publish or unpublish an entry."""
+    """Publish or unpublish an entry; a published entry's sources must be in the index, whose texts it then follows
+    (faq_watch)."""
     check_csrf(request, csrf)
-    faq.set_published(db, faq.get(db, faq_id), publier, user.username)
+    entry = faq.get(db, faq_id)
+    if publier:
+        docs = indexed_docs(assistant)
+        gone = [s["doc_id"] for s in entry.sources if s["doc_id"] not in docs]
+        if gone:
+            raise InputError(
+                f"Source absente de l'index : {', '.join(gone)}. Retirez-la des sources de l'entrée (et relisez la "
+                "réponse) avant de la publier."
+            )
+    faq.set_published(db, entry, publier, user.username)
+    if publier:
+        faq_watch.check(db, settings.index_dir)
     message = "Entrée publiée : elle est visible dans la FAQ publique." if publier else "Entrée retirée de la FAQ."
     return back(request, f"/supervision/faq/{faq_id}", message)
