@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from server.core.answer.embed import embedder_for
-from server.core.answer.match import THRESHOLD
+from server.core.answer.match import THRESHOLD, Known, Matcher
+from server.core.answer.pairs import MEMORY
 from server.core.config import Settings
 from server.core.desk import faq, faq_match
 from server.core.desk.db import Database
@@ -203,6 +204,7 @@ def _html(report: dict[str, Any], rows: list[Row]) -> str:
         f"{'' if m.target is None else (' ✓' if m.met(metrics[m.key]) else ' ✗')}</td>"
         f"<td>{escape(m.definition)}</td></tr>"
         for m in FAQ
+        if m.key in metrics
     )
     kinds = "".join(
         f"<tr><th scope='row'>{escape(k)}</th><td>{v['questions']}</td><td>{v['right']}</td><td>{v['wrong']}</td>"
@@ -246,16 +248,34 @@ seuil : {meta["threshold"]:.2f}.</p>
 """
 
 
+def memory_pairs(settings: Settings, path: Path) -> dict[str, Any]:
+    """The answer memory's rule (``pairs.MEMORY``) on question pairs ``{a, b, same}``: for each pair, a reply
+    validated for ``a`` is offered for ``b`` or not (the pairs are read one by one, as the file is labelled)."""
+    vectors = faq_match.vectors_for(embedder_for(settings))
+    pairs = _jsonl(path)
+    offered = [p for p in pairs if Matcher([Known(0, p["a"])], vectors, rule=MEMORY).decide(p["b"]).entry is not None]
+    right = sum(1 for p in offered if p["same"])
+    same = sum(1 for p in pairs if p["same"])
+    return {
+        "memory_precision": round(right / len(offered), 4) if offered else None,
+        "memory_recall": round(right / same, 4) if same else None,
+        "memory_offered": len(offered),
+    }
+
+
 def run(
     settings: Settings,
     entries_file: Path,
     dataset: Path,
     out: Path,
     progress: Callable[[int], None] = lambda done: None,
+    pairs_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure the decision on ``dataset`` over the entries of ``entries_file``; write the report in ``out``."""
+    """Measure the decision on ``dataset`` over the entries of ``entries_file`` (and the answer memory on
+    ``pairs_file``); write the report in ``out``."""
     entries, questions = _jsonl(entries_file), _jsonl(dataset)
     rows = decide_all(settings, entries, questions, progress)
+    memory = memory_pairs(settings, pairs_file) if pairs_file else {}
     report = {
         "meta": {
             "dataset": str(dataset),
@@ -266,7 +286,7 @@ def run(
             "embedding_model": settings.embedding_model,
             "threshold": THRESHOLD,
         },
-        "metrics": summarise(rows),
+        "metrics": {**summarise(rows), **memory},
         "curve": curve(rows, THRESHOLD),
         "by_kind": by_kind(rows),
     }

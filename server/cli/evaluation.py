@@ -31,7 +31,11 @@ def evaluate(
         float, typer.Option(help="Part minimale des questions à réponse auxquelles l'assistant doit répondre.")
     ] = 0.5,
     memory_pairs: Annotated[
-        Path | None, typer.Option(help="Paires de questions pour calibrer la mémoire des réponses (avec --calibrate).")
+        Path | None,
+        typer.Option(
+            help="Paires de questions de la mémoire des réponses : la calibrer (avec --calibrate) ou la mesurer "
+            "(avec --faq)."
+        ),
     ] = None,
     calibrate_public: Annotated[
         bool, typer.Option(help="Recalibrer seulement le seuil du côté habitants sur ce jeu (le reste inchangé).")
@@ -49,7 +53,7 @@ def evaluate(
 ) -> None:
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
     if faq:
-        evaluate_faq(dataset, faq_entries, out, data_dir)
+        evaluate_faq(dataset, faq_entries, out, data_dir, memory_pairs)
         return
     from eval.calibrate import Targets
     from eval.run import evaluate as run_evaluation
@@ -89,20 +93,24 @@ def evaluate(
         typer.echo(f"  {key:<22} {m[key]}")
 
 
-def evaluate_faq(dataset: Path, entries: Path, out: Path | None, data_dir: Path | None) -> None:
-    """``accueil eval --faq``: the FAQ decision of /question on ``dataset``, report written in ``out``."""
+def evaluate_faq(
+    dataset: Path, entries: Path, out: Path | None, data_dir: Path | None, pairs: Path | None = None
+) -> None:
+    """``accueil eval --faq``: the FAQ decision of /question on ``dataset`` (and the answer memory on ``pairs``),
+    report written in ``out``."""
     from eval import faq as faq_eval
     from server.core.metric_registry import FAQ
 
     settings = settings_for(data_dir)
     run_dir = out or settings.data_dir / "evals" / f"faq-{dataset.stem}"
     try:
-        report = faq_eval.run(settings, entries, dataset, run_dir)
+        report = faq_eval.run(settings, entries, dataset, run_dir, pairs_file=pairs)
     except AccueilError as exc:
         fail(exc)
     typer.echo(f"Rapport : {run_dir / 'report.html'}")
     for m in FAQ:
-        typer.echo(f"  {m.key:<22} {report['metrics'][m.key]}")
+        if m.key in report["metrics"]:
+            typer.echo(f"  {m.key:<22} {report['metrics'][m.key]}")
     typer.echo("  seuil   précision  rappel  (courbe)")
     for p in report["curve"]:
         typer.echo(f"  {p['threshold']:.2f}    {p['faq_precision']}  {p['faq_recall']}")

@@ -330,6 +330,28 @@ FAQ: tuple[Metric, ...] = (
         Unit.COUNT,
         _WRONG,
     ),
+    Metric(
+        "memory_precision",
+        "Mémoire : précision des réponses proposées",
+        "Paires de questions (memory-pairs.jsonl) dont la réponse validée pour l'une est proposée pour l'autre : "
+        "part de celles où les deux questions demandent vraiment la même chose.",
+        Unit.SHARE,
+        _RIGHT,
+        0.95,
+    ),
+    Metric(
+        "memory_recall",
+        "Mémoire : rappel",
+        "Part des paires de questions qui demandent la même chose pour lesquelles la réponse validée est proposée.",
+        Unit.SHARE,
+        _RIGHT,
+    ),
+    Metric(
+        "memory_offered",
+        "Mémoire : réponses proposées",
+        "Paires de questions pour lesquelles la réponse validée pour l'une est proposée pour l'autre.",
+        Unit.COUNT,
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.key: m for m in (*EVAL, *DESK, *FAQ)}

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.core.answer import pairs
 from server.core.answer.assistant import Assistant
 from server.core.answer.chunk import HEADING_MARK
 from server.core.answer.index import Index
@@ -149,8 +148,7 @@ def request_page(session: Session, assistant: Assistant, demande: Request, strea
     is_open = demande.state in workflow.OPEN_STATES
     recalls: list[memory.Recall] = []
     if index is not None and is_open:
-        vector = pairs.question_vector(assistant.embedder, demande.question)
-        recalls = memory.recall(session, index, demande.question, vector, assistant.memory_rule, demande.id)
+        recalls = memory.recall(session, index, assistant.embedder, demande.question, demande.id)
     trail = workflow.audit_trail(session, demande)
     return {
         "d": demande,

@@ -1,9 +1,12 @@
-"""When two questions are close enough to share a reply: the pair rule and the features it reads.
+"""When a validated reply may be offered again for a new question, and whether its sources still stand.
 
-Two questions are "close" when their embeddings are similar enough AND no term that only one of them has
-weighs much (IDF): "passeport pour un adulte" and "passeport pour un mineur", very similar for the
-embedding model, differ by a heavy term and are told apart. Both limits are chosen on
-eval/datasets/memory-pairs.jsonl (``accueil eval --calibrate --memory-pairs …``) for the best precision.
+The answer memory uses the citizen side's decision (``answer.match``) with a stricter rule, ``MEMORY``: two questions
+agents answer may differ by one detail (« passeport pour un adulte » / « pour un mineur », « le samedi » / « le
+dimanche »), so most of each question must be said by the other (spelling, accents and endings forgiven), with the
+same numbers and days, and no conflict on the kind of fact, the subject or the stance. Its limits are chosen on
+eval/datasets/memory-pairs.jsonl for a precision of 0.95 at least (``accueil eval --faq --memory-pairs …``).
+A reply is never offered when a document it relied on was deleted, and offered with a warning when one changed.
+The older pair rule (``PairRule``, embeddings and IDF) stays for the calibration file that records it.
 Pure computation over the index; the remembered replies themselves live in the desk (``desk.memory``).
 """
 
@@ -15,8 +18,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from server.core.answer.index import Index
+from server.core.answer.match import Rule
 from server.core.answer.question import expand
 from server.core.text import tokens
+
+# Chosen on eval/datasets/memory-pairs.jsonl (see the module's docstring).
+MEMORY = Rule(min_cos=0.85, min_cover=0.9, min_qcover=0.9, same_details=True, guard=False)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,11 @@ def pair_features(
         "cos": float(vector_a.astype(np.float32) @ vector_b.astype(np.float32)),
         "diff_max": max((index.idf(t) for t in diff), default=0.0) / 10.0,
     }
+
+
+def deleted(index: Index, sources: list[dict[str, str]]) -> list[str]:
+    """Titles of the sources whose document is no longer in the current index."""
+    return [src.get("title") or src["doc_id"] for src in sources if src.get("doc_id") not in index.manifest.docs]
 
 
 def changed(index: Index, sources: list[dict[str, str]]) -> list[str]:

@@ -1,25 +1,33 @@
-"""Answer memory: validated replies offered again for close questions, unless their sources changed since.
+"""Answer memory: a validated reply offered again for a paraphrase of its question, with its date, and a warning when
+one of its sources changed since; never when a source was deleted.
 
-Which questions are "close" is decided by ``answer.pairs`` (a pure rule over embeddings and IDF); this module
-keeps the replies in the database and finds them again.
+Which question a new one paraphrases is the decision of ``answer.match`` (the citizen side's) with the memory's
+stricter rule (``answer.pairs.MEMORY``); this module keeps the replies in the database and finds them again.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.answer.index import Index
-from server.core.answer.pairs import PairRule, changed, pair_features
+from server.core.answer.match import Known, Matcher
+from server.core.answer.pairs import MEMORY, changed, deleted
+from server.core.desk.faq_match import vectors_for
 from server.core.desk.tables import MemoryEntry
+
+_LOCK = threading.Lock()
+_MATCHERS: dict[tuple[int, tuple[int, ...]], Matcher] = {}
 
 
 @dataclass
 class Recall:
-    """A validated reply close to the question, and whether its sources changed since."""
+    """A validated reply whose question the new one paraphrases, and whether its sources changed since."""
 
     entry: MemoryEntry
     similarity: float
@@ -41,23 +49,35 @@ def remember(
     )
 
 
+def _matcher(embedder: Embeddings, rows: list[MemoryEntry]) -> Matcher:
+    key = (id(embedder), tuple(row.id for row in rows))
+    with _LOCK:
+        found = _MATCHERS.get(key)
+    if found is None:
+        found = Matcher([Known(row.id, row.question) for row in rows], vectors_for(embedder), rule=MEMORY)
+        with _LOCK:
+            if len(_MATCHERS) >= 4:
+                _MATCHERS.clear()
+            _MATCHERS[key] = found
+    return found
+
+
 def recall(
-    session: Session,
-    index: Index,
-    question: str,
-    vector: np.ndarray,
-    rule: PairRule,
-    exclude_request: int | None = None,
-    limit: int = 3,
+    session: Session, index: Index, embedder: Embeddings, question: str, exclude_request: int | None = None
 ) -> list[Recall]:
-    """Validated replies to questions close to this one, most similar first."""
-    found = []
-    for row in session.scalars(select(MemoryEntry)):
-        if row.request_id == exclude_request:
-            continue
-        stored = np.frombuffer(row.embedding, dtype=np.float32)
-        features = pair_features(index, question, vector, row.question, stored)
-        if rule.close(features):
-            found.append(Recall(row, features["cos"], changed(index, row.sources)))
-    found.sort(key=lambda r: -r.similarity)
-    return found[:limit]
+    """The validated reply whose question this one paraphrases (none, or one): never one of ``exclude_request``,
+    never one whose source document was deleted since; its changed sources named."""
+    rows = [
+        row
+        for row in session.scalars(select(MemoryEntry).order_by(MemoryEntry.id))
+        if row.request_id != exclude_request
+    ]
+    if not rows:
+        return []
+    decision = _matcher(embedder, rows).decide(question)
+    if decision.entry is None:
+        return []
+    row = next(r for r in rows if r.id == decision.entry.key)
+    if deleted(index, row.sources):
+        return []
+    return [Recall(row, decision.score, changed(index, row.sources))]
