@@ -244,13 +244,26 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 def nouns(text: str) -> set[str]:
     """Folded words a determiner introduces, and the word right after each (« la mairie annexe », « le bac jaune »)."""
     found: set[str] = set()
+    for noun, qualifier in _noun_pairs(text):
+        found.add(noun)
+        if qualifier:
+            found.add(qualifier)
+    return found
+
+
+def qualifiers(text: str) -> set[str]:
+    """The words that narrow a noun (« annexe » in « la mairie annexe »), never a word of time, price or hours."""
+    return {q for _, q in _noun_pairs(text) if q and len(q) >= 4 and q not in _NOT_SUBJECT and not q.isdigit()}
+
+
+def _noun_pairs(text: str) -> list[tuple[str, str]]:
     tokens = _TOKEN.findall(fold(text))
+    out = []
     for i, token in enumerate(tokens):
         if (i == 0 or tokens[i - 1] in _DETERMINERS) and token not in STOP_WORDS and token not in _DETERMINERS:
-            found.add(token)
-            if i + 1 < len(tokens) and tokens[i + 1] not in STOP_WORDS and tokens[i + 1] not in _DETERMINERS:
-                found.add(tokens[i + 1])
-    return found
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            out.append((token, after if after not in STOP_WORDS and after not in _DETERMINERS else ""))
+    return out
 
 
 def _subjects(phrasings: Sequence[str]) -> frozenset[str]:
@@ -343,6 +356,7 @@ class Matcher:
         matches = {w: frozenset(v for v in self.vocabulary if same_word(w, v)) for w in set(said_words + asked_words)}
         named = {w: frozenset(v for v in self.subjects if same_name(w, v)) for w in set(subjects)}
         places = self._places(asking_part(text))
+        narrowing = qualifiers(asking_part(text))
         said = frozenset(v for found in matches.values() for v in found)
         cosines = [float(np.max(entry.vectors @ vector)) for entry in self.entries]
         ordered = sorted(cosines, reverse=True)
@@ -363,6 +377,8 @@ class Matcher:
                 if named[w] and not any(same_name(w, m) for m in entry.mentions):
                     alien = max(alien, min(self._idf(v) for v in named[w]))
             if any(not all(w in entry.mentions for w in place) for place in places):
+                alien = 1.0
+            if any(not any(same_word(q, m) for m in entry.mentions) for q in narrowing):
                 alien = 1.0
             topic = (
                 sum(1 for v in entry.subjects if any(same_word(w, v) for w in said_words)) / len(entry.subjects)
