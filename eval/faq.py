@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from server.core.answer.embed import embedder_for
-from server.core.answer.match import THRESHOLD, Known, Matcher
+from server.core.answer.match import THRESHOLD, Known, Matcher, vectors_for
 from server.core.answer.pairs import MEMORY
 from server.core.config import Settings
 from server.core.desk import faq, faq_match
@@ -251,7 +251,7 @@ seuil : {meta["threshold"]:.2f}.</p>
 def memory_pairs(settings: Settings, path: Path) -> dict[str, Any]:
     """The answer memory's rule (``pairs.MEMORY``) on question pairs ``{a, b, same}``: for each pair, a reply
     validated for ``a`` is offered for ``b`` or not (the pairs are read one by one, as the file is labelled)."""
-    vectors = faq_match.vectors_for(embedder_for(settings))
+    vectors = vectors_for(embedder_for(settings))
     pairs = _jsonl(path)
     offered = [p for p in pairs if Matcher([Known(0, p["a"])], vectors, rule=MEMORY).decide(p["b"]).entry is not None]
     right = sum(1 for p in offered if p["same"])

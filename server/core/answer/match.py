@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -237,6 +238,19 @@ class Vectors:
         return self._get("passage", text)
 
 
+_VECTORS: dict[int, Vectors] = {}
+_VECTORS_LOCK = threading.Lock()
+
+
+def vectors_for(embedder: Embeddings) -> Vectors:
+    """The process's embeddings cache for this embedder (the known phrasings are embedded once per process)."""
+    with _VECTORS_LOCK:
+        found = _VECTORS.get(id(embedder))
+        if found is None or found.embedder is not embedder:
+            found = _VECTORS[id(embedder)] = Vectors(embedder)
+        return found
+
+
 _DETERMINERS = frozenset("le la les l un une des du de d au aux mon ma mes son sa ses votre notre leur".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -251,9 +265,9 @@ def nouns(text: str) -> set[str]:
     return found
 
 
-def qualifiers(text: str) -> set[str]:
-    """The words that narrow a noun (« annexe » in « la mairie annexe »), never a word of time, price or hours."""
-    return {q for _, q in _noun_pairs(text) if q and len(q) >= 4 and q not in _NOT_SUBJECT and not q.isdigit()}
+def qualifiers(text: str) -> set[tuple[str, str]]:
+    """The nouns narrowed by the word after them (« mairie », « annexe »), never by a word of time, price or hours."""
+    return {(n, q) for n, q in _noun_pairs(text) if q and len(q) >= 4 and q not in _NOT_SUBJECT and not q.isdigit()}
 
 
 def _noun_pairs(text: str) -> list[tuple[str, str]]:
@@ -322,6 +336,7 @@ class Matcher:
         self.idf = {w: (math.log((total + 1) / (n + 1)) + 1) / top for w, n in frequency.items()}
         self.vocabulary = frozenset(frequency)
         self.subjects = frozenset(w for e in self.entries for w in e.subjects)
+        self.mentioned = frozenset(w for e in self.entries for w in e.mentions)
 
     def _prepare(self, known: Known) -> _Entry:
         phrasings = [p for p in known.phrasings if p.strip()]
@@ -378,7 +393,7 @@ class Matcher:
                     alien = max(alien, min(self._idf(v) for v in named[w]))
             if any(not all(w in entry.mentions for w in place) for place in places):
                 alien = 1.0
-            if any(not any(same_word(q, m) for m in entry.mentions) for q in narrowing):
+            if any(self._narrows(entry, noun, word) for noun, word in narrowing):
                 alien = 1.0
             topic = (
                 sum(1 for v in entry.subjects if any(same_word(w, v) for w in said_words)) / len(entry.subjects)
@@ -405,6 +420,13 @@ class Matcher:
                 )
             )
         return out
+
+    def _narrows(self, entry: _Entry, noun: str, word: str) -> bool:
+        """Whether ``word`` narrows this entry's subject ``noun`` to a case no known question or answer mentions
+        (« la mairie annexe » when no entry speaks of an annexe)."""
+        if not any(same_word(noun, s) for s in entry.subjects):
+            return False
+        return not any(same_name(word, m) for m in self.mentioned)
 
     def _places(self, text: str) -> list[list[str]]:
         """The places the text names other than the commune (« la mairie de Valprée »), as folded words."""

@@ -16,13 +16,12 @@ from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session
 
 from server.core.answer.batch import BatchLine, draft_lines
-from server.core.answer.match import SUGGEST_MIN, Decision, Known, Matcher, Vectors
+from server.core.answer.match import SUGGEST_MIN, Decision, Known, Matcher, vectors_for
 from server.core.desk import faq
 from server.core.desk.tables import FaqEntry
 from server.core.text import tokens
 
 _LOCK = threading.Lock()
-_VECTORS: dict[int, Vectors] = {}
 _MATCHERS: dict[tuple[int, str, tuple[tuple[int, int], ...]], Matcher] = {}
 
 
@@ -35,15 +34,6 @@ def variants_of(entry: FaqEntry) -> tuple[str, ...]:
 def known(entry: FaqEntry) -> Known:
     """What the decision knows of an entry: its id, question, variants and answer."""
     return Known(entry.id, entry.question, variants_of(entry), entry.answer)
-
-
-def vectors_for(embedder: Embeddings) -> Vectors:
-    """The process's embeddings cache for this embedder."""
-    with _LOCK:
-        found = _VECTORS.get(id(embedder))
-        if found is None or found.embedder is not embedder:
-            found = _VECTORS[id(embedder)] = Vectors(embedder)
-        return found
 
 
 def matcher_for(embedder: Embeddings, commune: str, rows: Sequence[FaqEntry]) -> Matcher:

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.answer.index import Index
-from server.core.answer.match import Known, Matcher
+from server.core.answer.match import Known, Matcher, vectors_for
 from server.core.answer.pairs import MEMORY, changed, deleted
-from server.core.desk.faq_match import vectors_for
 from server.core.desk.tables import MemoryEntry
 
 _LOCK = threading.Lock()
