@@ -237,9 +237,9 @@ def calibrate(
         )
     for key, value in stamp(dataset, targets.accuracy, targets.recall, rule).items():
         setattr(calibration, key, value)
-    settings.calibration_file.parent.mkdir(parents=True, exist_ok=True)
-    calibration.save(settings.calibration_file)
-    say(f"Calibration écrite dans {settings.calibration_file} (seuil {calibration.threshold:.3f}).")
+    settings.calibration_path.parent.mkdir(parents=True, exist_ok=True)
+    calibration.save(settings.calibration_path)
+    say(f"Calibration écrite dans {settings.calibration_path} (seuil {calibration.threshold:.3f}).")
     # The citizen side's threshold is chosen on the refitted confidence, from a run with the new models.
     records = harness.run(Assistant(settings), items, progress=progress)
     calibrate_public(settings, calibration, records, say)
@@ -254,7 +254,7 @@ def calibrate_public(
         records, calibration.threshold, PUBLIC_PRECISION, PUBLIC_MIN_SHOWN
     )
     calibration.public_target = f"précision côté habitants ≥ {PUBLIC_PRECISION:.2f} ({rule})"
-    calibration.save(settings.calibration_file)
+    calibration.save(settings.calibration_path)
     say(f"Seuil côté habitants : {calibration.public_threshold:.3f} ({rule}).")
     floor = max(calibration.public_threshold, calibration.threshold)
     for r in records:
@@ -276,12 +276,12 @@ def calibrate_claims(settings: Settings, fiches: Path, save: bool) -> ClaimsCali
     threshold, curve = claims_eval.calibrate(claims, fiches)
     test = claims_eval.kept_rates([c for c in claims if c.split == "test"], fiches, threshold)
     if save:
-        calibration = Calibration.load(settings.calibration_file)
+        calibration = Calibration.load(settings.calibration_path)
         calibration.claim_support = threshold
         calibration.claim_target = (
             f"au plus {claims_eval.MAX_UNSUPPORTED_KEPT:.0%} de phrases non étayées gardées (partie dev de "
             f"claims.jsonl) ; partie test : {test['unsupported_kept']:.1%} non étayées gardées, "
             f"{test['supported_kept']:.1%} des reformulations fidèles gardées"
         )
-        calibration.save(settings.calibration_file)
+        calibration.save(settings.calibration_path)
     return ClaimsCalibration(threshold, curve, test)

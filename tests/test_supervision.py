@@ -122,7 +122,7 @@ def test_gaps_group_close_questions_and_keep_each_reason(desk: Desk, session: Se
     assert reasons["Quelles sont les horaires de la déchetterie ?"] == "rejet"
     assert reasons["Quel est le prix d'un passeport pour un adulte ?"] == "retouche"
     assert ANSWERABLE not in reasons  # validated as drafted, or reused unchanged
-    topics = gaps.group(found, desk.assistant.embedder, desk.settings.gap_similarity)
+    topics = gaps.group(found, desk.assistant.embedder, desk.settings.gap_min_similarity)
     together = next(t for t in topics if any(g.question == FOREIGN_1 for g in t.gaps))
     assert {g.question for g in together.gaps} >= {FOREIGN_1, FOREIGN_2}
     assert "town" in together.label and together.count >= 2

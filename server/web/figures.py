@@ -35,7 +35,7 @@ def gap_topics(session: Session, assistant: Assistant, period: Period) -> list[g
     """Gap questions of the period grouped by topic."""
     settings = assistant.settings
     found = gaps.find(session, period, settings.heavy_edit_ratio)
-    return gaps.group(found, assistant.embedder, settings.gap_similarity)
+    return gaps.group(found, assistant.embedder, settings.gap_min_similarity)
 
 
 def sources(session: Session, assistant: Assistant, period: Period) -> source_usage.SourceUsage:

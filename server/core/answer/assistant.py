@@ -89,7 +89,7 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.prompts = get_prompts(settings.prompts_dir)
-        self.calibration = Calibration.load(settings.calibration_file)
+        self.calibration = Calibration.load(settings.calibration_path)
         self._lock = threading.Lock()
         self._index: Index | None = None
         self._pointer: str = ""

@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from server.core.answer.e5_format import E5File, read_e5_file
-from server.core.config import REPO_ROOT
+from server.core.config import E5_MODEL, REPO_ROOT
 from server.core.errors import AccueilError, ConfigError
 
 log = logging.getLogger(__name__)
 
-E5_MODEL = "e5-small"
 MODEL_DIR = REPO_ROOT / "models" / E5_MODEL
 SOURCE_FILE = "e5-small-q4.bin"
 ONNX_FILE = "model-int8.onnx"

@@ -10,20 +10,18 @@ text's vector depend on its neighbours.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from server.core.answer.e5_convert import E5_MODEL, ONNX_FILE, read_manifest
+from server.core.answer.encode_pool import EncodePool
 from server.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 E5_PREFIXES = {"query": "query: ", "passage": "passage: "}
-PARALLEL_MIN = 64  # fewer texts than this are encoded in this process
 
 
 class E5Encoder:
@@ -41,7 +39,7 @@ class E5Encoder:
 
         self.model_dir = model_dir
         self.threads = threads
-        self._pool: ProcessPoolExecutor | None = None
+        self.pool = EncodePool(E5Encoder, model_dir)
         self.bos = int(manifest["bos"])
         self.eos = int(manifest["eos"])
         self.window = int(manifest["max_tokens"]) - 2
@@ -70,37 +68,8 @@ class E5Encoder:
 
     def encode_parallel(self, texts: list[str]) -> np.ndarray:
         """The same vectors as ``encode``, computed by one single-threaded process per core (for an ingest)."""
-        cores = os.cpu_count() or 1
-        if cores < 2 or len(texts) < PARALLEL_MIN:
-            return self.encode(texts)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                cores,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(str(self.model_dir),),
-            )
-        parts = [texts[i::cores] for i in range(cores)]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, vectors in enumerate(self._pool.map(_worker_encode, parts)):
-            out[i::cores] = vectors
-        return out
+        return self.pool.encode(self, texts)
 
     def close(self) -> None:
         """Stop the encoding processes, if any were started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-
-_WORKER: E5Encoder | None = None
-
-
-def _start_worker(model_dir: str) -> None:
-    global _WORKER
-    _WORKER = E5Encoder(Path(model_dir), threads=1)
-
-
-def _worker_encode(texts: list[str]) -> np.ndarray:
-    assert _WORKER is not None
-    return _WORKER.encode(texts)
+        self.pool.close()

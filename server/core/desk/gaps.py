@@ -138,7 +138,8 @@ def group(gaps: list[Gap], embedder: Embeddings, min_similarity: float) -> list[
     """Group close questions; the largest topics first."""
     if not gaps:
         return []
-    vectors = np.asarray(embedder.embed_documents([expand(g.question) for g in gaps]), dtype=np.float32)
+    # Questions, not indexed text: a model trained with prefixes (e5) must read them as queries.
+    vectors = np.asarray([embedder.embed_query(expand(g.question)) for g in gaps], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
     members: list[list[int]] = []
     centroids: list[np.ndarray] = []
