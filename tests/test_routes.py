@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from server.web.app import HERE, create_app
+from tests.browsing import Form, Navigation, unsubmitted
 from tests.conftest import settings_for
 
 TEMPLATES = HERE / "templates"
@@ -81,3 +82,20 @@ def test_templates_build_urls_of_page_routes_only(app: FastAPI) -> None:
         assert not route.path.startswith("/api/"), f"{template.name}: url_for({name!r}) → {route.path}"
         seen += 1
     assert seen > 20
+
+
+def test_the_form_check_sees_a_form_never_submitted(app: FastAPI) -> None:
+    """The browser suite's last check (``unsubmitted``) names a form no navigation posted, and only that one."""
+    forms = [
+        Form("POST", "/demandes/3/transfert", frozenset({"csrf", "destinataire"}), "/demandes/3"),
+        Form("POST", "/demandes/3/rejet", frozenset({"csrf", "motif"}), "/demandes/3"),
+        Form("GET", "/faq", frozenset({"q"}), "/faq"),
+    ]
+    posted = [
+        Navigation("POST", "/demandes/7/rejet", frozenset({"csrf", "motif"})),  # another request, same route
+        Navigation("GET", "/faq", frozenset()),  # the FAQ page opened, its search never submitted
+    ]
+    assert unsubmitted(app, forms, posted) == ["GET faq_page (page /faq)", "POST transfer (page /demandes/3)"]
+    posted += [Navigation("POST", "/demandes/9/transfert", frozenset({"csrf", "destinataire"}))]
+    posted += [Navigation("GET", "/faq", frozenset({"q"}))]
+    assert unsubmitted(app, forms, posted) == []
