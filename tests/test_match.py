@@ -1,5 +1,6 @@
-"""The one decision (``answer.match``) with the real e5 model over the demo commune's FAQ (faq-entries.jsonl): a
-paraphrase with slips finds its entry, a near miss on the place, the kind of fact or the stance never does."""
+"""The one decision (``answer.match``, ``answer.match_text``) with the real e5 model over the demo commune's FAQ
+(faq-entries.jsonl): a paraphrase with slips finds its entry, a near miss on the place, the kind of fact or the stance
+never does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import json
 import pytest
 
 from server.core.answer.embed import get_embedder
-from server.core.answer.match import SUGGESTIONS, Known, Matcher, Vectors, asked, nouns, stance
+from server.core.answer.match import SUGGESTIONS, Known, Matcher, Vectors
+from server.core.answer.match_text import asked, details, nouns, qualifiers, stance
 from server.core.config import REPO_ROOT
 
 ENTRIES = REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl"
@@ -78,3 +80,5 @@ def test_what_a_text_asks() -> None:
     assert stance("Le bébé est né mardi, on a jusqu'à quand ?") == (False, False)  # « né » is no negation
     assert stance("Je ne veux plus être inscrit") == (True, True)
     assert stance("Peut-on refuser ?") == (False, True)
+    assert qualifiers("Quels sont les horaires de la mairie annexe ?") == {("mairie", "annexe")}
+    assert details("Passeport pour un enfant de 14 ans, le samedi en été") == {"14", "samedi", "ete"}

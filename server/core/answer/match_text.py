@@ -1,0 +1,152 @@
+"""What the citizen-side decision (``answer.match``) reads in a text: its content words with spelling slips forgiven,
+the kind of fact it asks, its stance, the nouns that say what it is about, the names and details it gives.
+
+Pure functions over French text (folded by ``server.core.text``); no model, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from server.core.answer.question import KIND_PATTERNS, expand
+from server.core.text import STOP_WORDS, fold, stem, words
+
+# Two words are the same word with a spelling slip from this rapidfuzz ratio on, when both have 4 letters or more.
+FUZZ_MIN = 80
+
+# The kind of fact a text asks, by unambiguous cues only (matched on folded words): the same kinds as the facts
+# ``question.KIND_PATTERNS`` finds in an answer. « quand » or « jour » alone ask no kind: too many questions use them.
+ASKED: dict[str, re.Pattern[str]] = {
+    "prix": re.compile(
+        r"\b(?:combien (?:ca |cela )?(?:coute|coutent|vaut|revient|faut[- ]il payer)|couts?|coute\w*|prix|tarifs?"
+        r"|payante?s?|gratuite?s?|payer|cher|euros?|frais|montant|est combien|fait combien)\b|€"
+    ),
+    "horaire": re.compile(r"\b(?:horaires?|heures?|ouverte?s?|ouverture|fermee?s?|fermeture|ouvre|ferment)\b"),
+    "lieu": re.compile(
+        r"\b(?:adresse(?! (?:e-?)?mail| electronique| courriel)|ou (?:se )?(?:trouve|situe|est)|situee?)\b"
+    ),
+    "contact": re.compile(r"\b(?:telephone|numero de tel\w*|mail|e-mail|courriel|joindre|appeler)\b"),
+    "pieces": re.compile(r"\b(?:pieces?|documents?|papiers?|justificatifs?|fournir|apporter)\b"),
+    "delai": re.compile(r"\b(?:delais?|combien de temps|valable|validite|duree)\b"),
+    "conditions": re.compile(r"\bqui (?:peut|peuvent|a droit|ont droit)\b|\bconditions?\b|\ba droit\b|\beligible"),
+}
+# Words that never name a place or a service: when, how much, which day (« samedi » is in many entries' phrasings).
+NOT_SUBJECT = frozenset(
+    """lundi mardi mercredi jeudi vendredi samedi dimanche matin soir midi apres nuit semaine mois an ans annee
+    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+    jour jours ferie feries week end weekend heure heures horaire horaires prix tarif tarifs cout coute payant gratuit
+    ouvert ouverte ouverture ferme fermee fermeture adresse numero delai duree date demande demander obtenir faire
+    peut faut quand combien comment""".split()
+)
+
+
+def asked(text: str) -> frozenset[str]:
+    """The kinds of fact a text asks by an unambiguous cue (prix, horaire, lieu, contact, pieces, delai, conditions)."""
+    folded = " ".join(words(text.replace("€", " euros ")))
+    return frozenset(kind for kind, cue in ASKED.items() if cue.search(folded))
+
+
+def given(answer: str) -> frozenset[str]:
+    """The kinds of fact an answer gives (amounts, hours, addresses… as ``question.KIND_PATTERNS`` finds them)."""
+    return frozenset(kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(answer))
+
+
+# A negation said in full (« je ne suis plus inscrit »), read on the text with its accents (« né » is no « ne »).
+_NEGATION = re.compile(r"(?<![\w-])(?:ne|n')\s*(?:\w+\s+){0,3}?(?:pas|plus|jamais|rien|aucune?)\b")
+# Not wanting or refusing something (« je ne veux plus être inscrit », « je veux pas », « refuser »).
+_REFUSAL = re.compile(
+    r"\b(?:veu[xt]|voudrai\w*|souhaite\w*|désire\w*|aimerai\w*)\s+(?:ne\s+)?(?:pas|plus)\b|\brefus\w*"
+)
+# A place named after « à », « de », « du »: a capital inside the sentence (« la mairie de Valprée »).
+PLACE = re.compile(r"(?<=\S)\s(?:à|a|de|d'|du|au)\s*((?:[A-ZÉÈÎ][\w]+)(?:-[\w]+)*)")
+# A name inside a sentence (« après l'Ascension », « aux Tilleuls »): the entry must be the one that speaks of it.
+NAME = re.compile(r"(?<=[\w,;'’] )(?:l'|d')?([A-ZÉÈÎ][a-zéèêàâîïôûç]+(?:-[A-Za-zéèê]+)*)")
+_SUMMER = re.compile(r"(\bl'|\bd'|\bcet\s+|\ben\s+)ete\b")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def stance(text: str) -> tuple[bool, bool]:
+    """Whether the text is negated, and whether it refuses or does not want something: what words do not see."""
+    lowered = text.lower().replace("’", "'")
+    return bool(_NEGATION.search(lowered)), bool(_REFUSAL.search(lowered))
+
+
+def asking_part(text: str) -> str:
+    """The sentences of a message that ask (ending with « ? »), or the whole text when none does."""
+    asking = [s.strip() for s in _SENTENCE.findall(text) if s.strip().endswith("?")]
+    return " ".join(asking) if asking else text
+
+
+def content_words(text: str) -> list[str]:
+    """Folded content words of a text, abbreviations spelled out, function words dropped (the summer kept: « l'été »
+    is no form of « être »)."""
+    text = _SUMMER.sub(r"\1estival", expand(text))
+    return [w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+@lru_cache(maxsize=100_000)
+def same_word(a: str, b: str) -> bool:
+    """Whether two folded words are one word, up to its ending or a spelling slip."""
+    if a == b or stem(a) == stem(b):
+        return True
+    return min(len(a), len(b)) >= 4 and a[0] == b[0] and fuzz.ratio(a, b) >= FUZZ_MIN
+
+
+_DETAIL_WORDS = frozenset(
+    """lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin juillet aout
+    septembre octobre novembre decembre ete hiver printemps automne""".split()
+)
+
+
+def details(text: str) -> frozenset[str]:
+    """The numbers, days and months a text names (« 14 ans », « le samedi »): a reply for one is not for another."""
+    return frozenset(w for w in words(text) if w.isdigit() or w in _DETAIL_WORDS)
+
+
+_DETERMINERS = frozenset("le la les l un une des du de d au aux mon ma mes son sa ses votre notre leur".split())
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def nouns(text: str) -> set[str]:
+    """Folded words a determiner introduces, and the word right after each (« la mairie annexe », « le bac jaune »)."""
+    found: set[str] = set()
+    for noun, qualifier in _noun_pairs(text):
+        found.add(noun)
+        if qualifier:
+            found.add(qualifier)
+    return found
+
+
+def qualifiers(text: str) -> set[tuple[str, str]]:
+    """The nouns narrowed by the word after them (« mairie », « annexe »), never by a word of time, price or hours."""
+    return {(n, q) for n, q in _noun_pairs(text) if q and len(q) >= 4 and q not in NOT_SUBJECT and not q.isdigit()}
+
+
+def _noun_pairs(text: str) -> list[tuple[str, str]]:
+    tokens = _TOKEN.findall(_SUMMER.sub(r"\1estival", fold(text).replace("’", "'")))
+    out = []
+    for i, token in enumerate(tokens):
+        if (i == 0 or tokens[i - 1] in _DETERMINERS) and token not in STOP_WORDS and token not in _DETERMINERS:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            out.append((token, after if after not in STOP_WORDS and after not in _DETERMINERS else ""))
+    return out
+
+
+def subjects_of(phrasings: Sequence[str]) -> frozenset[str]:
+    """What an entry is about: the nouns that come back in its phrasings (« déchetterie » in each way of asking
+    its hours), or those of its only phrasing; never a word of time, price or hours."""
+    counts: dict[str, int] = {}
+    for p in phrasings:
+        for w in nouns(p):
+            counts[w] = counts.get(w, 0) + 1
+    least = 2 if len(phrasings) > 1 else 1
+    return frozenset(w for w, n in counts.items() if n >= least and w not in NOT_SUBJECT and not w.isdigit())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Stricter than ``same_word``: a place or service named with a slip, never two close words."""
+    return a == b or stem(a) == stem(b) or (min(len(a), len(b)) >= 6 and a[0] == b[0] and fuzz.ratio(a, b) >= 88)
