@@ -296,3 +296,17 @@ def test_a_validated_abstention_shows_the_validated_state_and_keeps_the_trail(de
     assert "Réponse validée, rédigée par l'agent." in page and "L'assistant s'était abstenu" in page
     history = page[page.index('id="historique"') :]
     assert "abstention, confiance" in history and "rédigée par l'agent" in history
+
+
+def test_the_inbox_masks_personal_data_in_the_question(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data")
+    question = "Bonjour, rappelez-moi au 06 12 34 56 78 ou à jeanne.martin@example.org pour la carte d'identité " * 3
+    with Database(settings).session() as s:
+        auth.add_user(s, "agent1", "agent", PASSWORD)
+        rid = _request(s, question).id
+    with _client(settings, "agent1") as client:
+        inbox = unescape(client.get("/demandes").text)
+        assert "Bonjour, rappelez-moi au" in inbox and "…" in inbox
+        assert "06 12 34 56 78" not in inbox and "jeanne.martin" not in inbox
+        assert "06 12 34 56 78" in unescape(client.get(f"/demandes/{rid}").text)  # the request itself shows it
+    assert workspace.list_excerpt("Ma fille, 06 12 34 56 78.").startswith("Ma fille, [")

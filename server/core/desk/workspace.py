@@ -102,6 +102,12 @@ def masked_phone(number: str | None) -> str:
     return f"{head} •• •• •• {digits[-2:]}" if len(digits) >= 6 else "••"
 
 
+def list_excerpt(question: str, length: int = 120) -> str:
+    """A question as the inbox lists it: personal data masked (a screen seen from the counter), cut at ``length``."""
+    text = " ".join(pii.mask(question).split())
+    return text if len(text) <= length else text[:length].rstrip() + "…"
+
+
 def set_delivery(request: Request, reply_via: str, callback_phone: str) -> None:
     """Record how the reply is given (guichet, téléphone, courriel, courrier) and the number to call back on."""
     if reply_via and reply_via not in REPLY_VIA:

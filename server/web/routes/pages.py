@@ -134,6 +134,7 @@ def inbox(
         channel_list=CHANNELS,
         theme_list=workspace.themes(assistant.settings.themes, indexed_docs(assistant), theme or ""),
         masked_phone=workspace.masked_phone,
+        excerpt=workspace.list_excerpt,
     )
 
 
