@@ -261,7 +261,10 @@ class Matcher:
         names = {w for name in NAME.findall(asking_part(text)) for w in words(name)} & self.mentioned
         names -= set(words(self.commune))
         said = frozenset(v for found in matches.values() for v in found)
-        cosines = [float(np.max(entry.vectors @ vector)) for entry in self.entries]
+        # A long message is also read by its question alone, without the story around it.
+        asking = asking_part(text)
+        read = [vector] if asking == text or len(said_words) <= 8 else [vector, self.vectors.query(asking)]
+        cosines = [max(float(np.max(entry.vectors @ v)) for v in read) for entry in self.entries]
         ordered = sorted(cosines, reverse=True)
         out = []
         for entry, cos in zip(self.entries, cosines, strict=True):
@@ -296,7 +299,9 @@ class Matcher:
                     entry,
                     {
                         "cos": cos,
-                        "qa": float(entry.answer_vector @ vector) if entry.answer_vector is not None else cos,
+                        "qa": max(float(entry.answer_vector @ v) for v in read)
+                        if entry.answer_vector is not None
+                        else cos,
                         "margin": cos - other,
                         "cover": cover,
                         "qcover": qcover,
