@@ -220,6 +220,7 @@ def test_the_weekly_summary_and_the_csv_take_their_labels_from_the_registry(tmp_
     shown = _cells(evals, r'<td class="num">(.*?)</td>')
     assert shown == [metric(k).format(built["metrics"][k]) for k in eval_runs.HEADLINE]
     assert "hit@5" not in evals
+    assert "<td>5 janvier 2026 à 10:00 · mini.jsonl</td>" in evals and "20260105-100000-mini" not in evals
     # the CSV exports: the evaluation runs' headers and the activity's indicators
     [run] = eval_runs.list_runs(settings)
     table = figures.eval_table([run])

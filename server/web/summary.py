@@ -20,7 +20,7 @@ from server.core.desk.db import Database
 from server.core.desk.period import Period
 from server.core.metric_registry import METRICS
 from server.web import figures
-from server.web.render import CHANNEL_LABELS, REASON_LABELS
+from server.web.render import CHANNEL_LABELS, REASON_LABELS, register
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,6 +38,7 @@ def render_summary(settings: Settings, period: Period) -> str:
             gap.question = pii.mask(gap.question)
     runs = eval_runs.list_runs(settings)
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+    register(env)  # the pages' filters: French labels, « 6 décembre 2026 à 08:12 »
     return env.get_template("summary.html").render(
         commune=settings.commune_name,
         period=period,
