@@ -225,3 +225,24 @@ def test_accueil_faq_import_and_export_on_the_demo_index(tmp_path: Path) -> None
     with Database(settings).session() as session:
         assert len(_all(session)) == count
         assert faq_io.read_file(out)[0][0].question == _all(session)[0].question
+
+
+def test_an_entry_withdrawn_for_a_changed_source_is_never_republished_by_an_import(
+    db: Database, docs: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "faq.jsonl"
+    line = {"question": "Où est la mairie ?", "answer": "Place de la République.", "sources": [HOURS]}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    _import(db, path, docs)
+    with db.session() as session:
+        (entry,) = _all(session)
+        faq.withdraw(session, entry, [{"doc_id": HOURS, "title": "", "removed": False, "at": ""}], "réindexation")
+    report = _import(db, path, docs)
+    assert report.held == ["Où est la mairie ?"] and not report.changed
+    assert "  ! Où est la mairie ?" in report.lines()
+    path.write_text(json.dumps({**line, "answer": "1 place de la République."}) + "\n", encoding="utf-8")
+    report = _import(db, path, docs)
+    assert report.updated == ["Où est la mairie ?"] and report.held == ["Où est la mairie ?"]
+    with db.session() as session:
+        (entry,) = _all(session)
+        assert not entry.published and entry.review and entry.answer == "1 place de la République."

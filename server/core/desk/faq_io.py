@@ -63,6 +63,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # withdrawn by faq_watch: a supervisor must review them first
     unchanged: int = 0
     refused: list[Refused] = field(default_factory=list)
     draft: bool = False
@@ -82,6 +83,12 @@ class ImportReport:
         ]
         out += [f"  + {q}" for q in self.added] + [f"  ~ {q}" for q in self.updated]
         out += [f"  ↑ {q}" for q in self.published]
+        if self.held:
+            out.append(
+                f"Laissées non publiées, une de leurs sources ayant changé depuis leur publication (à relire dans "
+                f"Supervision → FAQ) : {len(self.held)}."
+            )
+            out += [f"  ! {q}" for q in self.held]
         out += [f"  ✗ ligne {r.number} : {r.reason}" for r in self.refused]
         if self.changed:
             out.append(f"Entrées ajoutées ou mises à jour : {state}.")
@@ -249,9 +256,10 @@ def import_lines(
     """Add or update one entry a line (see the module's docstring), published unless ``draft``.
 
     With ``draft``, an entry added or changed is left unpublished (a published one is withdrawn until reviewed);
-    an entry already identical to its line is not touched. A line is refused, with its reason, when its text or
-    sources are not valid, when it repeats an earlier line's question, or when it would be published without a
-    source; the others are imported all the same.
+    an entry already identical to its line is not touched. An entry withdrawn because a source changed
+    (``faq_watch``) is never republished by an import: a supervisor reviews it. A line is refused, with its reason,
+    when its text or sources are not valid, when it repeats an earlier line's question, or when it would be published
+    without a source; the others are imported all the same.
     """
     report = ImportReport(draft=draft)
     existing = {question_key(e.question): e for e in session.scalars(select(FaqEntry).order_by(FaqEntry.id))}
@@ -295,17 +303,20 @@ def _import_one(
             faq.set_published(session, entry, True, actor)
         report.added.append(question)
         return entry
-    if _same(entry, line, question, answer, theme, doc_ids):
-        if draft or entry.published:
-            report.unchanged += 1
-            return None
-        faq.set_published(session, entry, True, actor)
-        report.published.append(question)
-        return entry
-    faq.update(session, entry, question, answer, theme, sources, actor, line.variants)
+    same = _same(entry, line, question, answer, theme, doc_ids)
+    if not same:
+        faq.update(session, entry, question, answer, theme, sources, actor, line.variants)
+        report.updated.append(question)
+    if entry.review and not draft:
+        report.held.append(question)  # a file cannot say the entry agrees with its changed source: a person must
+        return entry if not same else None
+    if same and (draft or entry.published):
+        report.unchanged += 1
+        return None
     if entry.published == draft:
         faq.set_published(session, entry, not draft, actor)
-    report.updated.append(question)
+        if same:
+            report.published.append(question)
     return entry
 
 
