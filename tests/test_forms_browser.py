@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -358,6 +359,36 @@ def test_supervisor_periods_and_evaluation(browser: Browser, demo_server: LiveSe
     submit(page, page.get_by_role("button", name="Lancer une évaluation"))
     flash(page, "lancée.")
     expect(page.locator("#runs")).to_contain_text("mini.jsonl")
+    page.context.close()
+
+
+def test_supervisor_turns_a_proposal_from_validated_replies_into_a_draft_entry(
+    browser: Browser, demo_server: LiveServer
+) -> None:
+    reply = (
+        "Bonjour Monsieur,\n\nLa fourrière animale intercommunale garde un animal 8 jours avant de le proposer à "
+        "l'adoption.\n\nCordialement,\nL'accueil de la mairie"
+    )
+    auth = {"Authorization": f"Bearer {demo_server.token}"}
+    with httpx.Client(base_url=f"{demo_server.url}/api/v1", headers=auth, timeout=120) as api:
+        for question in ("Où se trouve la fourrière animale ?", "Où est la fourrière animale ? Merci"):
+            created = api.post("/requests", json={"question": question})
+            assert created.status_code == 201, created.text
+            assert api.post(f"/requests/{created.json()['id']}/validate", json={"text": reply}).status_code == 200
+    page = browser_login(browser, demo_server, "chef")
+    go(page, f"{demo_server.url}/supervision/faq")
+    link = page.get_by_role("link", name="Propositions depuis les demandes validées")
+    expect(link).to_have_attribute("href", f"{demo_server.url}/supervision/faq/propositions")
+    go(page, f"{demo_server.url}/supervision/faq/propositions")
+    proposal = page.locator("section.proposal", has_text="fourrière animale")
+    expect(proposal).to_contain_text("Posée 2 fois ; 2 réponses validées concordantes")
+    expect(proposal.locator("blockquote")).not_to_contain_text("Bonjour Monsieur")
+    submit(page, proposal.get_by_role("button", name="Créer le brouillon de l'entrée"))
+    flash(page, "Entrée de FAQ enregistrée (non publiée).")
+    expect(page.get_by_label("Question", exact=True)).to_have_value(re.compile("fourrière animale"))
+    expect(page.get_by_label("Autres formulations de la question (une par ligne)")).to_contain_text("fourrière")
+    go(page, f"{demo_server.url}/supervision/faq/propositions")
+    expect(page.locator("section.proposal", has_text="fourrière animale")).to_have_count(0)
     page.context.close()
 
 

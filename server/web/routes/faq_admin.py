@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.desk import faq, faq_watch, workflow
+from server.core.desk import faq, faq_proposals, faq_watch, workflow
 from server.core.desk.tables import FaqEntry, User
 from server.core.errors import InputError
 from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
@@ -137,6 +137,22 @@ def faq_create(
         db.rollback()
         return _refused(request, db, assistant, user, None, typed, {"formulaire": exc.message})
     return back(request, f"/supervision/faq/{entry.id}", "Entrée de FAQ enregistrée (non publiée).")
+
+
+@router.get("/supervision/faq/propositions", response_class=HTMLResponse)
+def faq_proposals_page(
+    request: Request, db: DbDep, settings: SettingsDep, assistant: AssistantDep, user: Supervisor
+) -> HTMLResponse:
+    """Draft entries proposed from the most-asked questions whose validated replies agree."""
+    proposals = faq_proposals.propose(db, assistant.embedder, settings.gap_min_similarity)
+    return render(
+        request,
+        "faq_proposals.html",
+        user=user,
+        proposals=proposals,
+        docs=indexed_docs(assistant),
+        min_agreeing=faq_proposals.MIN_AGREEING,
+    )
 
 
 @router.get("/supervision/faq/{faq_id}", response_class=HTMLResponse)
