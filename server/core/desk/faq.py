@@ -29,19 +29,6 @@ MAX_THEME = 200
 MAX_SOURCES = 10
 MAX_VARIANTS = 30
 
-# An entry is shown as *the* answer to a citizen's question only when every term of the question is in the entry's
-# own question, which the question covers for this share at least ("horaires de la mairie" for "horaires
-# d'ouverture de la mairie", not "prix de la carte de stationnement" for the fee of a second car).
-ANSWER_MIN_OVERLAP = 0.6
-# A negation ("je ne veux plus", "je veux plus être inscrit"), but not "plus de 18 ans" nor "au plus tard".
-_NEGATION = re.compile(
-    r"\bne\b|\bn'|\bpas\b|\bjamais\b|\brien\b|\baucune?\b"
-    r"|(?<!\ble )(?<!\bla )(?<!\bau )(?<!\ben )(?<!\bde )\bplus\b(?!\s*(?:de\b|d'|du\b|des\b|que\b|qu'|tard\b|\d))"
-)
-# What the citizen wants, which search drops as stop words: "je veux ne plus être inscrit" is not "je ne suis plus
-# inscrit".
-_WISH = re.compile(r"\b(?:veu[xt]|voudrai[st]?|souhait\w*|desir\w*|aimerai[st]?)\b")
-_REFUSAL = re.compile(r"\brefus\w*")
 # What a FAQ entry must not copy from a citizen's message or from the reply to it (matched on folded text).
 _GREETING = re.compile(r"(?:bonjour|bonsoir|salut|coucou|madame|monsieur|mesdames|messieurs|cher|chere)\b")
 _LEADING_GREETING = re.compile(
@@ -325,8 +312,6 @@ class Match:
     score: float
 
 
-# The citizen's question box lists the close entries whose score reaches this share.
-SUGGEST_MIN_SCORE = 0.4
 # Two entries whose questions share this share of their terms (Jaccard) are the same question asked twice.
 NEAR_DUPLICATE = 0.8
 
@@ -359,28 +344,3 @@ def search(session: Session, query: str, limit: int = 10, merge: bool = True) ->
                 kept.append((m, own))
         found = [m for m, _ in kept]
     return found[:limit]
-
-
-def _stance(text: str) -> tuple[bool, bool, bool]:
-    """Whether the text is negated, states a wish, states a refusal: what term matching does not see."""
-    folded = fold(text)
-    return bool(_NEGATION.search(folded)), bool(_WISH.search(folded)), bool(_REFUSAL.search(folded))
-
-
-def answer_for(session: Session, question: str) -> Match | None:
-    """The published entry that answers ``question`` as asked, or None.
-
-    Stricter than :func:`search`, whose list a citizen reads and chooses from: every term of the question is in the
-    entry's own question, the question covers most of it (not a narrower case that shares its words, such as the
-    fee for a second car when the citizen asks the fee), and both say the same about negation and wishes ("je ne
-    veux plus être inscrit" is not "je ne suis plus inscrit").
-    """
-    asked = set(tokens(question))
-    if not asked:
-        return None
-    for match in search(session, question, limit=5, merge=False):
-        own = set(tokens(match.entry.question))
-        if asked <= own and len(asked) / len(own) >= ANSWER_MIN_OVERLAP:
-            if _stance(question) == _stance(match.entry.question):
-                return match
-    return None
