@@ -23,7 +23,9 @@ app = typer.Typer(
 user_app = typer.Typer(help="Comptes des agents, responsables et administrateurs.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'API pour les intégrations.", no_args_is_help=True)
 secret_app = typer.Typer(help="Clé de signature des cookies de session.", no_args_is_help=True)
-faq_app = typer.Typer(help="FAQ publique : importer, exporter.", no_args_is_help=True)
+faq_app = typer.Typer(
+    help="FAQ publique : importer, exporter, retrouver l'entrée d'une question.", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(secret_app, name="secret")

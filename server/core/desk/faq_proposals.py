@@ -1,8 +1,9 @@
 """The FAQ grows from the desk: the questions asked most often, whose validated replies agree, proposed as entries.
 
-Validated requests (their text not erased) not yet made into an entry are grouped by meaning: the assistant's
-embedder reads each question as a query, and a question joins the group whose centroid it is closest to when their
-cosine reaches ``gap_min_similarity`` (the same measure that groups the content gaps). Within a group, two replies
+Validated requests (their text not erased) not yet made into an entry are grouped by meaning among those whose reply
+cites the same first document: the assistant's embedder reads each question as a query, and a question joins the
+group whose centroid it is closest to when their cosine reaches ``gap_min_similarity`` (the same measure that groups
+the content gaps). Within a group, two replies
 *agree* when they cite a document in common and state the same figures (hours, amounts, delays: the numbers of one
 are all in the other); the reply agreeing with the most others is the group's. A group becomes a proposal when at
 least ``MIN_AGREEING`` of its replies agree and no entry already asks its question. A proposal is a draft entry to
@@ -13,6 +14,7 @@ review: question and answer cleaned of greetings, signatures and personal data (
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +34,11 @@ MIN_AGREEING = 2
 MAX_PROPOSALS = 10
 MAX_VARIANTS = 8
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+# Question vectors kept between two views of the page (e5 read about 40 questions a second on two busy cores),
+# by embedder (as the answer memory keeps its matchers) and text.
+_CACHE_SIZE = 5000
+_LOCK = threading.Lock()
+_VECTORS: dict[tuple[int, str], np.ndarray] = {}
 
 
 @dataclass
@@ -96,6 +103,19 @@ def validated(session: Session, limit: int = MAX_REQUESTS) -> list[Asked]:
     return out
 
 
+def _vectors(embedder: Embeddings, texts: list[str]) -> np.ndarray:
+    """Unit query vectors of ``texts``, those already read taken from the cache."""
+    with _LOCK:
+        known = {t: _VECTORS[(id(embedder), t)] for t in texts if (id(embedder), t) in _VECTORS}
+    fresh = {t: np.asarray(embedder.embed_query(t), dtype=np.float32) for t in dict.fromkeys(texts) if t not in known}
+    with _LOCK:
+        if len(_VECTORS) + len(fresh) > _CACHE_SIZE:
+            _VECTORS.clear()
+        _VECTORS.update({(id(embedder), t): v for t, v in fresh.items()})
+    found = {**known, **fresh}
+    return _unit(np.stack([found[t] for t in texts]))
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
@@ -124,13 +144,21 @@ def propose(
     asked = validated(session)
     if not asked:
         return []
-    vectors = _unit(np.asarray([embedder.embed_query(a.question) for a in asked], dtype=np.float32))
-    members, centroids = _groups(vectors, min_similarity)
+    vectors = _vectors(embedder, [a.question for a in asked])
+    # Questions answered from different documents are not the same question, however close their words: grouped by
+    # meaning only among those whose reply cites the same first document.
+    by_doc: dict[str, list[int]] = {}
+    for i, a in enumerate(asked):
+        by_doc.setdefault(a.doc_ids[0], []).append(i)
+    members: list[list[int]] = []
+    centroids: list[np.ndarray] = []
+    for idx in by_doc.values():
+        local, local_centroids = _groups(vectors[idx], min_similarity)
+        members += [[idx[j] for j in group] for group in local]
+        centroids += local_centroids
     entries = list(session.scalars(select(FaqEntry)))
     known = {" ".join(q.split()).casefold() for e in entries for q in [e.question, *e.variants]}
-    known_vectors = (
-        _unit(np.asarray([embedder.embed_query(e.question) for e in entries], dtype=np.float32)) if entries else None
-    )
+    known_vectors = _vectors(embedder, [e.question for e in entries]) if entries else None
     proposals = []
     for idx, centroid in zip(members, centroids, strict=True):
         group = [asked[i] for i in idx]
@@ -159,7 +187,9 @@ def propose(
                 answer=head.answer,
                 theme=head.theme,
                 doc_ids=cited,
-                variants=faq.clean_variants(questions[1:], questions[0])[:MAX_VARIANTS],
+                variants=faq.clean_variants(list(dict.fromkeys(questions[1:]))[: faq.MAX_VARIANTS], closest)[
+                    :MAX_VARIANTS
+                ],
                 request_id=head.request_id,
                 asked=len(group),
                 agreeing=len(agreeing),
