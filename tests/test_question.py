@@ -21,6 +21,10 @@ def test_sms_spellings_are_spelled_out() -> None:
         ("elle dure combien de temps la carte ?", ("delai",)),
         ("horaires de la déchetterie", ("horaire",)),
         ("quels papiers fournir pour le pacs", ("pieces",)),
+        ("acte de mariage, c'est long ?", ("delai",)),
+        ("mon chaton doit être pucé à quel âge ?", ("delai",)),
+        ("comment prendre rendez-vous pour la carte grise", ("contact",)),
+        ("un rendez vous pour les encombrants", ("contact",)),
     ],
 )
 def test_kind_of_fact_asked(question: str, kinds: tuple[str, ...]) -> None:

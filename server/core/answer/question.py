@@ -39,10 +39,24 @@ KIND_CUES: dict[str, tuple[str, ...]] = {
         "collecte",
         "ramass",
     ),
-    "delai": ("delai", "combien de temps", "valable", "validite", "duree", "attente", "avant", "jusqu", "date"),
+    "delai": (
+        "delai",
+        "combien de temps",
+        "valable",
+        "validite",
+        "duree",
+        "attente",
+        "avant",
+        "jusqu",
+        "date",
+        "c'est long",
+        "quel age",
+        "a partir de quel",
+    ),
     "pieces": ("piece", "document", "papier", "fournir", "apporter", "justificatif", "dossier", "besoin"),
     "lieu": ("ou ", "adresse", "lieu", "endroit", "aller", "se rendre", "guichet", "bureau"),
-    "contact": ("telephone", "numero", "tel ", "contacter", "appeler", "mail", "joindre"),
+    # An appointment is made by telephone or online: asking how to get one asks for that contact.
+    "contact": ("telephone", "numero", "tel ", "contacter", "appeler", "mail", "joindre", "rendez-vous", "rendez vous"),
 }
 KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "prix": re.compile(r"\d[\d  ]*(?:[,.]\d+)?\s?(?:€|euros?)|gratuit|timbre fiscal", re.I),
