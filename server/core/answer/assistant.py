@@ -247,7 +247,7 @@ class Assistant:
         Retrieval for the whole message favours its dominant subject and often misses the second question. A
         question's sentences are kept only when its own confidence reaches the threshold; otherwise, or when it is
         beyond ``MAX_PARTS``, it is named to the agent. A question of a few terms is read with the one before (or
-        the thread's last); a pinned document steers a question only when it is among that question's own hits.
+        the thread's last); a pinned document steers a question only when it is among the documents read for it.
         """
         split = parts(text)
         if not split.questions:
@@ -263,7 +263,10 @@ class Assistant:
         seen: set[str] = set()
         for piece, pq, vector in zip(split.questions, asked, vectors, strict=True):
             found = self._retrieve(index, vector, pq, public_only, None, excluded)
-            own = [d for d in pinned or [] if any(h.chunk.doc_id == d for h in found.hits)]
+            # Among the documents the drafter reads for this question, not merely among its many candidates: a
+            # multilingual retriever puts related documents of the same theme far down every question's list.
+            read = {hit.chunk.doc_id for hit, _, _ in drafting.focus(found.hits)}
+            own = [d for d in pinned or [] if d in read]
             if own:
                 found.hits = steer(index, vector, found.hits, own, [])
             chosen = drafting.select(
