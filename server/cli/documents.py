@@ -29,7 +29,9 @@ def ingest(
     settings = settings_for(data_dir)
     try:
         s = run_ingest(settings, paths, strict=strict, progress=sys.stderr.isatty(), prune=prune)
-        withdrawn = faq_watch.after_ingest(settings) if s.updated or s.deleted else []
+        # Every run, not only when documents were updated: an ingest that re-encodes everything (model changed)
+        # counts every document as added, whatever its text.
+        withdrawn = faq_watch.after_ingest(settings)
     except AccueilError as exc:
         fail(exc)
         return
