@@ -196,14 +196,19 @@ def _embed(chunks: list[Chunk], settings: Settings, progress: bool) -> tuple[np.
     texts = [c.embedding_text() for c in chunks]
     crumbs = sorted({c.breadcrumb for c in chunks})
     parts: list[np.ndarray] = []
-    with tqdm(
-        total=len(texts) + len(crumbs), desc="Encodage", unit="texte", disable=not progress, file=sys.stderr
-    ) as bar:
-        for start in range(0, len(texts), _EMBED_STEP):
-            parts.append(embedder.encode(texts[start : start + _EMBED_STEP], parallel=True, kind="passage"))
-            bar.update(len(parts[-1]))
-        crumb_vectors = embedder.encode(crumbs, parallel=True, kind="passage")
-        bar.update(len(crumbs))
+    # The encoding processes live for this ingest only: left running, they would outlive a long-lived caller's
+    # interest (a test session, the bench) and be torn down noisily at its exit.
+    try:
+        with tqdm(
+            total=len(texts) + len(crumbs), desc="Encodage", unit="texte", disable=not progress, file=sys.stderr
+        ) as bar:
+            for start in range(0, len(texts), _EMBED_STEP):
+                parts.append(embedder.encode(texts[start : start + _EMBED_STEP], parallel=True, kind="passage"))
+                bar.update(len(parts[-1]))
+            crumb_vectors = embedder.encode(crumbs, parallel=True, kind="passage")
+            bar.update(len(crumbs))
+    finally:
+        embedder.close()
     empty = np.zeros((0, embedder.dimension), dtype=np.float32)
     by_crumb = dict(zip(crumbs, crumb_vectors, strict=True))
     headings = np.stack([by_crumb[c.breadcrumb] for c in chunks]) if chunks else empty

@@ -106,6 +106,11 @@ class Embedder(Embeddings):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def close(self) -> None:
+        """Stop the encoding processes an ingest started (``parallel``), if any; they restart when next needed."""
+        if self.onnx is not None:
+            self.onnx.close()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embeddings of documents."""
         return self.encode(texts, kind="passage").tolist()
