@@ -1,4 +1,5 @@
-"""Shape of the citizen FAQ evaluation set: eval/datasets/faq-entries.jsonl, faq-dev.jsonl and faq-test.jsonl."""
+"""Shape of the citizen FAQ evaluation set: eval/datasets/faq-entries.jsonl, faq-dev.jsonl, faq-test.jsonl and
+faq-holdout.jsonl (a second frozen set, written later by someone who saw neither the matcher nor faq-test)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ingest.sources import discover
 from tests.conftest import CORPUS, REPO_ROOT
 
 DATASETS = REPO_ROOT / "eval" / "datasets"
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "holdout")
 ENTRY_FIELDS = {"question", "answer", "variants", "sources"}
 QUESTION_FIELDS = {"id", "question", "entry", "kind"}
 # Kinds of questions an entry answers, and of questions none answers.
@@ -94,7 +95,7 @@ def test_questions_are_well_formed() -> None:
 
 
 def test_counts_and_splits() -> None:
-    questions = _questions()
+    questions = {split: rows for split, rows in _questions().items() if split != "holdout"}
     everything = [r for rows in questions.values() for r in rows]
     assert sum(1 for r in everything if r["entry"]) >= 150
     assert sum(1 for r in everything if r["entry"] is None) >= 150
@@ -107,6 +108,12 @@ def test_counts_and_splits() -> None:
             assert 0.3 <= n / totals[kind] <= 0.7, f"{kind}: {n} of {totals[kind]} in {split}"
     answered_in_test = {r["entry"] for r in questions["test"] if r["entry"]}
     assert len(answered_in_test) >= 0.8 * len(_entries()), "test reaches too few entries"
+
+
+def test_the_holdout_has_every_kind_and_both_answers() -> None:
+    holdout = _questions()["holdout"]
+    assert {r["kind"] for r in holdout} == ANSWERED | UNANSWERED
+    assert sum(1 for r in holdout if r["entry"]) >= 60 and sum(1 for r in holdout if r["entry"] is None) >= 60
 
 
 def test_questions_are_not_the_entries_own_words() -> None:
