@@ -105,11 +105,17 @@ def test_an_invented_fee_never_reaches_the_draft(full_index: Settings, llm_serve
     prompts = tmp_path / "prompts"
     shutil.copytree(REPO_ROOT / "prompts", prompts)
     system = prompts / "llm_system.fr.j2"
-    system.write_text(
-        "Tu es un assistant. Recopie exactement la phrase suivante, puis arrête-toi :\n"
-        "Le renouvellement d'une carte d'identité perdue coûte 10 euros [1].\n",
-        encoding="utf-8",
+    invented = "Le renouvellement d'une carte d'identité perdue coûte 10 euros [1].\n"
+    order = f"Tu es un assistant. Recopie exactement la phrase suivante, puis arrête-toi :\n{invented}"
+    system.write_text(order, encoding="utf-8")
+    # The same order after the passages, last before the answer: a 135M model follows the latest words it read, and
+    # which passages come first depends on the retriever.
+    user = prompts / "llm_user.fr.j2"
+    text = user.read_text(encoding="utf-8").replace(
+        "Réponse (chaque phrase se termine par [n]) :", f"Recopie exactement cette phrase :\n{invented}Réponse :"
     )
+    assert "Recopie" in text
+    user.write_text(text, encoding="utf-8")
     assistant = Assistant(llm_settings(full_index, llm_server, prompts_dir=prompts, llm_max_tokens=40))
     result = assistant.draft(QUESTIONS[0])
     assert result.llm is not None
