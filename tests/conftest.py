@@ -44,11 +44,23 @@ def shared_subset() -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_index(tmp_path_factory: pytest.TempPathFactory, shared_subset: Path) -> Settings:
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the demo corpus indexed once with the real model, for fixtures to copy (an ingest over
+    the copy keeps the demo documents' vectors: the corpus is encoded once a session, not once per fixture)."""
+    from ingest.pipeline import run_ingest
+
+    settings = settings_for(tmp_path_factory.mktemp("demo-index") / "data")
+    assert run_ingest(settings, [CORPUS], progress=False).failed == []
+    return settings.data_dir
+
+
+@pytest.fixture(scope="session")
+def full_index(tmp_path_factory: pytest.TempPathFactory, shared_subset: Path, demo_data: Path) -> Settings:
     """Demo corpus + the 388 DILA fiches, indexed once with the real model (a few minutes)."""
     from ingest.pipeline import run_ingest
 
     settings = settings_for(tmp_path_factory.mktemp("full-index"))
+    shutil.copytree(demo_data, settings.data_dir, dirs_exist_ok=True)
     summary = run_ingest(settings, [CORPUS, shared_subset], progress=False)
     assert summary.failed == []
     return settings
@@ -173,19 +185,18 @@ def live_server(
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def demo_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[LiveServer]:
     """``accueil serve`` over the demo corpus only (indexed in well under a minute, unlike ``full_index``).
 
     The demo FAQ is published (``accueil demo-faq``), one account per role as in ``live_server``, a two-question
     evaluation set. Its SMTP server is not started: reply mails wait in the outbox until a test starts it.
     """
-    from ingest.pipeline import run_ingest
     from server.core.desk import auth
     from server.core.desk.db import Database
 
     folder = tmp_path_factory.mktemp("demo")
     settings = settings_for(folder / "data")
-    assert run_ingest(settings, [CORPUS], progress=False).failed == []
+    shutil.copytree(demo_data, settings.data_dir)
     demo_faq = [sys.executable, "-m", "server", "demo-faq", "--data-dir", str(settings.data_dir)]
     subprocess.run(demo_faq, check=True, capture_output=True, timeout=300)
     passwords: dict[str, str] = {}
@@ -309,6 +320,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 # Fixtures that build an index with the real model, start a server or drive a browser: a test using one is marked
 # ``slow`` (``make test-fast`` leaves it out, ``make test`` runs everything). Other slow tests carry the mark.
 SLOW_FIXTURES = {
+    "demo_data",
     "full_index",
     "shared_subset",
     "small_corpus",
