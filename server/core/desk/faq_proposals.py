@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.desk import faq
+from server.core.desk import faq, gaps
 from server.core.desk.states import RequestState
 from server.core.desk.tables import FaqEntry, Request
 from server.core.desk.workflow import last_generated
@@ -120,23 +120,6 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
 
-def _groups(vectors: np.ndarray, min_similarity: float) -> tuple[list[list[int]], list[np.ndarray]]:
-    """Greedy grouping around each group's centroid (as the content gaps are grouped)."""
-    members: list[list[int]] = []
-    centroids: list[np.ndarray] = []
-    for i, vector in enumerate(vectors):
-        sims = [float(c @ vector) for c in centroids]
-        best = int(np.argmax(sims)) if sims else -1
-        if best >= 0 and sims[best] >= min_similarity:
-            members[best].append(i)
-            centroid = vectors[members[best]].mean(axis=0)
-            centroids[best] = centroid / (np.linalg.norm(centroid) + 1e-12)
-        else:
-            members.append([i])
-            centroids.append(vector)
-    return members, centroids
-
-
 def propose(
     session: Session, embedder: Embeddings, min_similarity: float, limit: int = MAX_PROPOSALS
 ) -> list[FaqProposal]:
@@ -153,7 +136,7 @@ def propose(
     members: list[list[int]] = []
     centroids: list[np.ndarray] = []
     for idx in by_doc.values():
-        local, local_centroids = _groups(vectors[idx], min_similarity)
+        local, local_centroids = gaps.greedy_groups(vectors[idx], min_similarity)
         members += [[idx[j] for j in group] for group in local]
         centroids += local_centroids
     entries = list(session.scalars(select(FaqEntry)))

@@ -134,13 +134,9 @@ def _label(questions: list[str], size: int = 3) -> str:
     return " · ".join(common) if common else "(sans mot-clé)"
 
 
-def group(gaps: list[Gap], embedder: Embeddings, min_similarity: float) -> list[Topic]:
-    """Group close questions; the largest topics first."""
-    if not gaps:
-        return []
-    # Questions, not indexed text: a model trained with prefixes (e5) must read them as queries.
-    vectors = np.asarray([embedder.embed_query(expand(g.question)) for g in gaps], dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+def greedy_groups(vectors: np.ndarray, min_similarity: float) -> tuple[list[list[int]], list[np.ndarray]]:
+    """Greedy grouping of unit vectors around each group's centroid: a vector joins the closest group at
+    ``min_similarity`` or more, else starts its own. Returns each group's members (indexes) and its centroid."""
     members: list[list[int]] = []
     centroids: list[np.ndarray] = []
     for i, vector in enumerate(vectors):
@@ -153,6 +149,17 @@ def group(gaps: list[Gap], embedder: Embeddings, min_similarity: float) -> list[
         else:
             members.append([i])
             centroids.append(vector)
+    return members, centroids
+
+
+def group(gaps: list[Gap], embedder: Embeddings, min_similarity: float) -> list[Topic]:
+    """Group close questions; the largest topics first."""
+    if not gaps:
+        return []
+    # Questions, not indexed text: a model trained with prefixes (e5) must read them as queries.
+    vectors = np.asarray([embedder.embed_query(expand(g.question)) for g in gaps], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+    members, _ = greedy_groups(vectors, min_similarity)
     topics = [Topic(_label([gaps[i].question for i in idx]), [gaps[i] for i in idx]) for idx in members]
     topics.sort(key=lambda t: (-t.count, t.label))
     return topics
