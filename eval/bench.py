@@ -48,10 +48,11 @@ _ADDED = "Texte ajouté pour la mesure. ".encode()
 
 # name -> (target, "max" or "min", unit): what the project promises on a 2-core machine.
 TARGETS: dict[str, tuple[float, str, str]] = {
-    "ingest_full_s": (900.0, "max", "s"),
+    "ingest_full_s": (1200.0, "max", "s"),  # #20: 20 min with the multilingual model (15 min was MiniLM's)
     "reingest_unchanged_s": (10.0, "max", "s"),
     "ask_full_p95_ms": (150.0, "max", "ms"),
-    "http_16_drafts_per_s": (30.0, "min", "/s"),
+    "http_16_drafts_per_s": (60.0, "min", "/s"),
+    "first_draft_s": (2.0, "max", "s"),
     "http_16_errors": (0.0, "max", ""),
     "service_peak_mb": (1536.0, "max", "Mo"),
 }
@@ -256,6 +257,19 @@ def _load(url: str, token: str, clients: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def _first_draft(url: str, token: str) -> float:
+    """Seconds of the first draft asked once the service answers: what the first agent after a restart waits."""
+    start = time.perf_counter()
+    response = httpx.post(
+        f"{url}/api/v1/drafts",
+        json={"question": _questions()[0]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    response.raise_for_status()
+    return round(time.perf_counter() - start, 2)
+
+
 def _peak_mb(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -286,7 +300,8 @@ def step_http(b: Bench, settings_for: Callable[[Path], Settings], workers: int) 
     url = "http://127.0.0.1:18765"
     cmd = [sys.executable, "-m", "server", "serve", "--data-dir", str(data), "--port", "18765"]
     with running([*cmd, "--workers", str(workers)], f"{url}/health", b.work / "serve.log", b.env, seconds=300) as proc:
-        _load(url, token, 4, 10)  # warm-up: every worker loads the model and the index
+        b.results["first_draft_s"] = _first_draft(url, token)
+        _load(url, token, 4, 10)  # every worker has loaded the model and the index at start; this warms the rest
         for clients in (8, 16, 32):
             b.log(f"API HTTP, {clients} clients pendant {b.seconds:.0f} s…")
             for k, v in _load(url, token, clients, b.seconds).items():
@@ -317,6 +332,7 @@ LABELS = {
     "http_16_drafts_per_s": "Brouillons/s, 16 clients HTTP",
     "http_16_errors": "Erreurs, 16 clients HTTP",
     "service_peak_mb": "Mémoire du service (pic), index complet",
+    "first_draft_s": "Premier brouillon après le démarrage du service",
 }
 
 

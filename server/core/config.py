@@ -283,6 +283,12 @@ class Settings(BaseSettings):
         description="Délai de réponse de l'accueil annoncé aux habitants dont la question porte sur une situation "
         "personnelle (« un agent vous répondra sous 5 jours ouvrés »).",
     )
+    warm_start: bool = Field(
+        True,
+        description="Charger le modèle d'embeddings et l'index au démarrage de 'accueil serve' (un brouillon d'essai, "
+        "sur une question fixe, avant d'accepter les connexions), pour que le premier brouillon d'un agent soit aussi "
+        "rapide que les suivants ; 'false' démarre plus vite et charge tout à la première question.",
+    )
     draft_mode: Literal["extractive", "llm"] | None = Field(
         None,
         description="Mode de rédaction : 'extractive' (citations mot pour mot) ou 'llm' (reformulation par un modèle "

@@ -3,6 +3,7 @@ read only through the typed dependencies of ``server.web.deps``; routes stay thi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from server.web.security import (
     secret_key,
     transport_warnings,
 )
+from server.web.warm import warm
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -79,6 +81,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()
+        if settings.warm_start:
+            app.state.warm_seconds = await asyncio.to_thread(warm, app.state.assistant)
         yield
         worker.stop()
 
@@ -95,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.mail_worker = worker
     app.state.public_limiter = SlidingWindow(settings.public_requests_per_minute)
     app.state.assistant = Assistant(settings)
+    app.state.warm_seconds = None  # seconds the warm start took, once done (None: not done or nothing to load)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     # The forms' maxlength attributes show the same limits the routes check (``limits.max_question_chars``…).
     app.state.templates.env.globals["limits"] = settings.limits()
@@ -183,6 +188,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "index_version": index.version,
                 "chunks": len(index.chunks),
                 "documents": len(index.manifest.docs),
+                "warm_start_s": None if app.state.warm_seconds is None else round(app.state.warm_seconds, 2),
             }
         )
 
