@@ -241,7 +241,7 @@ def calibrate(
     calibration.save(settings.calibration_path)
     say(f"Calibration écrite dans {settings.calibration_path} (seuil {calibration.threshold:.3f}).")
     # The citizen side's threshold is chosen on the refitted confidence, from a run with the new models.
-    records = harness.run(Assistant(settings), items, progress=progress)
+    records = harness.run(Assistant(settings, assistant.fixed_today), items, progress=progress)
     calibrate_public(settings, calibration, records, say)
     return records
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from server.core.answer.assistant import Assistant
 from server.core.config import Settings
 from server.core.desk import eval_runs
 from server.core.errors import AccueilError
+
+# The day the evaluation drafts for, unless ``--today`` says otherwise: fixed so that a run gives the same figures
+# whatever the calendar (which schedule applies, which dates are past): the day it was introduced.
+EVAL_TODAY = date(2026, 12, 6)
 
 
 @dataclass(frozen=True)
@@ -37,22 +42,24 @@ def evaluate(
     calibrate_public: bool = False,
     say: Callable[[str], None] = lambda line: None,
     progress: bool = False,
+    today: date = EVAL_TODAY,
 ) -> EvalRun:
     """Evaluate the assistant of ``settings`` (its drafting mode included) on ``dataset`` and write the report.
 
     ``out`` defaults to a fresh folder under the data dir's evals/. With ``targets``, recalibrate everything on the
     dataset first (``calib.calibrate``); with ``calibrate_public``, only the citizen side's threshold. ``compare``:
-    an earlier report (folder or report.json) whose figures the new report sets beside its own.
+    an earlier report (folder or report.json) whose figures the new report sets beside its own. ``today``: the day
+    the drafts are made for.
     """
     run_dir = out or eval_runs.new_run_dir(settings, dataset)
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
         items = load_dataset(dataset)
         eval_runs.mark_started(run_dir, dataset, len(items))
-        assistant = Assistant(settings)
+        assistant = Assistant(settings, today)
         if targets is not None:
             records = calib.calibrate(settings, assistant, items, str(dataset), targets, say, progress)
-            assistant = Assistant(settings)
+            assistant = Assistant(settings, today)
         else:
             records = harness.run(
                 assistant, items, progress=progress, on_progress=lambda done: eval_runs.mark_progress(run_dir, done)
@@ -70,6 +77,7 @@ def evaluate(
             "embedding_model": index.manifest.embedding_model,
             "threshold": assistant.threshold,
             "calibration": assistant.calibration.version,
+            "today": today.isoformat(),
         }
         built = report.build(records, meta, baseline=report.load_baseline(compare) if compare else None)
         report.write(run_dir, records, built)

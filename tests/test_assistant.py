@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from server.core.answer.assistant import Assistant
@@ -171,3 +173,19 @@ def test_a_question_of_the_message_that_the_sources_do_not_answer_is_named(assis
     assert "patinoire" not in result.draft.split("Cordialement")[0].lower()
     one = assistant.draft("Combien coûte l'abonnement à la médiathèque ?")
     assert one.uncovered_parts == []
+
+
+def test_the_schedule_quoted_is_the_one_of_the_day_or_the_one_asked(full_index: Settings) -> None:
+    winter_day = Assistant(full_index, today=date(2026, 12, 6))
+    asked = "Quels sont les horaires de la déchetterie ?"
+    winter = winter_day.draft(asked)
+    assert winter.status == "answered" and "14 h à 17 h" in winter.draft and "14 h à 18 h" not in winter.draft
+    assert winter.notes[0] == (
+        "Période citée : horaires d'hiver (du 1er novembre au 31 mars), en vigueur le 6 décembre 2026."
+    )
+    summer = winter_day.draft(asked, today=date(2027, 7, 1))
+    assert "14 h à 18 h" in summer.draft and "14 h à 17 h" not in summer.draft
+    named = winter_day.draft("Quels sont les horaires de la déchetterie en été ?")
+    assert "14 h à 18 h" in named.draft and "14 h à 17 h" not in named.draft
+    assert "celle que nomme la question ; elle ne s'applique pas le 6 décembre 2026" in named.notes[0]
+    assert named.model_dump(mode="json")["notes"] == named.notes  # the API returns them

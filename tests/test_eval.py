@@ -41,6 +41,8 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
             str(out),
             "--data-dir",
             str(full_index.data_dir),
+            "--today",
+            "2027-07-01",
         ],
         capture_output=True,
         text=True,
@@ -64,6 +66,7 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
     assert {"identite", "dechets"} <= set(report["by_theme"]) and {"sms", "injection"} <= set(report["by_kind"])
     assert len(report["risk_coverage"]) > 10
     assert report["meta"]["documents"] > 400 and report["meta"]["embedding_model"] == E5_MODEL
+    assert report["meta"]["today"] == "2027-07-01"
     html = (out / "report.html").read_text()
     assert "<svg" in html and "seuil" in html and "Abstentions à tort" in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "le rapport doit être autonome (pas de CDN)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 
 from server.cli.base import DataDir, Mode, app, fail, settings_for, with_mode
 from server.core.config import REPO_ROOT, get_settings
-from server.core.errors import AccueilError
+from server.core.errors import AccueilError, InputError
 
 
 @app.command("eval")
@@ -50,14 +51,28 @@ def evaluate(
     faq_entries: Annotated[
         Path, typer.Option(help="Entrées de FAQ publiées pour --faq (format d'import JSONL).")
     ] = REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl",
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="AAAA-MM-JJ",
+            help="Jour pour lequel les brouillons sont rédigés (période en vigueur, dates passées) ; par défaut "
+            "le jour fixe de l'évaluation (eval.run.EVAL_TODAY), pour des résultats reproductibles.",
+        ),
+    ] = None,
 ) -> None:
     """Évaluer l'assistant sur un jeu de questions et écrire le rapport (JSON, HTML, CSV)."""
     if faq:
         evaluate_faq(dataset, faq_entries, out, data_dir, memory_pairs)
         return
     from eval.calibrate import Targets
+    from eval.run import EVAL_TODAY
     from eval.run import evaluate as run_evaluation
 
+    try:
+        day = date.fromisoformat(today) if today else EVAL_TODAY
+    except ValueError:
+        fail(InputError(f"date invalide pour --today : {today!r} (attendu AAAA-MM-JJ)"))
     targets = Targets(target_accuracy, target_recall, min_coverage, memory_pairs) if calibrate else None
     try:
         done = run_evaluation(
@@ -69,6 +84,7 @@ def evaluate(
             calibrate_public,
             say=typer.echo,
             progress=sys.stderr.isatty(),
+            today=day,
         )
     except AccueilError as exc:
         fail(exc)

@@ -22,6 +22,7 @@ from server.core.answer.index import CURRENT, Index
 from server.core.answer.llm import chat_model, messages, stream_text
 from server.core.answer.llm_draft import LLMDrafter, OnVerdict, Passage, cite, passages_for
 from server.core.answer.models import Citation, DraftResult, LLMReport, Provenance, Source
+from server.core.answer.notes import draft_notes
 from server.core.answer.pairs import PairRule
 from server.core.answer.prompts import get_prompts
 from server.core.answer.question import Question, analyse, parts
@@ -84,16 +85,25 @@ def _french_date(iso: str) -> str:
 
 
 class Assistant:
-    """Owns the loaded index, embedder, templates and calibration; safe to share between threads."""
+    """Owns the loaded index, embedder, templates and calibration; safe to share between threads.
 
-    def __init__(self, settings: Settings) -> None:
+    ``today`` fixes the day the drafts are made for (which schedule applies, which dates are past): the evaluation
+    and the tests pass one so that their results do not change with the calendar; by default, the real date.
+    """
+
+    def __init__(self, settings: Settings, today: date | None = None) -> None:
         self.settings = settings
+        self.fixed_today = today
         self.prompts = get_prompts(settings.prompts_dir)
         self.calibration = Calibration.load(settings.calibration_path)
         self._lock = threading.Lock()
         self._index: Index | None = None
         self._pointer: str = ""
         self._llm: BaseChatModel | None = None
+
+    def today(self) -> date:
+        """The day drafts are made for: the fixed one, else the real date."""
+        return self.fixed_today or date.today()
 
     @property
     def threshold(self) -> float:
@@ -241,6 +251,7 @@ class Assistant:
         public_only: bool,
         pinned: list[str] | None,
         excluded: list[str] | None,
+        today: date,
     ) -> PartDrafts:
         """For a message asking several questions, each one retrieved and drafted on its own.
 
@@ -270,7 +281,7 @@ class Assistant:
             if own:
                 found.hits = steer(index, vector, found.hits, own, [])
             chosen = drafting.select(
-                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor
+                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor, today
             )
             confidence = 0.0 if guard(pq) else self.calibration.score(features(index, pq, found, chosen))
             out.confidences.append(confidence)
@@ -295,14 +306,17 @@ class Assistant:
         excluded: list[str] | None = None,
         mode: str | None = None,
         on_verdict: OnVerdict | None = None,
+        today: date | None = None,
     ) -> DraftResult:
         """Draft a grounded reply to ``question`` or abstain.
 
         ``history`` holds earlier questions of the thread; ``pinned`` and ``excluded`` are document ids the agent
         wants used first, or left out. ``mode`` overrides the configured drafting mode; the citizen side
         (``public_only``) is always extractive. In ``llm`` mode, ``on_verdict`` hears each sentence of the model
-        as soon as it is verified (kept or removed), for streaming.
+        as soon as it is verified (kept or removed), for streaming. ``today``: the day the draft is for (default:
+        the assistant's).
         """
+        day = today or self.today()
         mode = "extractive" if public_only else (mode or self.settings.mode)
         text = question.strip()
         if not text:
@@ -320,12 +334,18 @@ class Assistant:
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
         t2 = time.perf_counter()
         selection = drafting.select(
-            index, q, found.hits, self.calibration.units, self.settings.draft_max_sentences, self.calibration.unit_floor
+            index,
+            q,
+            found.hits,
+            self.calibration.units,
+            self.settings.draft_max_sentences,
+            self.calibration.unit_floor,
+            day,
         )
         reason = guard(q)
         split = PartDrafts()
         if not reason and not q.follow_up:
-            split = self._part_units(index, text, history, public_only, pinned, excluded)
+            split = self._part_units(index, text, history, public_only, pinned, excluded, day)
         feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
         units = split.merged(selection.units)
@@ -334,15 +354,17 @@ class Assistant:
             # draft is made of the questions' own sentences, and is as sure as the least sure of them.
             confidence = min(split.confidences)
             units = split.units
-        citations = drafting.citations_for(drafting.by_document(units))
+        ordered = drafting.by_document(units)
+        citations = drafting.citations_for(ordered)
         if not reason and not citations:
             reason = AbstainReason.NO_PASSAGE
         if not reason and confidence < self.threshold:
             reason = AbstainReason.LOW_CONFIDENCE
-        today = date.today().isoformat()
-        sources = self._sources(found.hits, today)
+        today_iso = day.isoformat()
+        sources = self._sources(found.hits, today_iso)
         unlisted = {c.doc_id for c in citations} - {src.doc_id for src in sources}
-        sources += self._sources([h for h in split.hits if h.chunk.doc_id in unlisted], today)  # cited by a question
+        sources += self._sources([h for h in split.hits if h.chunk.doc_id in unlisted], today_iso)  # cited by a part
+        notes = draft_notes(selection, ordered, citations, day)
         candidate = self._render_reply(citations) if citations else ""
         template = self.prompts.version(ABSTAIN_TEMPLATE if reason else REPLY_TEMPLATE)
         llm: LLMReport | None = None
@@ -371,6 +393,7 @@ class Assistant:
             threshold=self.threshold,
             abstain_reason=reason,
             uncovered_parts=[] if reason else split.uncovered,
+            notes=[] if reason else notes,
             citations=[] if reason else citations,
             sources=sources,
             timings_ms={k: round(v, 1) for k, v in timings.items()},

@@ -8,18 +8,28 @@ order; a list introduction ("Pièces à fournir :") brings its items along. Each
 price, hours, an address, a deadline, a contact…) must be held by a picked sentence: when none holds it, the best
 candidate that does joins them, even from one more document (a question on a passport's price quotes the sentence
 giving it, not only the sentences that say how to apply).
+
+The document's structure is read as well: a sentence of one part of the year (« Horaires d'hiver (du 1er novembre au
+31 mars) » above it, or its own dates) gives way to its document's sentences of the period that applies (the one
+the question names, else the one of the day the draft is for); a chosen list item brings its whole list when its
+heading names what is asked or documents are asked; a chosen sentence holding the asked kind of fact brings the next
+ones of its paragraph that hold it too (« Elle est fermée le dimanche. »).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
-from server.core.answer.chunk import HEADING_MARK, Chunk
+from server.core.answer.chunk import HEADING_MARK, PATH_SEPARATOR, Chunk
 from server.core.answer.index import Index
 from server.core.answer.logistic import Logistic
 from server.core.answer.models import Citation
+from server.core.answer.period import Period
+from server.core.answer.period import asked as asked_period
+from server.core.answer.period import find as find_period
 from server.core.answer.question import KIND_PATTERNS, Question
 from server.core.answer.retrieve import Hit
 from server.core.errors import CitationError
@@ -35,6 +45,8 @@ REDUNDANCY = 0.6
 # (0.25 of the floor changed nothing; without the extra document, +1).
 KIND_FLOOR = 0.5
 KIND_EXTRA_DOCS = 1
+# Sentences of the same paragraph brought along after a chosen sentence holding an asked kind of fact.
+PARAGRAPH_FOLLOWERS = 2
 UNIT_FEATURES = (
     "own",
     "ctx",
@@ -80,8 +92,15 @@ class Unit:
     hit_score: float = 0.0
     dense: float = 0.0
     score: float = 0.0
+    para: int = 0
+    period: Period | None = None
     terms: set[str] = field(default_factory=set)
     features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        """The heading the sentence stands under: its sub-heading in a merged chunk, else its chunk's path."""
+        return self.heading or self.chunk.heading_path
 
     @property
     def is_item(self) -> bool:
@@ -103,6 +122,9 @@ class Selection:
     coverage: float
     kind_ok: float
     present: set[str] = field(default_factory=set)
+    # The period the quoted schedule belongs to, and whether the question named it (else: the one of ``today``).
+    period: Period | None = None
+    period_asked: bool = False
 
 
 def weights(index: Index, terms: list[str]) -> dict[str, float]:
@@ -134,6 +156,17 @@ def focus(hits: list[Hit]) -> list[tuple[Hit, int, int]]:
     return picked
 
 
+def period_of(text: str, heading: str, chunk: Chunk) -> Period | None:
+    """The part of the year a sentence speaks of: its own dates, else its heading's (the heading's season kept)."""
+    context = find_period(heading) or find_period(chunk.heading_path.rsplit(PATH_SEPARATOR, 1)[-1])
+    own = find_period(text)
+    if own is None:
+        return context
+    if context is not None and context.season and not own.season:
+        return replace(own, season=context.season)
+    return own
+
+
 def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[Unit]:
     """Every sentence of the focus chunks, with its features (identical sentences kept once)."""
     w = weights(index, question.terms)
@@ -144,7 +177,7 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
         order = 0
         heading = ""
         crumb = set(tokens(hit.chunk.breadcrumb))
-        for line in hit.chunk.text.split("\n"):
+        for para, line in enumerate(hit.chunk.text.split("\n")):
             if line.startswith(HEADING_MARK):
                 heading = line[len(HEADING_MARK) :]
                 continue
@@ -154,6 +187,8 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
                     continue
                 seen.add(sent)
                 u = Unit(hit.chunk, rank, order, sent, heading, doc_rank, chunk_rank, hit.score / top, hit.dense)
+                u.para = para
+                u.period = period_of(sent, heading, hit.chunk)
                 u.terms = set(tokens(sent))
                 context = crumb | set(tokens(heading))
                 u.features = {
@@ -187,11 +222,33 @@ def _kind_match(text: str, kinds: tuple[str, ...]) -> bool:
     return any(KIND_PATTERNS[k].search(text) for k in kinds)
 
 
+def timely(units: list[Unit], question: Question, today: date) -> tuple[list[Unit], Period | None]:
+    """The candidates of the period that applies: the one the question names, else the one of ``today``.
+
+    A sentence of another period is dropped only when its document also holds one of the wanted period (summer
+    rows go when the winter rows are there); returns the kept candidates and the period the question names.
+    """
+    wanted = asked_period(question.text)
+
+    def fits(p: Period) -> bool:
+        return p.overlaps(wanted) if wanted is not None else p.applies(today)
+
+    docs = {u.chunk.doc_id for u in units if u.period is not None and fits(u.period)}
+    kept = [u for u in units if u.period is None or u.chunk.doc_id not in docs or fits(u.period)]
+    return kept, wanted
+
+
 def select(
-    index: Index, question: Question, hits: list[Hit], model: Logistic, max_sentences: int, floor: float
+    index: Index,
+    question: Question,
+    hits: list[Hit],
+    model: Logistic,
+    max_sentences: int,
+    floor: float,
+    today: date,
 ) -> Selection:
-    """Score the candidate sentences and pick those that answer the question."""
-    units = candidate_units(index, question, hits)
+    """Score the candidate sentences of the period that applies on ``today`` and pick those that answer."""
+    units, wanted = timely(candidate_units(index, question, hits), question, today)
     if not units or not question.terms:
         return Selection([], 0.0, 0.0, 0.0)
     for u in units:
@@ -209,7 +266,10 @@ def select(
             continue
         chosen.append(u)
     _cover_kinds(question, ranked, chosen, best * floor * KIND_FLOOR)
-    extra: list[Unit] = []
+    extra: list[Unit] = _same_paragraph(question, units, chosen)
+    for u in _whole_lists(question, units, chosen):
+        if u not in chosen and u not in extra:
+            extra.append(u)
     for u in chosen:
         if u.opens_list:
             following = [v for v in units if v.chunk is u.chunk and v.order > u.order]
@@ -224,7 +284,47 @@ def select(
     for u in chosen:
         present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
     kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
-    return Selection(picked, best, covered(w, present), kind_ok, present)
+    quoted = next((u.period for u in picked if u.period is not None), None)
+    return Selection(picked, best, covered(w, present), kind_ok, present, quoted, wanted is not None)
+
+
+def _whole_lists(question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
+    """The whole list (and its opener) of a chosen list item, when its heading names what is asked or the question
+    asks for documents: one item of « Pièces à fournir » is not an answer. At most ``MAX_LIST_ITEMS`` items a list."""
+    out: list[Unit] = []
+    for u in chosen:
+        if not u.text.startswith("- ") or not ("pieces" in question.kinds or u.features.get("ctx", 0.0) > 0):
+            continue
+        same = sorted((v for v in units if v.chunk is u.chunk and v.heading == u.heading), key=lambda v: v.order)
+        at = same.index(u)
+        first = at
+        while first > 0 and same[first - 1].text.startswith("- "):
+            first -= 1
+        last = at
+        while last + 1 < len(same) and same[last + 1].text.startswith("- ") and last - first + 1 < MAX_LIST_ITEMS:
+            last += 1
+        if first > 0 and same[first - 1].opens_list:
+            first -= 1
+        out.extend(same[first : last + 1])
+    return out
+
+
+def _same_paragraph(question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
+    """The sentences right after a chosen one in its paragraph that hold an asked kind of fact (« Elle est fermée
+    le dimanche. » after the opening hours), at most ``PARAGRAPH_FOLLOWERS`` each."""
+    if not question.kinds:
+        return []
+    out: list[Unit] = []
+    for u in chosen:
+        if not _kind_match(u.text, question.kinds):
+            continue
+        after = [v for v in units if v.chunk is u.chunk and v.para == u.para and v.order > u.order]
+        for v in sorted(after, key=lambda v: v.order)[:PARAGRAPH_FOLLOWERS]:
+            if not _kind_match(v.text, question.kinds):
+                break
+            if v not in chosen and v not in out:
+                out.append(v)
+    return out
 
 
 def _cover_kinds(question: Question, ranked: list[Unit], chosen: list[Unit], least: float) -> None:

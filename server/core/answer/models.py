@@ -100,6 +100,8 @@ class DraftResult(BaseModel):
     abstain_reason: AbstainReason | None = None
     # Questions of a message asking several that the sources do not answer: the draft leaves them to the agent.
     uncovered_parts: list[str] = Field(default_factory=list)
+    # What the agent is told beside the draft (the period quoted, dates past, a source to review): French lines.
+    notes: list[str] = Field(default_factory=list)
     citations: list[Citation]
     sources: list[Source]
     timings_ms: dict[str, float]

@@ -63,7 +63,9 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "horaire": re.compile(r"\d{1,2}\s?h(?:\s?\d{2})?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche", re.I),
     "delai": re.compile(r"\d+\s?(?:jours?|semaines?|mois|ans?|heures?)|délai|avant le|au plus tard", re.I),
     "pieces": re.compile(r"justificatif|pièce|photo|acte|formulaire|cerfa|livret|carte|passeport|document", re.I),
-    "lieu": re.compile(r"\d+,? (?:rue|place|avenue|boulevard|chemin|allée)|mairie|guichet|bureau|préfecture", re.I),
+    "lieu": re.compile(
+        r"\d+,? (?:rue|place|avenue|boulevard|chemin|allée|route|impasse|quai)|mairie|guichet|bureau|préfecture", re.I
+    ),
     "contact": re.compile(r"\d{2}(?:[ .]?\d{2}){4}|@|téléphone", re.I),
 }
 _FOLLOW_UP = re.compile(r"^(et|mais|sinon|aussi|pareil|idem|meme chose|et si|et pour|et le|et la|et les)\b")

@@ -1,0 +1,71 @@
+"""What the agent is told about a draft beside its text: the period it quotes, dates already past, sources to review.
+
+Short French lines, shown above the draft on the request page and returned with the draft in the API; never part
+of the reply sent to the resident.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from server.core.answer.chunk import PATH_SEPARATOR
+from server.core.answer.draft import Selection, Unit
+from server.core.answer.models import Citation
+from server.core.answer.period import Period, find, french_day, latest_date
+
+log = logging.getLogger(__name__)
+
+
+def _label(unit: Unit, quoted: Period) -> str:
+    """How the quoted period is named: its heading when the heading gives it (« horaires d'hiver (du 1er novembre au
+    31 mars) »), else the words of the sentence (« du 1er avril au 31 octobre »)."""
+    heading = unit.section.rsplit(PATH_SEPARATOR, 1)[-1]
+    if heading and find(heading) is not None:
+        return heading[:1].lower() + heading[1:]
+    return quoted.text[:1].lower() + quoted.text[1:]
+
+
+def period_note(units: list[Unit], asked: bool, today: date) -> str | None:
+    """« Période citée : … » for a draft quoting a schedule of one part of the year, or None; ``asked``: the question
+    named the period."""
+    unit = next((u for u in units if u.period is not None), None)
+    if unit is None or unit.period is None:
+        return None
+    quoted = unit.period
+    label = _label(unit, quoted)
+    day = french_day(today)
+    applies = quoted.applies(today)
+    if asked:
+        tail = "" if applies else f" ; elle ne s'applique pas le {day}"
+        return f"Période citée : {label}, celle que nomme la question{tail}."
+    if applies:
+        return f"Période citée : {label}, en vigueur le {day}."
+    return f"Période citée : {label} ; elle ne s'applique pas le {day} : vérifiez la période en vigueur."
+
+
+def source_notes(units: list[Unit], citations: list[Citation], today: date) -> list[str]:
+    """For each cited document: a warning when the dates its quotes give are all past, or its review date is."""
+    numbers = {c.doc_id: c.n for c in citations}
+    notes: list[str] = []
+    for doc_id, n in numbers.items():
+        quoted = [u for u in units if u.chunk.doc_id == doc_id]
+        dates = [d for u in quoted for d in (latest_date(u.text), latest_date(u.section)) if d is not None]
+        if dates and max(dates) < today:
+            notes.append(
+                f"Les dates citées de la source [{n}] sont passées (la dernière : {french_day(max(dates))}) : "
+                "vérifiez qu'elle est à jour avant de répondre."
+            )
+        review_by = quoted[0].chunk.review_by if quoted else ""
+        if review_by and review_by < today.isoformat():
+            notes.append(
+                f"La source [{n}] est à revérifier : sa date de révision "
+                f"({french_day(date.fromisoformat(review_by))}) est dépassée."
+            )
+    return notes
+
+
+def draft_notes(selection: Selection, units: list[Unit], citations: list[Citation], today: date) -> list[str]:
+    """Every note of a draft: its period, then its sources' warnings."""
+    first = period_note(units, selection.period_asked, today)
+    return ([first] if first else []) + source_notes(units, citations, today)
