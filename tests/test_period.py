@@ -79,3 +79,11 @@ def test_a_range_may_name_its_weekdays() -> None:
     found = period.find("Du lundi 12 juillet au samedi 21 août 2027, la mairie applique des horaires d'été :")
     assert found is not None and found.season == "ete"
     assert found.applies(date(2027, 8, 1)) and not found.applies(date(2026, 8, 1))
+
+
+def test_the_participle_ete_is_no_season() -> None:
+    assert period.find("Le livret a été délivré par la mairie.") is None
+    assert period.find("Les actes ont été transcrits.") is None
+    found = period.find("Fermeture d'été")
+    assert found is not None and found.season == "ete"
+    assert period.find("Été 2027 : horaires réduits") is not None

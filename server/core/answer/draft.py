@@ -238,6 +238,50 @@ def timely(units: list[Unit], question: Question, today: date) -> tuple[list[Uni
     return kept, wanted
 
 
+_AMOUNT = r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)"
+_QUESTION_NUMBER = re.compile(r"(?<![\d,])" + _AMOUNT + r"(?![\d,])")
+# The range a table row's cell covers (« de 1 001 € à 1 400 € », « jusqu'à 450 € », « plus de 1 900 € »).
+_CELL_RANGES = (
+    (re.compile(r": de " + _AMOUNT + r"\s?\S*\s+à\s+" + _AMOUNT), 1, 2),
+    (re.compile(r": (?:jusqu'à|moins de|inférieur à) " + _AMOUNT), 0, 1),
+    (re.compile(r": (?:plus de|au-delà de|supérieur à|à partir de) " + _AMOUNT), 1, 0),
+)
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
+
+
+def row_range(text: str) -> tuple[float, float] | None:
+    """The range of numbers a table row is for (its first cell giving one), or None for another sentence."""
+    if " ; " not in text:
+        return None
+    for pattern, low, high in _CELL_RANGES:
+        if match := pattern.search(text):
+            return (_number(match.group(low)) if low else 0.0, _number(match.group(high)) if high else math.inf)
+    return None
+
+
+def rows_for_numbers(units: list[Unit], question: Question) -> list[Unit]:
+    """The candidates without the table rows for other numbers than the question's: a question on a family quotient
+    of 1 200 € keeps the row « de 1 001 € à 1 400 € » of its table and drops the other rows."""
+    numbers = [
+        n
+        for n in (_number(m.group(1)) for m in _QUESTION_NUMBER.finditer(question.text))
+        if not (n.is_integer() and 1950 <= n <= 2100)  # a year
+    ]
+    if not numbers:
+        return units
+    ranges = {id(u): row_range(u.text) for u in units}
+
+    def fits(u: Unit) -> bool:
+        r = ranges[id(u)]
+        return r is not None and any(r[0] <= n <= r[1] for n in numbers)
+
+    tables = {(u.chunk.chunk_id, u.heading) for u in units if fits(u)}
+    return [u for u in units if ranges[id(u)] is None or (u.chunk.chunk_id, u.heading) not in tables or fits(u)]
+
+
 def select(
     index: Index,
     question: Question,
@@ -249,6 +293,7 @@ def select(
 ) -> Selection:
     """Score the candidate sentences of the period that applies on ``today`` and pick those that answer."""
     units, wanted = timely(candidate_units(index, question, hits), question, today)
+    units = rows_for_numbers(units, question)
     if not units or not question.terms:
         return Selection([], 0.0, 0.0, 0.0)
     for u in units:
@@ -267,7 +312,7 @@ def select(
         chosen.append(u)
     _cover_kinds(question, ranked, chosen, best * floor * KIND_FLOOR)
     extra: list[Unit] = _same_paragraph(question, units, chosen)
-    for u in _whole_lists(question, units, chosen):
+    for u in _whole_lists(index, question, units, chosen):
         if u not in chosen and u not in extra:
             extra.append(u)
     for u in chosen:
@@ -288,25 +333,33 @@ def select(
     return Selection(picked, best, covered(w, present), kind_ok, present, quoted, wanted is not None)
 
 
-def _whole_lists(question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
-    """The whole list (and its opener) of a chosen list item, when its heading names what is asked or the question
-    asks for documents: one item of « Pièces à fournir » is not an answer. At most ``MAX_LIST_ITEMS`` items a list."""
-    out: list[Unit] = []
-    for u in chosen:
-        if not u.text.startswith("- ") or not ("pieces" in question.kinds or u.features.get("ctx", 0.0) > 0):
-            continue
-        same = sorted((v for v in units if v.chunk is u.chunk and v.heading == u.heading), key=lambda v: v.order)
-        at = same.index(u)
-        first = at
-        while first > 0 and same[first - 1].text.startswith("- "):
-            first -= 1
-        last = at
-        while last + 1 < len(same) and same[last + 1].text.startswith("- ") and last - first + 1 < MAX_LIST_ITEMS:
-            last += 1
-        if first > 0 and same[first - 1].opens_list:
-            first -= 1
-        out.extend(same[first : last + 1])
-    return out
+def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
+    """The whole list (and its opener) of the chosen list item whose heading best names what is asked, when its
+    heading holds question terms or documents are asked: one item of « Pièces à fournir » is not an answer, and
+    « Déchets refusés » is the list for a question on refused waste, not « Déchets acceptés ». At most
+    ``MAX_LIST_ITEMS`` items."""
+    items = [u for u in chosen if u.text.startswith("- ")]
+    if not items:
+        return []
+    w = weights(index, question.terms)
+
+    def named(u: Unit) -> float:
+        return covered(w, set(tokens(f"{u.chunk.heading_path.rsplit(PATH_SEPARATOR, 1)[-1]} {u.heading}")))
+
+    u = max(items, key=lambda u: (named(u), u.score))
+    if not (named(u) > 0 or "pieces" in question.kinds):
+        return []
+    same = sorted((v for v in units if v.chunk is u.chunk and v.heading == u.heading), key=lambda v: v.order)
+    at = same.index(u)
+    first = at
+    while first > 0 and same[first - 1].text.startswith("- "):
+        first -= 1
+    last = at
+    while last + 1 < len(same) and same[last + 1].text.startswith("- ") and last - first + 1 < MAX_LIST_ITEMS:
+        last += 1
+    if first > 0 and same[first - 1].opens_list:
+        first -= 1
+    return same[first : last + 1]
 
 
 def _same_paragraph(question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:

@@ -52,8 +52,10 @@ _WEEKDAY = r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
 _RANGE = re.compile(rf"\bdu\s+{_WEEKDAY}{_D}\s+{_M}{_Y}\s+(?:au|jusqu'au)\s+{_WEEKDAY}{_D}\s+{_M}{_Y}")
 _MONTH_RANGE = re.compile(rf"\b(?:d'|de\s+){_M}\s+a\s+{_M}\b")
 _FROM = re.compile(rf"\b(?:a partir du|a compter du|des le)\s+{_D}\s+{_M}{_Y}")
+# « été » is also the participle of « être » (« a été délivré »): as a season it follows an article or a preposition.
 _SEASON_WORD = re.compile(
-    r"\b(?:(ete|estival|estivale|estivaux)|(hiver|hivernal|hivernale|hivernaux)|printemps|automne)\b"
+    r"(?:(?:\b(?:l'|d'|en\s+|cet\s+|pendant\s+l')|^)(ete)\b|\b(estival|estivale|estivaux)\b)"
+    r"|\b(hiver|hivernal|hivernale|hivernaux)\b|\b(printemps|automne)\b"
 )
 _ASKED_SEASON = re.compile(r"\b(?:en|cet|cette|l'|d'|pendant l'|periode d')\s*(ete|hiver|printemps|automne)\b")
 _ASKED_MONTH = re.compile(rf"\b(?:en|au mois d[e']|mois d[e']|le\s+\d{{1,2}}|le 1er|debut|fin|mi)\s*{_M}\b")
@@ -135,11 +137,11 @@ def _season(folded: str) -> str:
     match = _SEASON_WORD.search(folded)
     if not match:
         return ""
-    if match.group(1):
+    if match.group(1) or match.group(2):
         return "ete"
-    if match.group(2):
+    if match.group(3):
         return "hiver"
-    return match.group(0)
+    return match.group(4)
 
 
 @lru_cache(maxsize=8192)

@@ -1,0 +1,41 @@
+"""The extractive drafter's structure rules that need no index (server/core/answer/draft.py)."""
+
+from __future__ import annotations
+
+import math
+
+from server.core.answer import draft as drafting
+from server.core.answer.chunk import Chunk, content_hash
+from server.core.answer.docmeta import DocMeta
+from server.core.answer.question import analyse
+
+ROWS = [
+    "Tranche : 1 ; Quotient familial : jusqu'à 450 € ; Repas : 1 €.",
+    "Tranche : 4 ; Quotient familial : de 1 001 € à 1 400 € ; Repas : 3,80 €.",
+    "Tranche : 6 ; Quotient familial : plus de 1 900 € ou non communiqué ; Repas : 5,20 €.",
+]
+SENTENCE = "Le quotient familial pris en compte est celui calculé par la CAF."
+
+
+def _units(lines: list[str]) -> list[drafting.Unit]:
+    text = "\n".join(lines)
+    h = content_hash(text)
+    chunk = Chunk(Chunk.make_id("tarifs", 0, h), DocMeta("tarifs", "Tarifs"), "Tarifs", 0, text, h)
+    return [drafting.Unit(chunk, 0, i + 1, line, para=i) for i, line in enumerate(lines)]
+
+
+def test_the_range_a_table_row_is_for() -> None:
+    assert drafting.row_range(ROWS[0]) == (0.0, 450.0)
+    assert drafting.row_range(ROWS[1]) == (1001.0, 1400.0)
+    assert drafting.row_range(ROWS[2]) == (1900.0, math.inf)
+    assert drafting.row_range("Jour : Lundi ; Matin : fermé ; Après-midi : 14 h – 18 h.") is None
+    assert drafting.row_range(SENTENCE) is None
+
+
+def test_the_question_s_number_picks_its_row_of_the_table() -> None:
+    units = _units([SENTENCE, *ROWS])
+    kept = drafting.rows_for_numbers(units, analyse("Pour un quotient familial de 1 200 €, combien coûte un repas ?"))
+    assert [u.text for u in kept] == [SENTENCE, ROWS[1]]
+    # no number, or a number no row is for, or a year: every row stays
+    for question in ("Combien coûte un repas ?", "Un quotient de 800 € ?", "Les tarifs de 2026 ?"):
+        assert len(drafting.rows_for_numbers(units, analyse(question))) == 4
