@@ -363,20 +363,23 @@ def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: li
 
 
 def _same_paragraph(question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
-    """The sentences right after a chosen one in its paragraph that hold an asked kind of fact (« Elle est fermée
-    le dimanche. » after the opening hours), at most ``PARAGRAPH_FOLLOWERS`` each."""
+    """The sentences next to a chosen one in its paragraph, before or after it, that hold an asked kind of fact too
+    (« Elle est fermée le dimanche. » after the opening hours), at most ``PARAGRAPH_FOLLOWERS`` on each side."""
     if not question.kinds:
         return []
     out: list[Unit] = []
     for u in chosen:
         if not _kind_match(u.text, question.kinds):
             continue
-        after = [v for v in units if v.chunk is u.chunk and v.para == u.para and v.order > u.order]
-        for v in sorted(after, key=lambda v: v.order)[:PARAGRAPH_FOLLOWERS]:
-            if not _kind_match(v.text, question.kinds):
-                break
-            if v not in chosen and v not in out:
-                out.append(v)
+        same = [v for v in units if v.chunk is u.chunk and v.para == u.para]
+        after = sorted((v for v in same if v.order > u.order), key=lambda v: v.order)
+        before = sorted((v for v in same if v.order < u.order), key=lambda v: -v.order)
+        for side in (after, before):
+            for v in side[:PARAGRAPH_FOLLOWERS]:
+                if not _kind_match(v.text, question.kinds):
+                    break
+                if v not in chosen and v not in out:
+                    out.append(v)
     return out
 
 

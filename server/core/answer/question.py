@@ -25,6 +25,7 @@ KIND_CUES: dict[str, tuple[str, ...]] = {
         "frais",
         "montant",
         "timbre",
+        "amende",
     ),
     "horaire": (
         "horaire",
