@@ -76,16 +76,30 @@ def test_the_period_note_names_the_heading_and_the_day() -> None:
     winter = [u for u in units if u.text == WINTER]
     summer = [u for u in units if u.text == SUMMER]
     day = date(2026, 12, 6)
-    assert period_note(winter, False, day) == (
+    assert period_note(winter, False, True, day) == (
         "Période citée : horaires d'hiver (du 1er novembre au 31 mars), en vigueur le 6 décembre 2026."
     )
-    assert period_note(summer, True, day) == (
+    assert period_note(summer, True, True, day) == (
         "Période citée : horaires d'été (du 1er avril au 31 octobre), celle que nomme la question ; "
         "elle ne s'applique pas le 6 décembre 2026."
     )
-    note = period_note(summer, False, day)
+    note = period_note(summer, False, True, day)
     assert note is not None and "ne s'applique pas le 6 décembre 2026 : vérifiez" in note
-    assert period_note([u for u in units if u.text == BADGE], False, day) is None
+    assert period_note([u for u in units if u.text == BADGE], False, False, day) is None
+
+
+def test_a_period_mentioned_in_passing_gets_no_note_and_a_coming_one_is_said_to_come() -> None:
+    day = date(2026, 12, 6)
+    passing = _units(_chunk("Les inscriptions ont lieu du 1er avril au 31 mai.", heading_path="Inscriptions"))
+    assert period_note(passing, False, False, day) is None
+    assert period_note(passing, True, False, day) is not None
+    coming = _units(_chunk("Du mardi 6 juillet au samedi 28 août 2027, la médiathèque ferme à 18 h.", heading_path=""))
+    assert period_note(coming, False, False, day) == (
+        "Période citée : du mardi 6 juillet au samedi 28 août 2027, à venir (nous sommes le 6 décembre 2026)."
+    )
+    gone = _units(_chunk("Du 2 mai au 30 juin 2025, les inscriptions sont ouvertes.", heading_path=""))
+    note = period_note(gone, False, False, day)
+    assert note is not None and "déjà passée le 6 décembre 2026" in note
 
 
 def test_past_dates_and_a_past_review_date_are_warned() -> None:
@@ -105,6 +119,6 @@ def test_past_dates_and_a_past_review_date_are_warned() -> None:
 def test_draft_notes_put_the_period_first() -> None:
     units = [u for u in _units(HOURS) if u.text == WINTER]
     citations = [Citation.of(HOURS, 1, WINTER)]
-    selection = drafting.Selection(units, 1.0, 1.0, 1.0)
+    selection = drafting.Selection(units, 1.0, 1.0, 1.0, period_chosen=True)
     notes = draft_notes(selection, units, citations, date(2026, 12, 6))
     assert len(notes) == 1 and notes[0].startswith("Période citée : horaires d'hiver")

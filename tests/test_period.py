@@ -60,9 +60,22 @@ def test_asked_and_quoted_periods_overlap() -> None:
 
 def test_latest_date_of_a_passage() -> None:
     assert period.latest_date("Le marché de Noël se tient les 12 et 13 décembre 2026.") == date(2026, 12, 13)
-    assert period.latest_date("Tarifs 2025 : 3,20 € le repas.") == date(2025, 12, 31)
-    assert period.latest_date("Dépôt avant le 15/03/2024 ou en 2025.") == date(2025, 12, 31)
+    assert period.latest_date("Dépôt avant le 15/03/2024.") == date(2024, 3, 15)
     assert period.latest_date("Ouvert du lundi au vendredi.") is None
+    # a year alone counts only where asked (headings), never a measure; an example's dates never
+    assert period.latest_date("Les cartes délivrées entre 2004 et 2013 restent valables.") is None
+    assert period.latest_date("Tarifs 2025", years=True) == date(2025, 12, 31)
+    assert period.latest_date("Bac de 2000 litres", years=True) is None
+    assert period.latest_date("Exemple : pour un enfant né le lundi 9 novembre 2026, déclarez-le.") is None
+
+
+def test_future_and_past_periods_of_a_given_year() -> None:
+    found = period.find("Du mardi 6 juillet au samedi 28 août 2027, la médiathèque ouvre l'après-midi.")
+    assert found is not None and found.dated
+    assert found.is_future(date(2026, 12, 6)) and not found.is_past(date(2026, 12, 6))
+    assert found.is_past(date(2027, 9, 1)) and not found.is_future(date(2027, 9, 1))
+    every_year = period.find("Du 1er avril au 31 octobre, ouvert le dimanche.")
+    assert every_year is not None and not every_year.dated and not every_year.is_future(date(2026, 12, 6))
 
 
 def test_french_day() -> None:

@@ -125,6 +125,7 @@ class Selection:
     # The period the quoted schedule belongs to, and whether the question named it (else: the one of ``today``).
     period: Period | None = None
     period_asked: bool = False
+    period_chosen: bool = False
 
 
 def weights(index: Index, terms: list[str]) -> dict[str, float]:
@@ -292,7 +293,9 @@ def select(
     today: date,
 ) -> Selection:
     """Score the candidate sentences of the period that applies on ``today`` and pick those that answer."""
-    units, wanted = timely(candidate_units(index, question, hits), question, today)
+    found = candidate_units(index, question, hits)
+    units, wanted = timely(found, question, today)
+    chosen_period = wanted is not None or len(units) < len(found)
     units = rows_for_numbers(units, question)
     if not units or not question.terms:
         return Selection([], 0.0, 0.0, 0.0)
@@ -330,7 +333,7 @@ def select(
         present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
     kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
     quoted = next((u.period for u in picked if u.period is not None), None)
-    return Selection(picked, best, covered(w, present), kind_ok, present, quoted, wanted is not None)
+    return Selection(picked, best, covered(w, present), kind_ok, present, quoted, wanted is not None, chosen_period)
 
 
 def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:

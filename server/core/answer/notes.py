@@ -26,21 +26,31 @@ def _label(unit: Unit, quoted: Period) -> str:
     return quoted.text[:1].lower() + quoted.text[1:]
 
 
-def period_note(units: list[Unit], asked: bool, today: date) -> str | None:
-    """« Période citée : … » for a draft quoting a schedule of one part of the year, or None; ``asked``: the question
-    named the period."""
+def period_note(units: list[Unit], asked: bool, chosen: bool, today: date) -> str | None:
+    """« Période citée : … » for a draft quoting a schedule of one part of the year, or None.
+
+    ``asked``: the question named the period; ``chosen``: the draft's period was chosen among others of its
+    document. A period only mentioned in passing (neither asked, chosen, given by a heading nor of a given year)
+    gets no note.
+    """
     unit = next((u for u in units if u.period is not None), None)
     if unit is None or unit.period is None:
         return None
     quoted = unit.period
+    from_heading = find(unit.text) is None
+    if not (asked or chosen or from_heading or quoted.dated):
+        return None
     label = _label(unit, quoted)
     day = french_day(today)
-    applies = quoted.applies(today)
+    if quoted.applies(today):
+        tail = "celle que nomme la question, " if asked else ""
+        return f"Période citée : {label}, {tail}en vigueur le {day}."
     if asked:
-        tail = "" if applies else f" ; elle ne s'applique pas le {day}"
-        return f"Période citée : {label}, celle que nomme la question{tail}."
-    if applies:
-        return f"Période citée : {label}, en vigueur le {day}."
+        return f"Période citée : {label}, celle que nomme la question ; elle ne s'applique pas le {day}."
+    if quoted.is_future(today):
+        return f"Période citée : {label}, à venir (nous sommes le {day})."
+    if quoted.is_past(today):
+        return f"Période citée : {label}, déjà passée le {day} : vérifiez qu'une source plus récente existe."
     return f"Période citée : {label} ; elle ne s'applique pas le {day} : vérifiez la période en vigueur."
 
 
@@ -50,7 +60,7 @@ def source_notes(units: list[Unit], citations: list[Citation], today: date) -> l
     notes: list[str] = []
     for doc_id, n in numbers.items():
         quoted = [u for u in units if u.chunk.doc_id == doc_id]
-        dates = [d for u in quoted for d in (latest_date(u.text), latest_date(u.section)) if d is not None]
+        dates = [d for u in quoted for d in (latest_date(u.text), latest_date(u.section, years=True)) if d]
         if dates and max(dates) < today:
             notes.append(
                 f"Les dates citées de la source [{n}] sont passées (la dernière : {french_day(max(dates))}) : "
@@ -67,5 +77,5 @@ def source_notes(units: list[Unit], citations: list[Citation], today: date) -> l
 
 def draft_notes(selection: Selection, units: list[Unit], citations: list[Citation], today: date) -> list[str]:
     """Every note of a draft: its period, then its sources' warnings."""
-    first = period_note(units, selection.period_asked, today)
+    first = period_note(units, selection.period_asked, selection.period_chosen, today)
     return ([first] if first else []) + source_notes(units, citations, today)

@@ -64,6 +64,8 @@ _NOT_HOLIDAYS = re.compile(r"\bhors (?:periode de |des )?vacances\b")
 _FULL_DATE = re.compile(rf"\b{_D}\s+{_M}\s+(\d{{4}})\b|\b(\d{{1,2}})/(\d{{1,2}})/(\d{{4}})\b")
 _YEAR = re.compile(r"\b(20\d{2})\b")
 # A date that tells since when a rule holds, or when a law was made, is past by nature: not a sign of an old page.
+_EXAMPLE = re.compile(r"^\W*(?:par )?exemple\b")
+_MEASURE = re.compile(r"\s*(?:€|euros?|litres?|l\b|m\b|m2|m²|km|kg|habitants?|places?|personnes?|metres?)")
 _SINCE = re.compile(r"(?:depuis|compter d|partir d|loi|decret|arrete|ordonnance|circulaire|\bnee?s?\b)[^.;:]{0,25}$")
 
 
@@ -94,6 +96,19 @@ class Period:
         if self.open_end or (self.start_year is not None and self.end_year is not None):
             return True
         return _within((day.month, day.day), self.start, self.end)
+
+    def is_future(self, day: date) -> bool:
+        """Whether the period, of a given year, starts after ``day``."""
+        return self.start_year is not None and day < _day(self.start_year, self.start)
+
+    def is_past(self, day: date) -> bool:
+        """Whether the period, of a given year, ended before ``day``."""
+        return self.end_year is not None and not self.open_end and day > _day(self.end_year, self.end)
+
+    @property
+    def dated(self) -> bool:
+        """Whether the period is of a given year, not of every year."""
+        return self.start_year is not None or self.end_year is not None
 
     def overlaps(self, other: Period) -> bool:
         """Whether two periods share a day of the year (a season matches the same season whatever its dates)."""
@@ -186,12 +201,16 @@ def asked(question: str) -> Period | None:
     return None
 
 
-def latest_date(text: str) -> date | None:
-    """The latest date a passage gives with its year (a year alone counts as its 31st of December), or None.
+def latest_date(text: str, years: bool = False) -> date | None:
+    """The latest full date a passage gives (« 13 décembre 2025 », « 15/03/2024 »), or None; with ``years``, a year
+    alone counts too, as its 31st of December (for headings: « Tarifs 2025 »).
 
-    Dates that say since when something holds (« depuis le 1er juillet 2022 », « la loi du … ») are left out.
+    Left out: dates that say since when something holds (« depuis le 1er juillet 2022 », « la loi du … »), the dates
+    of an example (« Exemple : pour un enfant né le … »), and numbers that measure (« 2000 litres »).
     """
     folded = fold(text)
+    if _EXAMPLE.match(folded):
+        return None
     found: list[date] = []
     spans: list[tuple[int, int]] = []
     for match in _FULL_DATE.finditer(folded):
@@ -203,8 +222,10 @@ def latest_date(text: str) -> date | None:
             found.append(date(int(y), _MONTHS[m], _num(d)) if y else date(int(yy), int(mm), int(dd)))
         except ValueError:
             continue
-    for match in _YEAR.finditer(folded):
-        if not any(a <= match.start() < b for a, b in spans) and not _SINCE.search(folded[: match.start()]):
+    for match in _YEAR.finditer(folded) if years else ():
+        if any(a <= match.start() < b for a, b in spans) or _SINCE.search(folded[: match.start()]):
+            continue
+        if not _MEASURE.match(folded[match.end() :]):
             found.append(date(int(match.group(1)), 12, 31))
     return max(found, default=None)
 
