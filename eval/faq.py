@@ -89,11 +89,7 @@ def decide_all(
             with database.session() as db:
                 for done, q in enumerate(questions, 1):
                     found = faq_match.decide(db, embedder, settings.commune_name, q["question"])
-                    best = (
-                        found.decision.candidates[0].known.question
-                        if found.decision and found.decision.candidates
-                        else None
-                    )
+                    best = found.decision.best if found.decision else None
                     rows.append(
                         Row(
                             id=str(q.get("id", done)),
@@ -103,8 +99,8 @@ def decide_all(
                             shown=found.entry.question if found.entry else None,
                             score=round(found.score, 4),
                             reason=found.reason,
-                            best=best,
-                            eligible=found.reason in (None, "seuil"),
+                            best=best.known.question if best else None,
+                            eligible=best is not None,
                             suggestions=[e.question for e in found.suggestions],
                         )
                     )

@@ -18,8 +18,10 @@ from server.core.text import STOP_WORDS, fold, stem, words
 # Two words are the same word with a spelling slip from this rapidfuzz ratio on, when both have 4 letters or more.
 FUZZ_MIN = 80
 
-# The kind of fact a text asks, by unambiguous cues only (matched on folded words): the same kinds as the facts
-# ``question.KIND_PATTERNS`` finds in an answer. « quand » or « jour » alone ask no kind: too many questions use them.
+# The kind of fact a text asks, by unambiguous cues only (matched on folded words): the kinds of the facts
+# ``question.KIND_PATTERNS`` finds in an answer, and two that no pattern finds, a procedure (« démarche ») and what
+# goes in (« contenu »). « quand » or « jour » alone ask no kind: too many questions use them. ``question.KIND_CUES``
+# (the drafts') is broader: read by this decision it rejected paraphrases (faq-dev precision 0.979 -> 0.926).
 ASKED: dict[str, re.Pattern[str]] = {
     "prix": re.compile(
         r"\b(?:combien (?:ca |cela )?(?:coute|coutent|vaut|revient|faut[- ]il payer)|couts?|coute\w*|prix|tarifs?"
@@ -33,6 +35,20 @@ ASKED: dict[str, re.Pattern[str]] = {
     "pieces": re.compile(r"\b(?:pieces?|documents?|papiers?|justificatifs?|fournir|apporter)\b"),
     "delai": re.compile(r"\b(?:delais?|combien de temps|valable|validite|duree)\b"),
     "conditions": re.compile(r"\bqui (?:peut|peuvent|a droit|ont droit)\b|\bconditions?\b|\ba droit\b|\beligible"),
+    # How to get something done (book, register, rent, apply): a question on a procedure is not answered by the
+    # hours or the price of the same place (« inscrire son enfant au centre de loisirs » is not its hours).
+    "demarche": re.compile(
+        r"\b(?:comment (?:faire|fait on|on fait|obtenir|avoir|demander|prendre|reserver|louer|inscrire|declarer"
+        r"|recuperer|signaler|proceder|refaire|renouveler|se (?:faire|procurer|debarrasser))"
+        r"|(?:on|je) (?:fait|fais) comment|reserv\w*|louer|inscri(?:re|ption|ptions)|demarches?|formalites?"
+        r"|faire une demande|prendre (?:un )?rendez vous)\b"
+    ),
+    # What goes in or is accepted (a bin, the déchetterie): not the day it is collected nor its hours.
+    "contenu": re.compile(
+        r"\b(?:consignes?|quoi (?:mettre|jeter)|(?:peut|doit) on (?:mettre|jeter|deposer)|faut il (?:mettre|jeter)"
+        r"|on (?:peut )?(?:met|jette|depose)|(?:mettre|jeter|deposer) (?:dans|a|au|aux)"
+        r"|acceptee?s?|quels? (?:dechets|objets|materiaux))\b"
+    ),
 }
 # Words that never name a place or a service: when, how much, which day (« samedi » is in many entries' phrasings).
 NOT_SUBJECT = frozenset(
@@ -40,19 +56,40 @@ NOT_SUBJECT = frozenset(
     janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
     jour jours ferie feries week end weekend heure heures horaire horaires prix tarif tarifs cout coute payant gratuit
     ouvert ouverte ouverture ferme fermee fermeture adresse numero delai duree date demande demander obtenir faire
-    peut faut quand combien comment""".split()
+    peut faut quand combien comment gratuit gratuite gratuits gratuites payante payants payantes""".split()
 )
 
 
 def asked(text: str) -> frozenset[str]:
-    """The kinds of fact a text asks by an unambiguous cue (prix, horaire, lieu, contact, pieces, delai, conditions)."""
+    """The kinds of fact a text asks by an unambiguous cue (prix, horaire, lieu, contact, pieces, delai, conditions,
+    demarche, contenu)."""
     folded = " ".join(words(text.replace("€", " euros ")))
     return frozenset(kind for kind, cue in ASKED.items() if cue.search(folded))
 
 
+# Availability, not a delay (« en ligne, 24 heures sur 24 »): not a fact of the kind « délai ».
+_ALWAYS = re.compile(r"\b24\s?(?:h|heures)\s?(?:sur|/)\s?24\b|\b7\s?(?:j|jours)\s?(?:sur|/)\s?7\b", re.I)
+
+
 def given(answer: str) -> frozenset[str]:
     """The kinds of fact an answer gives (amounts, hours, addresses… as ``question.KIND_PATTERNS`` finds them)."""
+    answer = _ALWAYS.sub(" ", answer)
     return frozenset(kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(answer))
+
+
+def agrees(kinds: frozenset[str], asks: frozenset[str], gives: frozenset[str], general: bool) -> bool:
+    """Whether an entry answers the kinds of fact a text asks (any, when it asks none), from the kinds its phrasings
+    ask, those its answer gives, and whether its question asks none (a general entry).
+
+    The kinds its phrasings ask answer them (any one of them; or, when they ask none, the kinds its answer gives).
+    A procedure (« Comment obtenir… ») or a general entry (« Quelles sont les règles… ») also answers what its
+    answer gives: the price or the documents of a procedure are in it, the hours of a site are not its booking.
+    """
+    if not kinds:
+        return True
+    if kinds & (asks or gives):
+        return True
+    return ("demarche" in asks or general) and kinds <= asks | gives
 
 
 # A negation said in full (« je ne suis plus inscrit »), read on the text with its accents (« né » is no « ne »).
@@ -107,6 +144,17 @@ def details(text: str) -> frozenset[str]:
     return frozenset(w for w in words(text) if w.isdigit() or w in _DETAIL_WORDS)
 
 
+_DATE = re.compile(
+    r"\b((?:\d{1,2}(?:er)?(?:\s*,\s*|\s+et\s+|\s+au\s+))*\d{1,2})(?:er)?\s+"
+    r"(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\b"
+)
+
+
+def dates(text: str) -> frozenset[str]:
+    """The days of the year a text names (« le 1er mai » -> « 1 mai », « les 24 et 31 décembre » -> both)."""
+    return frozenset(f"{int(d)} {m}" for days, m in _DATE.findall(fold(text)) for d in re.findall(r"\d+", days))
+
+
 _DETERMINERS = frozenset("le la les l un une des du de d au aux mon ma mes son sa ses votre notre leur".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -119,6 +167,31 @@ def nouns(text: str) -> set[str]:
         if qualifier:
             found.add(qualifier)
     return found
+
+
+# People a story names (« mon fils », « ma compagne »): who asks, never what is asked about.
+PEOPLE = frozenset(
+    """fils fille filles enfant enfants bebe petit petite compagne compagnon copain copine mari femme epouse epoux
+    conjoint pere mere parents grand proche proches famille ami amie voisin voisine""".split()
+)
+
+
+# Nouns of speech that name nothing asked about (« du coup », « un peu », « un message »).
+_VAGUE = frozenset(
+    """coup peu fois moment chose choses truc trucs question questions message info infos renseignement
+    renseignements solution facon maniere cas habitude souci probleme""".split()
+)
+# Verb endings: after « la », « le » or « les » a verb is read as a noun (« ils la prennent », « la renouveler »).
+_VERB = re.compile(r"(?:er|ez|ons|ent|ir)$")
+
+
+def heads(text: str) -> set[str]:
+    """The folded nouns a determiner introduces (« la loge », « une moto »), not the words that qualify them."""
+    return {
+        n
+        for n, _ in _noun_pairs(text)
+        if len(n) >= 3 and n not in NOT_SUBJECT and n not in PEOPLE and n not in _VAGUE and not _VERB.search(n)
+    }
 
 
 def qualifiers(text: str) -> set[tuple[str, str]]:
@@ -144,7 +217,9 @@ def subjects_of(phrasings: Sequence[str]) -> frozenset[str]:
         for w in nouns(p):
             counts[w] = counts.get(w, 0) + 1
     least = 2 if len(phrasings) > 1 else 1
-    return frozenset(w for w, n in counts.items() if n >= least and w not in NOT_SUBJECT and not w.isdigit())
+    return frozenset(
+        w for w, n in counts.items() if n >= least and w not in NOT_SUBJECT and w not in PEOPLE and not w.isdigit()
+    )
 
 
 def same_name(a: str, b: str) -> bool:
