@@ -128,3 +128,29 @@ def test_accueil_faq_match_batch_prints_the_decision_of_the_page(
         assert p == faq_match.as_line(p["id"], faq_match.decide(session, embedder, COMMUNE, q))
     assert printed[0]["entry"] == ENTRIES[0][0] and printed[1]["entry"] is None
     assert ENTRIES[0][0] in printed[1]["suggestions"]
+
+
+class _Counting(Embeddings):
+    """The real model, the texts it is asked to embed written down (to see what ``warm`` leaves to a question)."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        self.texts.append(text)
+        return self.inner.embed_query(text)
+
+
+def test_warm_embeds_the_published_entries_ahead(session: Session, embedder: Embeddings) -> None:
+    """After ``warm``, the first citizen question embeds only itself, and gets the same decision."""
+    counting = _Counting(embedder)
+    assert faq_match.warm(session, counting, COMMUNE) == len(ENTRIES)
+    assert {q for q, _, _ in ENTRIES} <= set(counting.texts)
+    counting.texts.clear()
+    assert _shown(session, counting, "horraires de la déchéterie") == ENTRIES[0][0]
+    assert counting.texts == ["horraires de la déchéterie"]

@@ -2,7 +2,8 @@
 offer, and the FAQ page's search.
 
 The known phrasings of every published entry are embedded once per process and embedder (``match.Vectors``); a
-matcher is rebuilt only when an entry is published, edited or withdrawn (its id and version change).
+matcher is rebuilt only when an entry is published, edited or withdrawn (its id and version change). ``warm`` builds
+it ahead, at the service's start.
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ def matcher_for(embedder: Embeddings, commune: str, rows: Sequence[FaqEntry]) ->
                 _MATCHERS.clear()
             _MATCHERS[key] = found
     return found
+
+
+def warm(session: Session, embedder: Embeddings, commune: str) -> int:
+    """Build the decision over the published entries ahead, their phrasings and answers embedded in batches, so
+    that the first citizen question does not wait for it (call it at the service's start); how many entries."""
+    rows = faq.entries(session, published_only=True)
+    matcher_for(embedder, commune, rows)
+    # The model's first call pays for its own start (ONNX session, caches): paid here too.
+    embedder.embed_query("horaires de la mairie")
+    return len(rows)
 
 
 @dataclass
