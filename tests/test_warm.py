@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from server.cli.demo import DEMO_FAQ
+from server.core.desk import demo, faq, faq_match
 from server.web.app import create_app
 from server.web.warm import WARM_QUESTION
 from tests.conftest import settings_for
@@ -20,14 +22,24 @@ def test_the_service_loads_the_model_and_the_index_before_the_first_question(
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)
-    app = create_app(settings_for(data))
+    settings = settings_for(data)
+    published, _ = demo.publish_faq(settings, DEMO_FAQ)
+    assert published > 0
+    app = create_app(settings)
     assert app.state.assistant._index is None  # nothing loaded by building the application
+    faq_match._MATCHERS.clear()
     with caplog.at_level(logging.INFO), TestClient(app) as client:
         assert app.state.assistant._index is not None  # loaded during startup, before any request
+        with app.state.db.session() as session:  # the FAQ decision over the published entries is built too
+            rows = faq.entries(session, published_only=True)
+        assert len(rows) == published
+        assert (id(app.state.assistant.embedder), settings.commune_name, tuple((r.id, r.version) for r in rows)) in (
+            faq_match._MATCHERS
+        )
         health = client.get("/health").json()
     assert health["status"] == "ok"
     assert health["warm_start_s"] > 0
-    assert any("Modèle et index chargés" in r.getMessage() for r in caplog.records)
+    assert any("Modèle, index et FAQ" in r.getMessage() for r in caplog.records)
     assert not any(WARM_QUESTION in r.getMessage() for r in caplog.records)
 
 
@@ -49,4 +61,4 @@ def test_a_service_without_an_index_still_starts_and_says_why_nothing_was_loaded
         health = client.get("/health")
     assert health.status_code == 503  # no index: degraded, as before
     warnings = [r.getMessage() for r in caplog.records if r.name == "server.web.warm"]
-    assert warnings and warnings[0].startswith("Préchargement du modèle et de l'index impossible")
+    assert warnings and warnings[0].startswith("Préchargement de l'index impossible")

@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()
         if settings.warm_start:
-            app.state.warm_seconds = await asyncio.to_thread(warm, app.state.assistant)
+            app.state.warm_seconds = await asyncio.to_thread(warm, app.state.assistant, database, settings.commune_name)
         yield
         worker.stop()
 
