@@ -224,6 +224,16 @@ def test_the_agent_is_told_which_question_of_a_message_the_draft_leaves_out(live
     assert "<q>Et quand ouvre la patinoire municipale ?</q>" in notice and "abonnement" not in notice
 
 
+def test_the_agent_sees_which_period_the_draft_quotes(live_server: LiveServer) -> None:
+    with login(live_server, "agent1") as client:
+        token = csrf_from(client.get("/demandes/nouvelle").text)
+        question = "Quels sont les horaires de la déchetterie en été ?"
+        r = client.post("/demandes/nouvelle", data={"question": question, "canal": "guichet", "csrf_token": token})
+        page = client.get(r.headers["location"]).text
+    notes = page.split('id="notes-brouillon"', 1)[1].split("</div>", 1)[0]
+    assert "Période citée : horaires d&#39;été (du 1er avril au 31 octobre), celle que nomme la question" in notes
+
+
 def test_citizen_and_agent_text_is_escaped_in_every_page(live_server: LiveServer) -> None:
     hostile = '<script>alert("q")</script><img src=x onerror=alert(1)> horaires mairie ?'
     with login(live_server, "agent1") as client:
