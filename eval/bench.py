@@ -348,7 +348,8 @@ def markdown(report: dict[str, Any]) -> str:
     """The table kept in the README."""
     r = report["results"]
     lines = [
-        f"Mesuré le {report['date']} sur {report['machine']} ; moteur d'embeddings `{report['backend']}`.",
+        f"Mesuré le {report['date']} sur {report['machine']} ; modèle d'embeddings `{report.get('model', '?')}`, "
+        f"moteur `{report['backend']}` (sans effet sur e5-small, toujours en ONNX int8).",
         "",
         "| mesure | valeur | objectif | atteint |",
         "| --- | --- | --- | --- |",
@@ -401,6 +402,7 @@ def run(
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
         "backend": backend,
+        "model": settings_for(work).embedding_model,
         "results": b.results,
         "verdicts": verdicts(b.results),
     }
