@@ -251,7 +251,7 @@ class Assistant:
         public_only: bool,
         pinned: list[str] | None,
         excluded: list[str] | None,
-        today: date,
+        today: date | None = None,
     ) -> PartDrafts:
         """For a message asking several questions, each one retrieved and drafted on its own.
 
@@ -263,6 +263,7 @@ class Assistant:
         split = parts(text)
         if not split.questions:
             return PartDrafts()
+        day = today or self.today()
         out = PartDrafts()
         earlier = list(history or [])
         asked: list[Question] = []
@@ -281,7 +282,7 @@ class Assistant:
             if own:
                 found.hits = steer(index, vector, found.hits, own, [])
             chosen = drafting.select(
-                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor, today
+                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor, day
             )
             confidence = 0.0 if guard(pq) else self.calibration.score(features(index, pq, found, chosen))
             out.confidences.append(confidence)
