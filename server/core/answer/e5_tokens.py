@@ -19,6 +19,9 @@ import re
 import unicodedata
 from array import array
 from pathlib import Path
+from typing import Literal, cast
+
+Form = Literal["NFC", "NFD", "NFKC", "NFKD"]
 
 UNK_PENALTY = 10.0
 SPACE = "▁"
@@ -57,7 +60,7 @@ class UnigramTokens:
 
     def _normalise(self, text: str) -> str:
         for kind, pattern, content in self.steps:
-            text = pattern.sub(content, text) if pattern is not None else unicodedata.normalize(kind, text)
+            text = pattern.sub(content, text) if pattern is not None else unicodedata.normalize(cast(Form, kind), text)
         text = text.replace(" ", SPACE)
         return text if text.startswith(SPACE) else SPACE + text
 
