@@ -143,9 +143,22 @@ def _year(text: str | None) -> int | None:
     return int(text) if text else None
 
 
+class _FoldTable(dict[int, str]):
+    """Each character's first folded character, computed once (``str.translate`` reads it for every character)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = (fold(char) or char)[0]
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """``fold`` one character at a time, so that a match's span is also the original text's."""
-    return "".join((fold(ch) or ch)[0] for ch in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _season(folded: str) -> str:
