@@ -214,22 +214,24 @@ def _memory_checks(client: httpx.Client) -> None:
     assert "pour une question proche" in page and "La médiathèque ouvre du mardi au samedi." in page
 
 
-def test_the_agent_is_told_which_question_of_a_message_the_draft_leaves_out(live_server: LiveServer) -> None:
-    with login(live_server, "agent1") as client:
+def _request_page(server: LiveServer, question: str) -> str:
+    """The request page an agent lands on after typing ``question`` at the counter."""
+    with login(server, "agent1") as client:
         token = csrf_from(client.get("/demandes/nouvelle").text)
-        question = "Combien coûte l'abonnement à la médiathèque ? Et quand ouvre la patinoire municipale ?"
         r = client.post("/demandes/nouvelle", data={"question": question, "canal": "guichet", "csrf_token": token})
-        page = client.get(r.headers["location"]).text
+        return client.get(r.headers["location"]).text
+
+
+def test_the_agent_is_told_which_question_of_a_message_the_draft_leaves_out(live_server: LiveServer) -> None:
+    page = _request_page(
+        live_server, "Combien coûte l'abonnement à la médiathèque ? Et quand ouvre la patinoire municipale ?"
+    )
     notice = page.split('id="questions-sans-reponse"', 1)[1].split("</div>", 1)[0]
     assert "<q>Et quand ouvre la patinoire municipale ?</q>" in notice and "abonnement" not in notice
 
 
 def test_the_agent_sees_which_period_the_draft_quotes(live_server: LiveServer) -> None:
-    with login(live_server, "agent1") as client:
-        token = csrf_from(client.get("/demandes/nouvelle").text)
-        question = "Quels sont les horaires de la déchetterie en été ?"
-        r = client.post("/demandes/nouvelle", data={"question": question, "canal": "guichet", "csrf_token": token})
-        page = client.get(r.headers["location"]).text
+    page = _request_page(live_server, "Quels sont les horaires de la déchetterie en été ?")
     notes = page.split('id="notes-brouillon"', 1)[1].split("</div>", 1)[0]
     assert "Période citée : horaires d&#39;été (du 1er avril au 31 octobre), celle que nomme la question" in notes
 

@@ -16,7 +16,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.core.answer.assistant import Assistant
-from server.core.desk import faq, faq_match
+from server.core.desk import faq_match
 from server.core.desk.db import Database
 from server.core.errors import AccueilError
 
@@ -37,9 +37,7 @@ def warm(assistant: Assistant, database: Database, commune: str) -> float | None
         drafted = False
     try:
         with database.session() as session:
-            # No published entry, nothing to build: the model is then loaded by the draft above, or not at all.
-            published = faq.entries(session, published_only=True)
-            entries = faq_match.warm(session, assistant.embedder, commune) if published else 0
+            entries = faq_match.warm(session, assistant.embedder, commune)
     except (AccueilError, SQLAlchemyError) as exc:
         log.warning("Préchargement de la FAQ impossible : %s", exc)
         entries = 0

@@ -82,6 +82,11 @@ class Chunk:
         """Title and heading path, e.g. "Carte d'identité > Demande en France > Coût"."""
         return PATH_SEPARATOR.join(p for p in (self.title, self.heading_path) if p)
 
+    @property
+    def last_heading(self) -> str:
+        """The innermost heading of the chunk's path ("Coût"), or ""."""
+        return self.heading_path.rsplit(PATH_SEPARATOR, 1)[-1]
+
     def embedding_text(self) -> str:
         """What the embedding model and the lexical index see: breadcrumb then text."""
         return f"{self.breadcrumb}\n{self.text}"

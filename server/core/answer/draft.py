@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from server.core.answer.chunk import HEADING_MARK, PATH_SEPARATOR, Chunk
+from server.core.answer.chunk import HEADING_MARK, Chunk
 from server.core.answer.index import Index
 from server.core.answer.logistic import Logistic
 from server.core.answer.models import Citation
@@ -122,8 +122,7 @@ class Selection:
     coverage: float
     kind_ok: float
     present: set[str] = field(default_factory=set)
-    # The period the quoted schedule belongs to, and whether the question named it (else: the one of ``today``).
-    period: Period | None = None
+    # Whether the question named the period of the quoted schedule, and whether it was chosen among others.
     period_asked: bool = False
     period_chosen: bool = False
 
@@ -159,7 +158,7 @@ def focus(hits: list[Hit]) -> list[tuple[Hit, int, int]]:
 
 def period_of(text: str, heading: str, chunk: Chunk) -> Period | None:
     """The part of the year a sentence speaks of: its own dates, else its heading's (the heading's season kept)."""
-    context = find_period(heading) or find_period(chunk.heading_path.rsplit(PATH_SEPARATOR, 1)[-1])
+    context = find_period(heading) or find_period(chunk.last_heading)
     own = find_period(text)
     if own is None:
         return context
@@ -332,8 +331,7 @@ def select(
     for u in chosen:
         present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
     kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
-    quoted = next((u.period for u in picked if u.period is not None), None)
-    return Selection(picked, best, covered(w, present), kind_ok, present, quoted, wanted is not None, chosen_period)
+    return Selection(picked, best, covered(w, present), kind_ok, present, wanted is not None, chosen_period)
 
 
 def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
@@ -347,7 +345,7 @@ def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: li
     w = weights(index, question.terms)
 
     def named(u: Unit) -> float:
-        return covered(w, set(tokens(f"{u.chunk.heading_path.rsplit(PATH_SEPARATOR, 1)[-1]} {u.heading}")))
+        return covered(w, set(tokens(f"{u.chunk.last_heading} {u.heading}")))
 
     u = max(items, key=lambda u: (named(u), u.score))
     if not (named(u) > 0 or "pieces" in question.kinds):

@@ -6,15 +6,12 @@ of the reply sent to the resident.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from server.core.answer.chunk import PATH_SEPARATOR
 from server.core.answer.draft import Selection, Unit
 from server.core.answer.models import Citation
 from server.core.answer.period import Period, find, french_day, latest_date
-
-log = logging.getLogger(__name__)
 
 
 def _label(unit: Unit, quoted: Period) -> str:
@@ -66,11 +63,10 @@ def source_notes(units: list[Unit], citations: list[Citation], today: date) -> l
                 f"Les dates citées de la source [{n}] sont passées (la dernière : {french_day(max(dates))}) : "
                 "vérifiez qu'elle est à jour avant de répondre."
             )
-        review_by = quoted[0].chunk.review_by if quoted else ""
-        if review_by and review_by < today.isoformat():
+        if quoted and quoted[0].chunk.is_stale(today.isoformat()):
             notes.append(
                 f"La source [{n}] est à revérifier : sa date de révision "
-                f"({french_day(date.fromisoformat(review_by))}) est dépassée."
+                f"({french_day(date.fromisoformat(quoted[0].chunk.review_by))}) est dépassée."
             )
     return notes
 

@@ -9,30 +9,16 @@ day (``today``), never reads the clock here.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from server.core.answer.facts import MONTHS
 from server.core.text import fold
 
-log = logging.getLogger(__name__)
-
-_MONTHS = {
-    "janvier": 1,
-    "fevrier": 2,
-    "mars": 3,
-    "avril": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7,
-    "aout": 8,
-    "septembre": 9,
-    "octobre": 10,
-    "novembre": 11,
-    "decembre": 12,
-}
+# The month names of facts.MONTHS as they read in folded text (« fevrier », « aout »).
+_MONTHS = {fold(name): number for name, number in MONTHS.items()}
 _LAST_DAY = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 # A season named without dates: the astronomical season, as a reader would take it.
 SEASONS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {

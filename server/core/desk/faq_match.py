@@ -53,8 +53,11 @@ def matcher_for(embedder: Embeddings, commune: str, rows: Sequence[FaqEntry]) ->
 
 def warm(session: Session, embedder: Embeddings, commune: str) -> int:
     """Build the decision over the published entries ahead, their phrasings and answers embedded in batches, so
-    that the first citizen question does not wait for it (call it at the service's start); how many entries."""
+    that the first citizen question does not wait for it (call it at the service's start); how many entries. With
+    none published there is nothing to build, and the model is not loaded for it."""
     rows = faq.entries(session, published_only=True)
+    if not rows:
+        return 0
     matcher_for(embedder, commune, rows)
     # The model's first call pays for its own start (ONNX session, caches): paid here too.
     embedder.embed_query("horaires de la mairie")
