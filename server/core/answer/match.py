@@ -25,8 +25,8 @@ entry's place that no entry speaks of (``lieu``: the cemetery's hours, the town 
 l'Ascension », « le 1er mai », « la mairie annexe », « la loge du cimetière »); or refuses what the entry does not
 (``sens``: « je ne veux plus être inscrit »). Nor when the question is out of the citizen side's scope (another
 commune, a personal case, advice, a dispute, an injection). The answer is the best entry free of conflict, when it
-reaches the threshold. Weights and threshold are chosen on eval/datasets/faq-dev.jsonl with e5-small (``accueil
-eval --faq`` measures them). The embeddings are ``match_vectors``'.
+reaches the threshold. Weights are fitted on eval/datasets/faq-dev.jsonl with e5-small, the threshold read on the
+sets written later (``accueil eval --faq`` measures them). The embeddings are ``match_vectors``'.
 Pure computation: no database, no web.
 """
 
@@ -66,11 +66,12 @@ from server.core.text import words
 
 log = logging.getLogger(__name__)
 
-# Chosen on eval/datasets/faq-dev.jsonl with e5-small (``accueil eval --faq``): the threshold from which the
-# precision of the entries shown stays above 0.98 on the half of faq-dev left out when the weights are fitted on the
-# other half (10 random halves: 0.989, recall 0.617; fitted on all of faq-dev: 0.990, recall 0.634, 1 wrong of 98).
-# Weights fitted on faq-dev-001..232 alone showed no wrong entry on the newer faq-dev-b001..b052 from 0.75 on.
-THRESHOLD = 0.8  # FAQ_RULE's
+# The weights were fitted on faq-dev (below); the threshold is read on the sets of three writers whose questions the
+# rules and weights never saw first: faq-dev, faq-holdout and faq-blind (617 questions; faq-test, frozen, left out).
+# Their pooled precision is flat from 0.70 to 0.80 (0.917 / 0.915) while recall falls (0.567 / 0.484), and drops below
+# 0.70 (0.897 at 0.60): 0.70. On faq-dev alone 0.80 held 0.98 (0.990, recall 0.62); the sets written later show what
+# dev hid: near misses of the same place scored above 0.90, which no threshold separates.
+THRESHOLD = 0.7  # FAQ_RULE's
 # « Vouliez-vous dire… » offers the entries from this score on (a conflict does not matter: the citizen reads and
 # chooses), then those whose phrasing the text says for this share at least.
 SUGGEST_MIN = 0.2
@@ -93,8 +94,9 @@ WEIGHTS: dict[str, float] = {
     "cover_margin": 0.635,
 }
 BIAS = -34.601
-# A subject of another entry that this one never mentions rejects it when it is this rare (IDF share: not « mairie »).
-ALIEN_MIN = 0.5
+# A subject of another entry that this one never mentions rejects it when it is this rare (IDF share: not « mairie »,
+# 0.501 with the demo FAQ: 0.5 let it reject every entry that does not name the town hall).
+ALIEN_MIN = 0.55
 
 
 @dataclass(frozen=True)
@@ -290,8 +292,9 @@ class Matcher:
                 alien = 1.0
             if days - entry.dates:
                 alien = 1.0
-            if strange and entry.subjects and topic > 0:
-                # The entry's place or service, and something of it no entry speaks of: another spot or case.
+            if strange and entry.subjects:
+                # Something no entry speaks of: another spot or case of the entry's place or service (« la loge du
+                # cimetière »), or a place the FAQ does not know at all (the cemetery once its entry is withdrawn).
                 alien = 1.0
             other = ordered[1] if cos == ordered[0] and len(ordered) > 1 else ordered[0]
             out.append(

@@ -41,6 +41,8 @@ ASKED: dict[str, re.Pattern[str]] = {
     "demarche": re.compile(
         r"\b(?:comment (?:faire|fait on|on fait|obtenir|avoir|demander|prendre|reserver|louer|inscrire|declarer"
         r"|recuperer|signaler|proceder|refaire|renouveler|se (?:faire|procurer|debarrasser))"
+        # « comment » and any infinitive (« comment reconnaître », « comment contester ») asks how to do it.
+        r"|comment (?:(?:me|se|s|le|la|les|l|y|en|lui|leur) )?\w{2,}(?:er|ir|re)"
         r"|(?:on|je) (?:fait|fais) comment|reserv\w*|louer|inscri(?:re|ption|ptions)|demarches?|formalites?"
         r"|faire une demande|prendre (?:un )?rendez vous)\b"
     ),
@@ -57,7 +59,8 @@ NOT_SUBJECT = frozenset(
     janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
     jour jours ferie feries week end weekend heure heures horaire horaires prix tarif tarifs cout coute payant gratuit
     ouvert ouverte ouverture ferme fermee fermeture adresse numero delai duree date demande demander obtenir faire
-    peut faut quand combien comment gratuit gratuite gratuits gratuites payante payants payantes""".split()
+    peut faut quand combien comment gratuit gratuite gratuits gratuites payante payants payantes
+    prochain prochaine prochains prochaines dernier derniere derniers dernieres""".split()
 )
 
 
@@ -180,7 +183,7 @@ PEOPLE = frozenset(
 # Nouns of speech that name nothing asked about (« du coup », « un peu », « un message »).
 _VAGUE = frozenset(
     """coup peu fois moment chose choses truc trucs question questions message info infos renseignement
-    renseignements solution facon maniere cas habitude souci probleme""".split()
+    renseignements solution facon maniere cas habitude souci probleme chacun chacune""".split()
 )
 # Verb endings: after « la », « le » or « les » a verb is read as a noun (« ils la prennent », « la renouveler »).
 _VERB = re.compile(r"(?:er|ez|ons|ent|ir)$")
@@ -191,7 +194,12 @@ def heads(text: str) -> set[str]:
     return {
         n
         for n, _ in _noun_pairs(text)
-        if len(n) >= 3 and n not in NOT_SUBJECT and n not in PEOPLE and n not in _VAGUE and not _VERB.search(n)
+        if len(n) >= 3
+        and not n.isdigit()
+        and n not in NOT_SUBJECT
+        and n not in PEOPLE
+        and n not in _VAGUE
+        and not _VERB.search(n)
     }
 
 
