@@ -10,7 +10,7 @@ import pytest
 
 from server.core.answer.embed import get_embedder
 from server.core.answer.match import SUGGESTIONS, Known, Matcher, Rule, Vectors
-from server.core.answer.match_text import asked, dates, details, heads, nouns, qualifiers, stance
+from server.core.answer.match_text import NAME, asked, dates, details, heads, nouns, qualifiers, stance
 from server.core.config import REPO_ROOT
 
 ENTRIES = REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl"
@@ -124,6 +124,10 @@ def test_what_a_text_asks() -> None:
     assert heads("Ils la prennent quand, la loge du cimetière, pour mon fils ?") == {"loge", "cimetiere"}
     assert asked("Comment reconnaître mon enfant avant sa naissance ?") == {"demarche"}  # any « comment » + infinitive
     assert asked("Comment se débarrasser d'un vieux frigo ?") == {"demarche"}
+    assert asked("À quoi sert l'attestation de recensement ?") == {"usage"}  # what it is for: no entry's fact
+    assert asked("Que deviennent les objets trouvés ?") == {"usage"}
+    assert "conditions" in asked("Qui doit déclarer la naissance ?")
+    assert NAME.findall("Ouvert le samedi avant Noël ?") == ["Noël"]  # every French letter, « ë » too
     # A number, a word of time or a pronoun is no thing asked about (« de 380 € », « la prochaine », « chacun »).
     assert heads("Avec un quotient de 380 €, combien pour la prochaine fois, pour chacun ?") == set()
 
@@ -133,6 +137,13 @@ def test_the_town_hall_named_in_passing_rejects_no_entry(matcher: Matcher) -> No
     ranked = matcher.rank("la procuration on la fait à la mairie ou chez les gendarmes ?")
     procuration = next(c for c in ranked if c.known.question == "Comment faire une procuration pour voter ?")
     assert procuration.conflict is None
+
+
+def test_another_country_or_a_town_named_first_is_another_place(matcher: Matcher) -> None:
+    """« en Italie », « À Metz, … »: the entry of the commune is not the answer."""
+    for text in ("Combien coûte un passeport en Italie ?", "À Metz, faut-il prendre rendez-vous pour un passeport ?"):
+        assert matcher.decide(text).entry is None, text
+    assert matcher.decide("Combien coûte un passeport ?").entry is not None
 
 
 def test_a_place_no_entry_knows_is_never_shown_another_place(matcher: Matcher) -> None:

@@ -340,7 +340,7 @@ class Matcher:
         """The places the text names other than the commune (« la mairie de Valprée »), as folded words."""
         own = set(words(self.commune))
         named = [words(name) for name in PLACE.findall(text)]
-        return [ws for ws in named if ws and not set(ws) <= own]
+        return [ws for ws in named if ws and not set(ws) <= own and not set(ws) & NOT_SUBJECT]
 
     def _word_idf(self, word: str, known: frozenset[str]) -> float:
         """A word's weight in the text: that of the known word it stands for, the highest for a word no known

@@ -30,12 +30,17 @@ ASKED: dict[str, re.Pattern[str]] = {
     ),
     "horaire": re.compile(r"\b(?:horaires?|heures?|ouverte?s?|ouverture|fermee?s?|fermeture|ouvre|ferment)\b"),
     "lieu": re.compile(
-        r"\b(?:adresse(?! (?:e-?)?mail| electronique| courriel)|ou (?:se )?(?:trouve|situe|est)|situee?)\b"
+        r"\b(?:adresse(?! (?:e-?)?mail| electronique| courriel)|ou (?:se )?(?:trouve|situe|est)|situee?"
+        r"|quel(?:le)?s? (?:rues?|quartiers?|endroits?|lieux?|secteurs?))\b"
     ),
     "contact": re.compile(r"\b(?:telephone|numero de tel\w*|mail|e-mail|courriel|joindre|appeler)\b"),
     "pieces": re.compile(r"\b(?:pieces?|documents?|papiers?|justificatifs?|fournir|apporter)\b"),
     "delai": re.compile(r"\b(?:delais?|combien de temps|valable|validite|duree)\b"),
-    "conditions": re.compile(r"\bqui (?:peut|peuvent|a droit|ont droit)\b|\bconditions?\b|\ba droit\b|\beligible"),
+    "conditions": re.compile(
+        r"\bqui (?:peut|peuvent|doit|doivent|a droit|ont droit)\b|\bconditions?\b|\ba droit\b|\beligible"
+    ),
+    # What a thing is for, what becomes of it: no entry's hours, price or procedure says it.
+    "usage": re.compile(r"\b(?:a quoi (?:ca |cela )?(?:sert|servent|servira)|que (?:devient|deviennent))\b"),
     # How to get something done (book, register, rent, apply): a question on a procedure is not answered by the
     # hours or the price of the same place (« inscrire son enfant au centre de loisirs » is not its hours).
     "demarche": re.compile(
@@ -103,9 +108,9 @@ _REFUSAL = re.compile(
     r"\b(?:veu[xt]|voudrai\w*|souhaite\w*|désire\w*|aimerai\w*)\s+(?:ne\s+)?(?:pas|plus)\b|\brefus\w*"
 )
 # A place named after « à », « de », « du »: a capital inside the sentence (« la mairie de Valprée »).
-PLACE = re.compile(r"(?<=\S)\s(?:à|a|de|d'|du|au)\s*((?:[A-ZÉÈÎ][\w]+)(?:-[\w]+)*)")
+PLACE = re.compile(r"(?:^|(?<=\S)\s)(?:[àÀ]|a|de|d'|du|au|en)\s*((?:[A-ZÉÈÎ][\w]+)(?:-[\w]+)*)")
 # A name inside a sentence (« après l'Ascension », « aux Tilleuls »): the entry must be the one that speaks of it.
-NAME = re.compile(r"(?<=[\w,;'’] )(?:l'|d')?([A-ZÉÈÎ][a-zéèêàâîïôûç]+(?:-[A-Za-zéèê]+)*)")
+NAME = re.compile(r"(?<=[\w,;'’] )(?:l'|d')?([A-ZÉÈÎ][a-zà-ÿ]+(?:-[A-Za-zà-ÿ]+)*)")
 _SUMMER = re.compile(r"(\bl'|\bd'|\bcet\s+|\ben\s+)ete\b")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
