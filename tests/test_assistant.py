@@ -101,6 +101,8 @@ def test_provenance_is_recorded(assistant: Assistant) -> None:
     assert result.provenance.mode == "extractive"
     assert "@" in result.provenance.template
     assert all(len(c.content_hash) == 64 for c in result.citations)
+    # the confidence reads the mean score of the sentences chosen, never above the best one's
+    assert 0 < result.features["sent_mean"] <= result.features["sent_best"]
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001])

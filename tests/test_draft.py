@@ -8,6 +8,7 @@ from server.core.answer import draft as drafting
 from server.core.answer.chunk import Chunk, content_hash
 from server.core.answer.docmeta import DocMeta
 from server.core.answer.question import analyse
+from server.core.answer.retrieve import Hit
 
 ROWS = [
     "Tranche : 1 ; Quotient familial : jusqu'à 450 € ; Repas : 1 €.",
@@ -39,3 +40,33 @@ def test_the_question_s_number_picks_its_row_of_the_table() -> None:
     # no number, or a number no row is for, or a year: every row stays
     for question in ("Combien coûte un repas ?", "Un quotient de 800 € ?", "Les tarifs de 2026 ?"):
         assert len(drafting.rows_for_numbers(units, analyse(question))) == 4
+
+
+def _hits(doc_chunks: dict[str, int]) -> list[Hit]:
+    """Hits of ``n`` chunks of each document, in the order given, best first."""
+    hits = []
+    for doc, n in doc_chunks.items():
+        for i in range(n):
+            text = f"Phrase {i} de {doc}."
+            h = content_hash(text)
+            chunk = Chunk(Chunk.make_id(doc, i, h), DocMeta(doc, doc), "", i, text, h)
+            hits.append(Hit(chunk, 1.0 / (len(hits) + 1)))
+    return hits
+
+
+def test_the_drafter_reads_more_chunks_of_the_best_documents_than_the_language_model_is_given() -> None:
+    hits = _hits({"a": 14, "b": 8, "c": 5, "d": 3, "e": 2})
+    given = drafting.focus(hits)
+    assert [(h.chunk.doc_id, d, r) for h, d, r in given][:5] == [
+        ("a", 0, 0),
+        ("a", 0, 1),
+        ("a", 0, 2),
+        ("a", 0, 3),
+        ("b", 1, 0),
+    ]
+    assert [sum(1 for _, d, _ in given if d == k) for k in range(4)] == list(drafting.CHUNKS_PER_DOC)
+    read = drafting.focus(hits, drafting.READ_CHUNKS_PER_DOC)
+    per_doc = [sum(1 for _, d, _ in read if d == k) for k in range(4)]
+    assert per_doc == [12, 6, 3, 1]
+    assert {h.chunk.doc_id for h, _, _ in read} == {"a", "b", "c", "d"}  # never a fifth document
+    assert [r for h, d, r in read if d == 0] == list(range(12))  # rank within the document, best first

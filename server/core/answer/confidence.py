@@ -41,6 +41,7 @@ FEATURES = (
     "lex_norm",
     "agree",
     "n_terms",
+    "sent_mean",
 )
 
 
@@ -151,6 +152,7 @@ def features(index: Index, question: Question, retrieval: Retrieval, selection: 
         "lex_norm": retrieval.lexical_top / (total_idf + 1e-9),
         "agree": agree,
         "n_terms": math.log1p(len(w)),
+        "sent_mean": selection.chosen_score,
     }
 
 

@@ -1,7 +1,7 @@
 """The extractive drafter: picks the retrieved sentences that answer the question and quotes them verbatim.
 
-Candidate sentences come from the best chunks of the best three documents. Each is described by a few
-features (weighted overlap of stemmed question terms in the sentence and in its headings, the kind of
+Candidate sentences come from the best chunks of the best four documents (``READ_CHUNKS_PER_DOC``). Each is
+described by a few features (weighted overlap of stemmed question terms in the sentence and in its headings, the kind of
 fact asked, its document's and chunk's rank, its shape) and scored by a logistic model fitted on the
 evaluation set (``accueil eval --calibrate``). The best are picked without redundancy and kept in source
 order; a list introduction ("Pièces à fournir :") brings its items along. Each kind of fact the question asks (a
@@ -37,6 +37,11 @@ from server.core.text import fold, sentences, tokens
 
 CHUNKS_PER_DOC = (4, 3, 2, 1)
 MAX_SOURCES = len(CHUNKS_PER_DOC)
+# The extractive drafter reads more chunks of the same documents than the language model is given: on dev, the
+# sentence holding a missing fact was often in a retrieved chunk of the best document beyond its 4th (candidate drafts
+# holding every fact: 102 -> 107 of 170 with (12, 6, 3, 1); (20, 8, 4, 2) gave no more; adding the best document's
+# chunks that were not retrieved at all gave nothing either).
+READ_CHUNKS_PER_DOC = (12, 6, 3, 1)
 CITED_DOCS = 2  # documents quoted in one draft at most
 MAX_LIST_ITEMS = 8
 REDUNDANCY = 0.6
@@ -125,6 +130,8 @@ class Selection:
     # Whether the question named the period of the quoted schedule, and whether it was chosen among others.
     period_asked: bool = False
     period_chosen: bool = False
+    # Mean score of the sentences chosen on their own merit (not brought along by a list, a paragraph or a kind).
+    chosen_score: float = 0.0
 
 
 def weights(index: Index, terms: list[str]) -> dict[str, float]:
@@ -138,8 +145,9 @@ def covered(w: dict[str, float], present: set[str]) -> float:
     return sum(v for t, v in w.items() if t in present) / total if total else 0.0
 
 
-def focus(hits: list[Hit]) -> list[tuple[Hit, int, int]]:
-    """The chunks read for a draft, with their document's rank and their rank within the document."""
+def focus(hits: list[Hit], limits: tuple[int, ...] = CHUNKS_PER_DOC) -> list[tuple[Hit, int, int]]:
+    """The chunks read for a draft, with their document's rank and their rank within the document: at most
+    ``limits[r]`` chunks of the document of rank ``r``, of ``len(limits)`` documents."""
     doc_rank: dict[str, int] = {}
     per_doc: dict[str, int] = {}
     picked: list[tuple[Hit, int, int]] = []
@@ -150,7 +158,7 @@ def focus(hits: list[Hit]) -> list[tuple[Hit, int, int]]:
                 continue
             doc_rank[doc] = len(doc_rank)
         taken = per_doc.get(doc, 0)
-        if taken < CHUNKS_PER_DOC[doc_rank[doc]]:
+        if taken < limits[doc_rank[doc]]:
             per_doc[doc] = taken + 1
             picked.append((hit, doc_rank[doc], taken))
     return picked
@@ -173,7 +181,7 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
     top = hits[0].score if hits else 1.0
     units: list[Unit] = []
     seen: set[str] = set()
-    for rank, (hit, doc_rank, chunk_rank) in enumerate(focus(hits)):
+    for rank, (hit, doc_rank, chunk_rank) in enumerate(focus(hits, READ_CHUNKS_PER_DOC)):
         order = 0
         heading = ""
         crumb = set(tokens(hit.chunk.breadcrumb))
@@ -331,7 +339,16 @@ def select(
     for u in chosen:
         present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
     kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
-    return Selection(picked, best, covered(w, present), kind_ok, present, wanted is not None, chosen_period)
+    return Selection(
+        picked,
+        best,
+        covered(w, present),
+        kind_ok,
+        present,
+        wanted is not None,
+        chosen_period,
+        sum(u.score for u in chosen) / max(len(chosen), 1),
+    )
 
 
 def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: list[Unit]) -> list[Unit]:
