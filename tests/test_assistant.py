@@ -32,8 +32,9 @@ def _verbatim(assistant: Assistant, result: object) -> None:
     ("question", "docs", "fact"),
     [
         ("Quels sont les horaires de la mairie ?", {"horaires-contacts/mairie-horaires-contacts"}, "8 h 30"),
-        # the demo page and the national fiches state the same fee: either is a right source
-        ("combien coute un passeport pour un adulte", {"identite/passeport", "F34752", "F14929"}, "86 €"),
+        # the demo page and the national fiches (the passport's hub page N360 too) state the same fee: each is a
+        # right source
+        ("combien coute un passeport pour un adulte", {"identite/passeport", "F34752", "F14929", "N360"}, "86 €"),
     ],
 )
 def test_answers_demo_questions_with_verbatim_citations(
