@@ -7,6 +7,7 @@ one indexes the demo corpus and runs ``accueil faq`` in-process on that index.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def test_unknown_format_and_missing_columns_are_refused(db: Database, tmp_path: 
 
 
 @pytest.mark.slow
-def test_accueil_faq_import_and_export_on_the_demo_index(tmp_path: Path) -> None:
+def test_accueil_faq_import_and_export_on_the_demo_index(tmp_path: Path, demo_data: Path) -> None:
     """The commands on a real index of the demo corpus and a real SQLite base, run as the console script runs them."""
     from ingest.pipeline import run_ingest
 
@@ -203,6 +204,8 @@ def test_accueil_faq_import_and_export_on_the_demo_index(tmp_path: Path) -> None
     where = ["--data-dir", str(settings.data_dir)]
     missing = accueil("faq", "import", str(DATASET), *where)
     assert missing.returncode == 1 and "Aucun index" in missing.stderr
+    # The session's demo index, copied: the ingest below keeps its vectors instead of encoding the corpus again.
+    shutil.copytree(demo_data / "index", settings.index_dir)
     assert run_ingest(settings, [CORPUS], progress=False).failed == []
     count = len(DATASET.read_text(encoding="utf-8").splitlines())
 

@@ -85,10 +85,12 @@ def database(pg_settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def pg_settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def pg_settings(postgres_url: str, tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Settings:
     from tests.conftest import CORPUS
 
     settings = settings_for(tmp_path_factory.mktemp("pg-data"), database_url=postgres_url)
+    # The session's demo index, copied: the ingest keeps its vectors instead of encoding the corpus again.
+    shutil.copytree(demo_data / "index", settings.index_dir)
     run_ingest(settings, [CORPUS], progress=False)
     return settings
 
