@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from eval.report import runtime_versions
 from server.core.answer.embed import embedder_for
 from server.core.answer.match import THRESHOLD, Known, Matcher, vectors_for
 from server.core.answer.pairs import MEMORY
@@ -281,6 +282,7 @@ def run(
             "entries": len(entries),
             "embedding_model": settings.embedding_model,
             "threshold": THRESHOLD,
+            "runtime": runtime_versions(),
         },
         "metrics": {**summarise(rows), **memory},
         "curve": curve(rows, THRESHOLD),

@@ -43,6 +43,24 @@ def code_version() -> str:
     return out.stdout.strip() or "inconnue"
 
 
+# The releases the figures depend on: e5 is converted with torch and onnx, quantised and run by onnxruntime.
+RUNTIME_PACKAGES = ("onnxruntime", "onnx", "torch")
+
+
+def runtime_versions() -> dict[str, str]:
+    """The installed release of each package in ``RUNTIME_PACKAGES`` ('absent' when it is not installed): a fresh
+    install with other releases gives other vectors, hence other figures for the same code."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str] = {}
+    for name in RUNTIME_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
 def target_status(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with the measured value and whether it is met."""
     return [

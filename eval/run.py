@@ -78,6 +78,7 @@ def evaluate(
             "threshold": assistant.threshold,
             "calibration": assistant.calibration.version,
             "today": today.isoformat(),
+            "runtime": report.runtime_versions(),
         }
         built = report.build(records, meta, baseline=report.load_baseline(compare) if compare else None)
         report.write(run_dir, records, built)

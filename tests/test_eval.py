@@ -67,8 +67,10 @@ def test_eval_cli_writes_a_complete_report(full_index: Settings, tmp_path: Path)
     assert len(report["risk_coverage"]) > 10
     assert report["meta"]["documents"] > 400 and report["meta"]["embedding_model"] == E5_MODEL
     assert report["meta"]["today"] == "2027-07-01"
+    assert set(report["meta"]["runtime"]) == {"onnxruntime", "onnx", "torch"}
     html = (out / "report.html").read_text()
     assert "<svg" in html and "seuil" in html and "Abstentions à tort" in html
+    assert f"onnxruntime {report['meta']['runtime']['onnxruntime']}" in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "le rapport doit être autonome (pas de CDN)"
     with open(out / "questions.csv", encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == report["metrics"]["questions"]

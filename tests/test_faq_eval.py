@@ -4,6 +4,7 @@ with the real e5 model and a real SQLite base, report files written."""
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 from eval import faq as faq_eval
@@ -56,6 +57,7 @@ def test_a_small_run_measures_the_decision_and_writes_the_report(tmp_path: Path)
     report = faq_eval.run(settings, tmp_path / "entries.jsonl", tmp_path / "q.jsonl", tmp_path / "out")
     assert report["metrics"]["faq_precision"] == 1.0 and report["metrics"]["faq_recall"] == 1.0
     assert report["metrics"]["faq_wrong"] == 0 and report["meta"]["entries"] == 8
+    assert report["meta"]["runtime"]["onnxruntime"] == version("onnxruntime")  # a fresh install can move the figures
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Précision des entrées montrées" in html and "<svg" in html and 'lang="fr"' in html
     assert (tmp_path / "out" / "questions.csv").read_text(encoding="utf-8").count("\n") == 4
