@@ -130,7 +130,8 @@ class Selection:
     # Whether the question named the period of the quoted schedule, and whether it was chosen among others.
     period_asked: bool = False
     period_chosen: bool = False
-    # Mean score of the sentences chosen on their own merit (not brought along by a list, a paragraph or a kind).
+    # Mean score of the sentences chosen by their score or for an asked kind of fact (not those a list or a
+    # paragraph brought along).
     chosen_score: float = 0.0
 
 
