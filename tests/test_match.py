@@ -9,7 +9,8 @@ import json
 import pytest
 
 from server.core.answer.embed import get_embedder
-from server.core.answer.match import SUGGESTIONS, Known, Matcher, Rule, Vectors
+from server.core.answer.match import SUGGESTIONS, THRESHOLD, Known, Matcher, Rule, Vectors
+from server.core.answer.match_accept import ACCEPT_FILE, FEATURES, accept_score, load
 from server.core.answer.match_text import NAME, asked, dates, details, heads, nouns, qualifiers, stance
 from server.core.config import REPO_ROOT
 
@@ -86,11 +87,37 @@ def test_the_best_entry_free_of_conflict_is_the_one_weighed(matcher: Matcher) ->
     assert decision.candidates[0].known.question == TOWN_HALL and decision.candidates[0].conflict == "lieu"
     assert decision.entry is not None and decision.entry.question == SUMMER
     assert decision.best is not None and decision.best.known == decision.entry
-    assert matcher.rule.threshold <= decision.score == decision.best.score < 0.95
+    assert matcher.rule.threshold <= decision.score and decision.best.score < 0.95
     stricter = Matcher([e.known for e in matcher.entries], matcher.vectors, rule=Rule(threshold=0.95), commune=COMMUNE)
     refused = stricter.decide(text)
     assert refused.entry is None and refused.reason == "lieu"
     assert refused.best is not None and refused.best.known.question == SUMMER
+
+
+def test_a_paraphrase_that_stands_out_is_accepted_below_the_pair_threshold(matcher: Matcher) -> None:
+    """Terse questions without accents score low on the pair score (below 0.70, its former threshold), but their
+    entry leads every other by far: the learnt acceptance shows it."""
+    for text, expected in (
+        ("mairie fermee samedi 26 decembre", "La mairie est-elle fermée les jours fériés et les ponts ?"),
+        ("horaires cimetiere en hiver", CEMETERY),
+    ):
+        decision = matcher.decide(text)
+        assert decision.best is not None and decision.best.score < 0.7, text
+        assert decision.entry is not None and decision.entry.question == expected, text
+        assert decision.score >= THRESHOLD, text
+
+
+def test_the_faq_weighs_the_acceptance_and_a_stricter_rule_the_pair_score(matcher: Matcher) -> None:
+    """The FAQ's rule applies its threshold to the learnt acceptance of the best candidate free of conflict; a rule
+    without ``accept`` (the answer memory's) to the pair score, as before."""
+    text = "c'est combien la carte d'identitée si on l'a perdu ?"
+    decision = matcher.decide(text)
+    assert decision.best is not None
+    assert decision.score == accept_score(decision.best, decision.candidates) != decision.best.score
+    plain = Matcher([e.known for e in matcher.entries], matcher.vectors, rule=Rule(threshold=0.5), commune=COMMUNE)
+    assert plain.decide(text).score == decision.best.score
+    model = load()
+    assert set(model.weights) == set(FEATURES) and ACCEPT_FILE.stat().st_size < 100_000
 
 
 def test_the_page_cannot_be_steered_and_a_personal_case_goes_to_the_desk(matcher: Matcher) -> None:
