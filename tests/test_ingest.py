@@ -153,10 +153,19 @@ def test_kill_9_during_ingest_leaves_the_previous_index_in_service(tmp_path: Pat
     assert current_generation(settings.index_dir) == before
     after = Assistant(settings).draft(question)
     assert after.draft == answer_before.draft and after.provenance.index_version == before.name
-    # The next ingest removes the unfinished generation and completes.
-    summary = run_ingest(settings, [first, big], progress=False)
-    assert summary.failed == [] and summary.generation != before.name
+    # The next ingest (the lock the killed one held, its unfinished generation left behind) removes what was left and
+    # completes. One new document is enough to make it write a generation: re-encoding the whole corpus would test
+    # nothing more (the killed ingest kept no vectors anywhere) and cost a minute.
+    extra = tmp_path / "suite"
+    extra.mkdir()
+    (extra / "piscine.md").write_text(
+        "---\nid: test/piscine\ntitle: Piscine\n---\nLa piscine ouvre le mercredi de 14 h à 18 h.\n", encoding="utf-8"
+    )
+    summary = run_ingest(settings, [first, extra], progress=False)
+    assert summary.failed == [] and summary.generation != before.name and summary.chunks_embedded == 1
+    assert _generations(settings.data_dir) == sorted([before.name, summary.generation])
     assert all((settings.index_dir / g / "COMPLETE").exists() for g in _generations(settings.data_dir))
+    assert Assistant(settings).draft(question).provenance.index_version == summary.generation
 
 
 def test_a_document_found_twice_is_kept_once_and_a_clash_is_reported(tmp_path: Path) -> None:
