@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from server.core.answer import pairs
@@ -60,7 +59,7 @@ def test_a_paraphrase_recalls_the_reply_with_its_date_changed_sources_and_never_
             ]
             for question, doc_id, reply in asked:
                 request = workflow.create_request(db, question, "guichet", "agent1")
-                memory.remember(db, request.id, question, np.zeros(4, dtype=np.float32), reply, _sources(index, doc_id))
+                memory.remember(db, request.id, question, reply, _sources(index, doc_id))
             db.flush()
             found = memory.recall(db, index, assistant.embedder, "chien errant trouve dans la rue, que faire ?")
             assert [r.entry.text for r in found] == ["Appelez la police municipale."] and found[0].changed_sources == []

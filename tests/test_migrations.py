@@ -248,3 +248,43 @@ def test_0011_adds_empty_faq_variants_kept_in_history_and_downgrades(tmp_path: P
         assert connection.execute(text("SELECT count(*) FROM faq_versions")).scalar_one() == 3
         with pytest.raises(DatabaseError, match="ajout seul"):
             connection.execute(text("DELETE FROM faq_versions"))
+
+
+def test_0013_drops_the_memory_vectors_and_keeps_the_replies(tmp_path: Path) -> None:
+    """A reply remembered with its question's vector (before 0013) keeps its question, text and sources; the vector,
+    one more copy of a citizen's words, is gone; 0013 goes back with an empty column."""
+    from server.core.desk.tables import MemoryEntry
+
+    _base_at_0005(tmp_path)
+    engine = make_engine(settings_for(tmp_path))
+    cfg = _alembic()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0012")
+        connection.execute(
+            text(
+                "INSERT INTO memory_entries (id, request_id, question, embedding, text, sources, validated_at)"
+                " VALUES (1, 2, 'Horaires de la mairie ?', :v, 'De 9 h à 12 h.', '[]', :now)"
+            ),
+            {"v": b"\x01" * 16, "now": dt.datetime(2026, 11, 2, 9, 0)},
+        )
+    engine.dispose()
+    db = Database(settings_for(tmp_path))  # migrates to head
+    with db.engine.connect() as connection:
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(memory_entries)"))}
+        assert "embedding" not in columns and {"question", "text", "sources"} <= columns
+    with db.session() as session:
+        kept = session.get(MemoryEntry, 1)
+        assert kept is not None and (kept.question, kept.text, kept.sources) == (
+            "Horaires de la mairie ?",
+            "De 9 h à 12 h.",
+            [],
+        )
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0012")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT question, embedding FROM memory_entries")).one() == (
+            "Horaires de la mairie ?",
+            b"",
+        )

@@ -164,11 +164,6 @@ class Settings(BaseSettings):
         description="Cookies marqués Secure ; par défaut oui dès que ACCUEIL_PUBLIC_BASE_URL est en https (avec "
         "l'en-tête HSTS), non sinon (un avertissement est alors journalisé au démarrage).",
     )
-    memory_threshold: float | None = Field(
-        None,
-        description="Seuil de proximité (0 à 1) à partir duquel une réponse déjà validée est proposée ; par défaut "
-        "celui du fichier de calibration.",
-    )
     stale_months: int = Field(
         18,
         description="Ancienneté (en mois depuis la dernière mise à jour) à partir de laquelle un document est "

@@ -23,7 +23,6 @@ from server.core.answer.llm import chat_model, messages, stream_text
 from server.core.answer.llm_draft import LLMDrafter, OnVerdict, Passage, cite, passages_for
 from server.core.answer.models import Citation, DraftResult, LLMReport, Provenance, Source
 from server.core.answer.notes import draft_notes
-from server.core.answer.pairs import PairRule
 from server.core.answer.prompts import get_prompts
 from server.core.answer.question import Question, analyse, parts
 from server.core.answer.reasons import AbstainReason
@@ -116,13 +115,6 @@ class Assistant:
         """The citizen side's threshold: the setting or the calibrated one, never below the agents' threshold."""
         t = self.settings.public_threshold
         return max(self.calibration.public_threshold if t is None else t, self.threshold)
-
-    @property
-    def memory_rule(self) -> PairRule:
-        """When a validated reply counts as close: the calibrated rule, its similarity limit overridable by setting."""
-        rule = self.calibration.memory
-        override = self.settings.memory_threshold
-        return rule if override is None else PairRule(min_cos=override, max_diff=rule.max_diff)
 
     @property
     def claim_support(self) -> float:

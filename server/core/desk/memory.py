@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,19 +32,9 @@ class Recall:
     changed_sources: list[str]
 
 
-def remember(
-    session: Session, request_id: int, question: str, vector: np.ndarray, text: str, sources: list[dict[str, str]]
-) -> None:
+def remember(session: Session, request_id: int, question: str, text: str, sources: list[dict[str, str]]) -> None:
     """Keep a validated reply with the sources (chunk ids and content hashes) it relied on."""
-    session.add(
-        MemoryEntry(
-            request_id=request_id,
-            question=question,
-            embedding=vector.astype(np.float32).tobytes(),
-            text=text,
-            sources=sources,
-        )
-    )
+    session.add(MemoryEntry(request_id=request_id, question=question, text=text, sources=sources))
 
 
 def _matcher(embedder: Embeddings, rows: list[MemoryEntry]) -> Matcher:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.core.desk.states import RequestState
@@ -140,7 +140,6 @@ class MemoryEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     question: Mapped[str] = mapped_column(Text)
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)
     text: Mapped[str] = mapped_column(Text)
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     validated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

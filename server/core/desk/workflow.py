@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.answer import pairs
 from server.core.answer.assistant import Assistant
 from server.core.answer.llm_draft import OnVerdict
 from server.core.answer.models import DraftResult
@@ -265,8 +264,6 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
         raise InputError("La réponse est vide : écrivez le texte à remettre à l'habitant avant de valider.")
     generated = last_generated(session, request)
     workspace.check_no_internal(text, generated.result if generated else {})
-    # Encoded before any write, so that no write lock is held while the model runs.
-    vector = pairs.question_vector(assistant.embedder, request.question)
     draft_text = generated.text if generated and generated.status == "answered" else ""
     diff, ratio = edit_summary(draft_text, text)
     reused = _reused_memory(session, request)
@@ -295,7 +292,7 @@ def validate(session: Session, request: Request, text: str, actor: str, assistan
         {"doc_id": c["doc_id"], "title": c["title"], "chunk_id": c["chunk_id"], "content_hash": c["content_hash"]}
         for c in citations
     ]
-    memory.remember(session, request.id, request.question, vector, text, sources)
+    memory.remember(session, request.id, request.question, text, sources)
     if request.channel == "web" and request.citizen_email:
         outbox.enqueue_reply(session, assistant.settings, request)
 
