@@ -1,4 +1,6 @@
-"""The accueil command as a user runs it: ask, ask --json, ask --batch."""
+"""The accueil command as a user runs it: ask, ask --json, ask --batch, demo-faq. The console script is run as a
+process once (``test_ask_prints_a_cited_draft``); the other commands go through its entry point in this process
+(``tests.conftest.accueil``: no Python start, no model load per command)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from server.core.config import Settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, accueil
 
 CLI = str(REPO_ROOT / ".venv" / "bin" / "accueil")
 
@@ -23,7 +27,7 @@ def test_ask_prints_a_cited_draft(full_index: Settings) -> None:
 
 
 def test_ask_json(full_index: Settings) -> None:
-    out = _run("ask", "quelle est la météo à Paris demain", "--json", "--data-dir", str(full_index.data_dir))
+    out = accueil("ask", "quelle est la météo à Paris demain", "--json", "--data-dir", str(full_index.data_dir))
     body = json.loads(out.stdout)
     assert body["status"] == "abstained" and len(body["sources"]) == 10
 
@@ -36,7 +40,7 @@ def test_ask_batch_writes_one_json_line_per_question(full_index: Settings, tmp_p
         '{"id": "b", "question": "Qui a gagné la coupe du monde ?"}\n',
         encoding="utf-8",
     )
-    out = _run("ask", "--batch", str(batch), "--data-dir", str(full_index.data_dir))
+    out = accueil("ask", "--batch", str(batch), "--data-dir", str(full_index.data_dir))
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["id"] for r in lines] == ["a", "b"]
@@ -45,31 +49,33 @@ def test_ask_batch_writes_one_json_line_per_question(full_index: Settings, tmp_p
 
 
 def test_ask_without_index_says_what_to_do(tmp_path: Path) -> None:
-    out = _run("ask", "horaires", "--data-dir", str(tmp_path / "vide"))
+    out = accueil("ask", "horaires", "--data-dir", str(tmp_path / "vide"))
     assert out.returncode == 1 and "accueil ingest" in out.stderr
 
 
 def test_ask_can_be_restricted_to_public_documents(full_index: Settings) -> None:
     question = "procédure interne pour l'accueil téléphonique et les astreintes"
-    everything = json.loads(_run("ask", question, "--json", "--data-dir", str(full_index.data_dir)).stdout)
+    everything = json.loads(accueil("ask", question, "--json", "--data-dir", str(full_index.data_dir)).stdout)
     assert any(s["audience"] == "internal" for s in everything["sources"])
-    public = json.loads(_run("ask", question, "--json", "--public-only", "--data-dir", str(full_index.data_dir)).stdout)
+    public = json.loads(
+        accueil("ask", question, "--json", "--public-only", "--data-dir", str(full_index.data_dir)).stdout
+    )
     assert public["sources"] and all(s["audience"] == "public" for s in public["sources"])
 
 
-def test_demo_faq_is_published_once_and_quotes_its_documents(full_index: Settings, tmp_path: Path) -> None:
-    import os
-
+def test_demo_faq_is_published_once_and_quotes_its_documents(
+    full_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from server.core.desk import faq
     from server.core.desk.db import Database
 
-    env = {**os.environ, "ACCUEIL_DATABASE_URL": f"sqlite:///{tmp_path / 'faq.db'}"}
-    cmd = [CLI, "demo-faq", "--data-dir", str(full_index.data_dir)]
-    first = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    database_url = f"sqlite:///{tmp_path / 'faq.db'}"
+    monkeypatch.setenv("ACCUEIL_DATABASE_URL", database_url)
+    first = accueil("demo-faq", "--data-dir", str(full_index.data_dir))
     assert first.returncode == 0 and "3 entrée(s) publiée(s)" in first.stdout, first.stderr
-    again = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    again = accueil("demo-faq", "--data-dir", str(full_index.data_dir))
     assert again.returncode == 0 and "0 entrée(s) publiée(s), 3 déjà présente(s)" in again.stdout
-    settings = full_index.model_copy(update={"database_url": env["ACCUEIL_DATABASE_URL"]})
+    settings = full_index.model_copy(update={"database_url": database_url})
     with Database(settings).session() as db:
         published = faq.entries(db, published_only=True)
         assert len(published) == 3 and all(e.sources and e.sources[0]["updated"] for e in published)

@@ -115,7 +115,7 @@ def ask(
             if line.result is None:
                 typer.echo(line.error, err=True)
             else:
-                sys.stdout.write(line.result.model_dump_json() + "\n")
+                typer.echo(line.result.model_dump_json())  # flushed line by line: a reader of the pipe follows
     except AccueilError as exc:
         fail(exc)
     except OSError as exc:
