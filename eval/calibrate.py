@@ -2,8 +2,8 @@
 
 1. The sentence scorer: a logistic regression telling, for each candidate sentence of the retrieved
    chunks, whether it holds a fact of the reference answer.
-2. The confidence: a logistic regression of "the sources answer this question" on the features of the question
-   and its draft, blended with one of "the draft holds every reference fact" fitted on the answerable questions.
+2. The confidence model: a logistic regression of "the sources answer this question" on the answerability
+   features of the question.
 3. The threshold: the lowest confidence (most answers) whose selective accuracy on the set reaches the
    target while abstention recall also reaches its target; failing both, the best compromise.
 4. The citizen side's threshold (``calibrate_public``), the answer memory's pair rule (``fit_memory``) and the
@@ -39,12 +39,6 @@ from server.core.config import Settings
 # The citizen side: answered precision targeted, and the fewest answers that make a precision meaningful.
 PUBLIC_PRECISION = 0.98
 PUBLIC_MIN_SHOWN = 10
-# The confidence models' L2 penalty and the weight of the answerability model in the blend. Chosen in 4-fold
-# cross-validation on dev (4 shuffles), at 90 % abstention recall: answerability alone with the former penalty
-# (0.02) gave answered precision 0.640 and 0.315 wrong abstentions; blended at 0.75, 0.685 and 0.369 (at 0.5:
-# 0.702 and 0.401). Precision first: the blend costs answers on answerable questions.
-CONFIDENCE_L2 = 0.1
-BLEND = 0.75
 
 
 def fit_logistic(
@@ -106,25 +100,13 @@ def fit_confidence(records: Sequence[Record]) -> Logistic:
     70 % for the correctness label, with the same accuracy of the answers given.
     """
     rows = [r for r in records if not r.guarded]
-    labels = [1.0 if r.expect == "answer" else 0.0 for r in rows]
-    return fit_logistic([r.features for r in rows], labels, FEATURES, l2=CONFIDENCE_L2)
+    return fit_logistic([r.features for r in rows], [1.0 if r.expect == "answer" else 0.0 for r in rows], FEATURES)
 
 
-def fit_correctness(records: Sequence[Record]) -> Logistic:
-    """Fit the model of "the draft holds every reference fact" on the answerable questions (guarded left out).
-
-    The answerability model separates answerable from unanswerable questions well (AUC 0.91 on dev) but right from
-    wrong drafts badly (0.62); the sentence evidence (``sent_mean``, ``sent_best``) tells these apart better.
-    """
-    rows = [r for r in records if not r.guarded and r.expect == "answer"]
-    labels = [1.0 if r.candidate_correct else 0.0 for r in rows]
-    return fit_logistic([r.features for r in rows], labels, FEATURES, l2=CONFIDENCE_L2)
-
-
-def rescore(records: Sequence[Record], calibration: Calibration) -> None:
-    """Recompute each record's confidence with ``calibration``'s models (guarded questions stay at 0)."""
+def rescore(records: Sequence[Record], model: Logistic) -> None:
+    """Recompute each record's confidence with ``model`` (guarded questions stay at 0)."""
     for r in records:
-        r.confidence = 0.0 if r.guarded else round(calibration.score(r.features), 4)
+        r.confidence = 0.0 if r.guarded else round(model.score(r.features), 4)
 
 
 def choose_threshold(
@@ -244,9 +226,7 @@ def calibrate(
     calibration.units = fit_units(assistant, items)
     records = harness.run(assistant, items, progress=progress)
     calibration.confidence = fit_confidence(records)
-    calibration.correctness = fit_correctness(records)
-    calibration.blend = BLEND
-    rescore(records, calibration)
+    rescore(records, calibration.confidence)
     calibration.threshold, rule = choose_threshold(records, targets.accuracy, targets.recall, targets.min_coverage)
     if targets.memory_pairs is not None:
         pair_rule, precision, recall = fit_memory(assistant, load_pairs(targets.memory_pairs))

@@ -1,10 +1,10 @@
-"""The calibration of ``accueil eval``: the citizen side's threshold (chosen, saved, applied), the confidence models."""
+"""The citizen side's calibration (``accueil eval --calibrate-public``): threshold chosen, saved, and applied."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public, fit_correctness, rescore
+from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public
 from eval.metrics import Record
 from server.core.answer.confidence import NEVER, Calibration
 from tests.conftest import settings_for
@@ -45,38 +45,3 @@ def test_too_few_right_answers_quote_no_document_to_citizens(tmp_path: Path) -> 
     assert calibration.public_threshold == NEVER
     assert Calibration.load(settings.calibration_path).public_threshold == NEVER
     assert not any(r.public_shown for r in records)
-
-
-def _drafted(n: int, expect: str, correct: bool, sent_mean: float, guarded: bool = False) -> Record:
-    text = f"La mairie est ouverte de {FACT}." if correct else "La mairie est fermée."
-    return Record(
-        id=f"d{n}", question="horaires ?", expect=expect, kind="fait", theme="Mairie", status="answered",
-        confidence=0.5, guarded=guarded, facts=[FACT] if expect == "answer" else [], gold=[], ranked_docs=[],
-        draft=text, candidate_draft=text, features={"sent_mean": sent_mean, "dense_top": 0.9},
-    )  # fmt: skip
-
-
-def test_the_correctness_model_learns_right_drafts_from_answerable_questions_only() -> None:
-    right = [_drafted(n, "answer", True, 0.5 + 0.01 * n) for n in range(10)]
-    wrong = [_drafted(20 + n, "answer", False, 0.1 + 0.01 * n) for n in range(10)]
-    # Unanswerable and guarded questions with high sentence scores: were they read, high scores would look wrong.
-    others = [_drafted(40 + n, "abstain", False, 0.9) for n in range(10)]
-    others += [_drafted(60 + n, "answer", False, 0.9, guarded=True) for n in range(10)]
-    model = fit_correctness(right + wrong + others)
-    assert model.means["sent_mean"] == round(sum(r.features["sent_mean"] for r in right + wrong) / 20, 6)
-    assert model.weights["sent_mean"] > 0
-    assert model.score({"sent_mean": 0.6, "dense_top": 0.9}) > 0.8 > 0.2 > model.score({"sent_mean": 0.1})
-
-
-def test_rescoring_blends_both_models_and_leaves_guarded_questions_at_zero() -> None:
-    calibration = Calibration.default()
-    answerable = [_drafted(n, "answer", n % 2 == 0, 0.1 + 0.08 * n) for n in range(10)]
-    guarded = _drafted(99, "answer", True, 0.9, guarded=True)
-    calibration.correctness = fit_correctness(answerable)
-    calibration.blend = 0.75
-    rescore([*answerable, guarded], calibration)
-    for r in answerable:
-        answerable = calibration.confidence.score(r.features)
-        right = min(calibration.correctness.score(r.features), answerable)
-        assert r.confidence == round(answerable**0.75 * right**0.25, 4) == round(calibration.score(r.features), 4)
-    assert guarded.confidence == 0.0

@@ -1,11 +1,9 @@
 """Calibrated confidence that a draft is right, from retrieval and sentence evidence.
 
-Two logistic models over the same features, fitted on the evaluation set by ``accueil eval --calibrate`` and
-stored with the threshold in the calibration file (configuration, not code): one of "the sources answer this
-question", one of "the draft holds the answer" (fitted on answerable questions only). The confidence is their
-weighted geometric mean, the second never above the first: the first keeps unanswerable questions out, the second
-tells a right draft from a wrong one, which the first does badly. Guards come first: a question with no content
-words, a prompt injection or a question in another language is never answered.
+A logistic model over a few answerability features, fitted on the evaluation set by
+``accueil eval --calibrate`` and stored with its threshold in the calibration file (configuration,
+not code). Guards come first: a question with no content words, a prompt injection or a question in
+another language is never answered.
 """
 
 from __future__ import annotations
@@ -57,9 +55,6 @@ class Calibration:
     confidence: Logistic
     units: Logistic
     threshold: float
-    # The model of "the draft holds the answer", and the weight of ``confidence`` in the geometric mean of the two.
-    correctness: Logistic | None = None
-    blend: float = 1.0
     unit_floor: float = 0.4
     memory: PairRule = field(default_factory=PairRule)
     # The citizen side's threshold: above 1 until calibrated, i.e. documents are never quoted, only FAQ entries shown.
@@ -91,8 +86,6 @@ class Calibration:
                 confidence=Logistic.from_dict(data["confidence"]),
                 units=Logistic.from_dict(data["units"]),
                 threshold=float(data["threshold"]),
-                correctness=Logistic.from_dict(data["correctness"]) if "correctness" in data else None,
-                blend=float(data.get("blend", 1.0)),
                 unit_floor=float(data.get("unit_floor", 0.4)),
                 memory=PairRule(**data["memory"]) if "memory" in data else PairRule(),
                 public_threshold=float(data.get("public_threshold", NEVER)),
@@ -115,7 +108,6 @@ class Calibration:
             "threshold": self.threshold,
             "unit_floor": self.unit_floor,
             "confidence": self.confidence.to_dict(),
-            "blend": self.blend,
             "units": self.units.to_dict(),
             "memory": {"min_cos": self.memory.min_cos, "max_diff": self.memory.max_diff},
             "public_threshold": self.public_threshold,
@@ -123,19 +115,11 @@ class Calibration:
             "claim_support": self.claim_support,
             "claim_target": self.claim_target,
         }
-        if self.correctness is not None:
-            data["correctness"] = self.correctness.to_dict()
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     def score(self, feats: dict[str, float]) -> float:
-        """Confidence that the draft answers the question: the answerability and correctness models blended."""
-        answerable = self.confidence.score(feats)
-        if self.correctness is None or self.blend >= 1.0:
-            return answerable
-        # The correctness model only lowers the confidence: fitted on answerable questions alone, it would lift
-        # a question the sources do not cover whose sentences happen to score well.
-        right = min(self.correctness.score(feats), answerable)
-        return float(answerable**self.blend * right ** (1.0 - self.blend))
+        """Probability that an answered draft is correct."""
+        return self.confidence.score(feats)
 
 
 def features(index: Index, question: Question, retrieval: Retrieval, selection: Selection) -> dict[str, float]:
