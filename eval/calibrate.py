@@ -6,8 +6,8 @@
    features of the question.
 3. The threshold: the lowest confidence (most answers) whose selective accuracy on the set reaches the
    target while abstention recall also reaches its target; failing both, the best compromise.
-4. The citizen side's threshold (``calibrate_public``), the answer memory's pair rule (``fit_memory``) and the
-   support threshold of a language model's sentences (``calibrate_claims``, on ``eval/datasets/claims.jsonl``).
+4. The citizen side's threshold (``calibrate_public``) and the support threshold of a language model's sentences
+   (``calibrate_claims``, on ``eval/datasets/claims.jsonl``).
 
 ``calibrate`` runs the whole of ``accueil eval --calibrate``: fit, save the calibration file, rerun, and fit the
 citizen side on the new models. What it reports goes through ``say`` (the command prints it).
@@ -16,11 +16,9 @@ citizen side on the new models. What it reports goes through ``say`` (the comman
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -31,7 +29,6 @@ from server.core.answer import draft as drafting
 from server.core.answer.assistant import Assistant
 from server.core.answer.confidence import FEATURES, NEVER, Calibration
 from server.core.answer.logistic import Logistic
-from server.core.answer.pairs import PairRule, pair_features, question_vector
 from server.core.answer.question import analyse
 from server.core.answer.retrieve import retrieve
 from server.core.config import Settings
@@ -164,49 +161,13 @@ def stamp(dataset: str, target_accuracy: float, target_recall: float, rule: str)
     }
 
 
-def load_pairs(path: Path) -> list[dict[str, Any]]:
-    """The answer-memory pairs: {"id", "a", "b", "same"} per line."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def fit_memory(
-    assistant: Assistant, pairs: list[dict[str, Any]], min_recall: float = 0.03
-) -> tuple[PairRule, float, float]:
-    """Choose the answer-memory limits: best precision on the pairs among rules keeping ``min_recall``.
-
-    Precision comes first: offering the reply to another question (adult vs minor fee) misleads the agent,
-    missing a paraphrase only costs a new draft.
-
-    Returns (rule, precision, recall) measured on the pairs.
-    """
-    index = assistant.index()
-    vectors_a = [question_vector(assistant.embedder, p["a"]) for p in pairs]
-    vectors_b = [question_vector(assistant.embedder, p["b"]) for p in pairs]
-    rows = [pair_features(index, p["a"], va, p["b"], vb) for p, va, vb in zip(pairs, vectors_a, vectors_b, strict=True)]
-    labels = [bool(p["same"]) for p in pairs]
-    positives = sum(labels) or 1
-    best = (PairRule(), 0.0, 0.0)
-    for min_cos in np.arange(0.5, 1.0, 0.025):
-        for max_diff in np.arange(0.0, 1.2, 0.05):
-            rule = PairRule(round(float(min_cos), 3), round(float(max_diff), 3))
-            chosen = [lab for r, lab in zip(rows, labels, strict=True) if rule.close(r)]
-            if not chosen:
-                continue
-            precision, recall = sum(chosen) / len(chosen), sum(chosen) / positives
-            if recall >= min_recall and (precision, recall) > (best[1], best[2]):
-                best = (rule, precision, recall)
-    return best[0], round(best[1], 4), round(best[2], 4)
-
-
 @dataclass(frozen=True)
 class Targets:
-    """What ``accueil eval --calibrate`` aims at, and the optional pairs file of the answer memory."""
+    """What ``accueil eval --calibrate`` aims at."""
 
     accuracy: float = 0.90
     recall: float = 0.90
     min_coverage: float = 0.5
-    memory_pairs: Path | None = None
 
 
 def calibrate(
@@ -218,7 +179,7 @@ def calibrate(
     say: Callable[[str], None],
     progress: bool = False,
 ) -> list[Record]:
-    """Fit the sentence scorer, the confidence model and threshold, the answer memory; save; rerun with them.
+    """Fit the sentence scorer, the confidence model and threshold; save; rerun with them.
 
     Returns the records of the rerun, their ``public_shown`` marked with the citizen side's new threshold.
     """
@@ -228,13 +189,6 @@ def calibrate(
     calibration.confidence = fit_confidence(records)
     rescore(records, calibration.confidence)
     calibration.threshold, rule = choose_threshold(records, targets.accuracy, targets.recall, targets.min_coverage)
-    if targets.memory_pairs is not None:
-        pair_rule, precision, recall = fit_memory(assistant, load_pairs(targets.memory_pairs))
-        calibration.memory = pair_rule
-        say(
-            f"Mémoire des réponses : similarité ≥ {pair_rule.min_cos}, terme différent ≤ {pair_rule.max_diff} "
-            f"(précision {precision:.2f}, rappel {recall:.2f} sur {targets.memory_pairs.name})."
-        )
     for key, value in stamp(dataset, targets.accuracy, targets.recall, rule).items():
         setattr(calibration, key, value)
     settings.calibration_path.parent.mkdir(parents=True, exist_ok=True)

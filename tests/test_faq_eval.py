@@ -10,7 +10,7 @@ from pathlib import Path
 from eval import faq as faq_eval
 from eval.faq import Row
 from server.core.config import REPO_ROOT
-from tests.conftest import settings_for
+from tests.conftest import accueil, settings_for
 
 
 def _row(expected: str | None, shown: str | None, score: float, best: str | None, suggestions: list[str]) -> Row:
@@ -63,3 +63,14 @@ def test_a_small_run_measures_the_decision_and_writes_the_report(tmp_path: Path)
     assert (tmp_path / "out" / "questions.csv").read_text(encoding="utf-8").count("\n") == 4
     saved = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert [q["reason"] for q in saved["questions"]][1:] == ["fait", "manipulation"]
+
+
+def test_memory_pairs_are_measured_with_the_faq_decision_only(tmp_path: Path) -> None:
+    """The answer memory follows the FAQ decision: its pairs are measured with --faq, there is nothing to calibrate."""
+    datasets = REPO_ROOT / "eval" / "datasets"
+    out = accueil(
+        "eval", "--dataset", str(datasets / "dev.jsonl"), "--calibrate", "--memory-pairs",
+        str(datasets / "memory-pairs.jsonl"), "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert out.returncode == 1 and "--memory-pairs se mesure avec --faq" in out.stderr, out
+    assert not (tmp_path / "data").exists(), "refused before anything is read or written"

@@ -1,5 +1,5 @@
-"""The answer memory (desk/memory.py, answer/pairs.py) on the real model and index: the older pair model as
-calibrated, and the recall of a validated reply for a paraphrase through the citizen side's decision."""
+"""The answer memory (desk/memory.py, answer/pairs.py) on the real model and index: which questions its rule takes
+for the same one, and the recall of a validated reply for a paraphrase through the citizen side's decision."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 from server.core.answer import pairs
 from server.core.answer.assistant import Assistant
+from server.core.answer.embed import embedder_for
 from server.core.answer.index import Index
-from server.core.config import Settings
+from server.core.answer.match import Known, Matcher, vectors_for
 from server.core.desk import memory, workflow
 from server.core.desk.db import Database
 from tests.conftest import settings_for
@@ -25,11 +26,13 @@ from tests.conftest import settings_for
         ("Comment demander un acte de naissance ?", "Comment demander un acte de décès ?", False),
     ],
 )
-def test_close_questions_and_hard_negatives(full_index: Settings, a: str, b: str, close: bool) -> None:
-    assistant = Assistant(full_index)
-    va, vb = (pairs.question_vector(assistant.embedder, q) for q in (a, b))
-    features = pairs.pair_features(assistant.index(), a, va, b, vb)
-    assert assistant.calibration.memory.close(features) is close, features
+def test_close_questions_and_hard_negatives(tmp_path: Path, a: str, b: str, close: bool) -> None:
+    """The memory's rule on the real model: a reply validated for ``a`` is offered for ``b`` only when ``b`` asks the
+    same thing (not for a minor when the reply was for an adult)."""
+    embedder = embedder_for(settings_for(tmp_path, embedding_model="e5-small"))
+    matcher = Matcher([Known(1, a)], vectors_for(embedder), rule=pairs.MEMORY)
+    decision = matcher.decide(b)
+    assert (decision.entry is not None) is close, decision
 
 
 def _sources(index: Index, doc_id: str) -> list[dict[str, str]]:

@@ -33,10 +33,7 @@ def evaluate(
     ] = 0.5,
     memory_pairs: Annotated[
         Path | None,
-        typer.Option(
-            help="Paires de questions de la mémoire des réponses : la calibrer (avec --calibrate) ou la mesurer "
-            "(avec --faq)."
-        ),
+        typer.Option(help="Avec --faq : mesurer aussi la mémoire des réponses sur ce fichier de paires de questions."),
     ] = None,
     calibrate_public: Annotated[
         bool, typer.Option(help="Recalibrer seulement le seuil du côté habitants sur ce jeu (le reste inchangé).")
@@ -73,7 +70,9 @@ def evaluate(
         day = date.fromisoformat(today) if today else EVAL_TODAY
     except ValueError:
         fail(InputError(f"date invalide pour --today : {today!r} (attendu AAAA-MM-JJ)"))
-    targets = Targets(target_accuracy, target_recall, min_coverage, memory_pairs) if calibrate else None
+    if memory_pairs is not None:
+        fail(InputError("--memory-pairs se mesure avec --faq (la mémoire des réponses suit la décision de la FAQ)."))
+    targets = Targets(target_accuracy, target_recall, min_coverage) if calibrate else None
     try:
         done = run_evaluation(
             with_mode(settings_for(data_dir), mode),

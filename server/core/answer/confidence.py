@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from server.core.answer.draft import DEFAULT_UNIT_MODEL, Selection, covered, weights
 from server.core.answer.index import Index
 from server.core.answer.logistic import Logistic
-from server.core.answer.pairs import PairRule
 from server.core.answer.question import Question
 from server.core.answer.reasons import AbstainReason
 from server.core.answer.retrieve import Retrieval
@@ -56,7 +55,6 @@ class Calibration:
     units: Logistic
     threshold: float
     unit_floor: float = 0.4
-    memory: PairRule = field(default_factory=PairRule)
     # The citizen side's threshold: above 1 until calibrated, i.e. documents are never quoted, only FAQ entries shown.
     public_threshold: float = NEVER
     public_target: str = ""
@@ -87,7 +85,6 @@ class Calibration:
                 units=Logistic.from_dict(data["units"]),
                 threshold=float(data["threshold"]),
                 unit_floor=float(data.get("unit_floor", 0.4)),
-                memory=PairRule(**data["memory"]) if "memory" in data else PairRule(),
                 public_threshold=float(data.get("public_threshold", NEVER)),
                 public_target=str(data.get("public_target", "")),
                 claim_support=float(data.get("claim_support", DEFAULT_MIN_SUPPORT)),
@@ -109,7 +106,6 @@ class Calibration:
             "unit_floor": self.unit_floor,
             "confidence": self.confidence.to_dict(),
             "units": self.units.to_dict(),
-            "memory": {"min_cos": self.memory.min_cos, "max_diff": self.memory.max_diff},
             "public_threshold": self.public_threshold,
             "public_target": self.public_target,
             "claim_support": self.claim_support,
