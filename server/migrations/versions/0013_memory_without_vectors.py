@@ -28,6 +28,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Add the column back, empty for the rows kept meanwhile (the older code wrote it and never read it)."""
+    empty = "X''" if op.get_bind().dialect.name == "sqlite" else "''::bytea"
     op.add_column(
-        "memory_entries", sa.Column("embedding", sa.LargeBinary, nullable=False, server_default=sa.text("X''"))
+        "memory_entries", sa.Column("embedding", sa.LargeBinary, nullable=False, server_default=sa.text(empty))
     )
