@@ -53,7 +53,8 @@ class Row:
         return self.shown is not None and self.shown == self.expected
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (blank lines skipped); a clear French error when unreadable or malformed."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -249,7 +250,7 @@ def memory_pairs(settings: Settings, path: Path) -> dict[str, Any]:
     """The answer memory's rule (``pairs.MEMORY``) on question pairs ``{a, b, same}``: for each pair, a reply
     validated for ``a`` is offered for ``b`` or not (the pairs are read one by one, as the file is labelled)."""
     vectors = vectors_for(embedder_for(settings))
-    pairs = _jsonl(path)
+    pairs = read_jsonl(path)
     offered = [p for p in pairs if Matcher([Known(0, p["a"])], vectors, rule=MEMORY).decide(p["b"]).entry is not None]
     right = sum(1 for p in offered if p["same"])
     same = sum(1 for p in pairs if p["same"])
@@ -270,7 +271,7 @@ def run(
 ) -> dict[str, Any]:
     """Measure the decision on ``dataset`` over the entries of ``entries_file`` (and the answer memory on
     ``pairs_file``); write the report in ``out``."""
-    entries, questions = _jsonl(entries_file), _jsonl(dataset)
+    entries, questions = read_jsonl(entries_file), read_jsonl(dataset)
     rows = decide_all(settings, entries, questions, progress)
     memory = memory_pairs(settings, pairs_file) if pairs_file else {}
     report = {

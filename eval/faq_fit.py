@@ -21,9 +21,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from eval.calibrate import fit_logistic
+from eval.faq import read_jsonl
 from server.core.answer.embed import embedder_for
 from server.core.answer.logistic import Logistic
 from server.core.answer.match import Known, Matcher, vectors_for
@@ -53,29 +53,24 @@ class Example:
     features: dict[str, float]
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def examples(settings: Settings) -> tuple[list[Example], int]:
     """Every question of the tuning sets ranked over the demo FAQ, and the number of entries."""
-    entries = _jsonl(DATASETS / "faq-entries.jsonl")
+    entries = read_jsonl(DATASETS / "faq-entries.jsonl")
     known = [Known(i, e["question"], tuple(e.get("variants", [])), e["answer"]) for i, e in enumerate(entries)]
     keys = {k.question: k.key for k in known}
     matcher = Matcher(known, vectors_for(embedder_for(settings)), commune=settings.commune_name)
     out = []
     for split in TUNING:
-        for q in _jsonl(DATASETS / f"faq-{split}.jsonl"):
+        for q in read_jsonl(DATASETS / f"faq-{split}.jsonl"):
             text = str(q["question"]).strip()
             expected = keys[str(q["entry"])] if q.get("entry") else None
-            ranked = matcher.rank(text)
-            best = next((c for c in ranked if c.conflict is None), None) if matcher.guard(text) is None else None
+            decision = matcher.decide(text)  # its best candidate free of conflict, as the public page finds it
+            best = decision.best
             if best is None:
                 out.append(Example(str(q["id"]), split, expected, None, 0.0, {}))
             else:
-                out.append(
-                    Example(str(q["id"]), split, expected, best.known.key, best.score, accept_features(best, ranked))
-                )
+                features = accept_features(best, decision.candidates)
+                out.append(Example(str(q["id"]), split, expected, best.known.key, best.score, features))
     return out, len(known)
 
 
