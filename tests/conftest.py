@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from eval.servers import running
 from server.core.config import REPO_ROOT, Settings
+from tests import session_index
 from tests.browsing import BROWSER_TESTS, watch_submissions
 
 SHARED = Path(os.environ.get("ACCUEIL_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data" / "service-public"
@@ -55,15 +56,10 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_index(tmp_path_factory: pytest.TempPathFactory, shared_subset: Path, demo_data: Path) -> Settings:
-    """Demo corpus + the 388 DILA fiches, indexed once with the real model (a few minutes)."""
-    from ingest.pipeline import run_ingest
-
-    settings = settings_for(tmp_path_factory.mktemp("full-index"))
-    shutil.copytree(demo_data, settings.data_dir, dirs_exist_ok=True)
-    summary = run_ingest(settings, [CORPUS, shared_subset], progress=False)
-    assert summary.failed == []
-    return settings
+def full_index(shared_subset: Path) -> Settings:
+    """Demo corpus + the 388 DILA fiches, indexed once with the real model by ``accueil ingest``, started in the
+    background when the session began (``tests/session_index.py``)."""
+    return settings_for(session_index.wait())
 
 
 @pytest.fixture
@@ -336,7 +332,8 @@ SLOW_FIXTURES = {
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests using a fixture of ``SLOW_FIXTURES`` are marked ``slow``; those marked ``after_browser_tests`` run last:
-    they read what every browser test of the session submitted.
+    they read what every browser test of the session submitted. Just before them run the modules with a test that
+    needs the full index, which is built in the background meanwhile (``tests/session_index.py``).
 
     Before -k or -m deselect any, the tests that drive Chromium are noted: that check runs only when all were chosen.
     """
@@ -344,7 +341,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.get_closest_marker("after_browser_tests") is not None)
+    indexed = {item.path for item in items if session_index.needs_index(item)}
+    items.sort(key=lambda item: (item.get_closest_marker("after_browser_tests") is not None, item.path in indexed))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once the session's tests are chosen, start building the full index if one of them needs it."""
+    if not session.config.option.collectonly:
+        session_index.start(session.items, [CORPUS, SUBSET])
+
+
+def pytest_sessionfinish() -> None:
+    session_index.stop()
 
 
 # Chromium (Debian's package, driven by Playwright; Playwright never downloads a browser here).
