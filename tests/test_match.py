@@ -10,7 +10,7 @@ import pytest
 
 from server.core.answer.embed import get_embedder
 from server.core.answer.match import SUGGESTIONS, THRESHOLD, Known, Matcher, Rule, Vectors
-from server.core.answer.match_accept import ACCEPT_FILE, FEATURES, accept_score, load
+from server.core.answer.match_accept import ACCEPT_FILE, FEATURES, OVERRULED, accept_score, load
 from server.core.answer.match_text import NAME, asked, dates, details, heads, nouns, qualifiers, stance
 from server.core.config import REPO_ROOT
 
@@ -96,15 +96,25 @@ def test_the_best_entry_free_of_conflict_is_the_one_weighed(matcher: Matcher) ->
 
 def test_a_paraphrase_that_stands_out_is_accepted_below_the_pair_threshold(matcher: Matcher) -> None:
     """Terse questions without accents score low on the pair score (below 0.70, its former threshold), but their
-    entry leads every other by far: the learnt acceptance shows it."""
+    entry leads every other by far: the learnt acceptance shows it at session 11's threshold (0.85), and under the
+    FAQ's (0.92, for precision 0.98) at least offers it (« Vouliez-vous dire… »)."""
+    former = Matcher(
+        [e.known for e in matcher.entries], matcher.vectors, rule=Rule(threshold=0.85, accept=True), commune=COMMUNE
+    )
     for text, expected in (
         ("mairie fermee samedi 26 decembre", "La mairie est-elle fermée les jours fériés et les ponts ?"),
-        ("horaires cimetiere en hiver", CEMETERY),
+        (
+            "le samedi 2 janvier c'est ouvert la mairie ou c'est fermé ?",
+            "La mairie est-elle fermée les jours fériés et les ponts ?",
+        ),
     ):
-        decision = matcher.decide(text)
+        decision = former.decide(text)
         assert decision.best is not None and decision.best.score < 0.7, text
         assert decision.entry is not None and decision.entry.question == expected, text
-        assert decision.score >= THRESHOLD, text
+        assert decision.score >= 0.85, text
+        faq = matcher.decide(text)
+        assert faq.score == decision.score, text
+        assert expected in [k.question for k in (faq.entry, *faq.suggestions) if k is not None], text
 
 
 def test_the_faq_weighs_the_acceptance_and_a_stricter_rule_the_pair_score(matcher: Matcher) -> None:
@@ -179,3 +189,30 @@ def test_a_place_no_entry_knows_is_never_shown_another_place(matcher: Matcher) -
         decision = matcher.decide(text)
         assert decision.entry is None, text
         assert decision.candidates[0].conflict == "lieu", text
+
+
+def test_a_slip_is_read_as_the_known_questions_spell_it(matcher: Matcher) -> None:
+    """The text is also read respelled as the known questions spell their words (accents too): e5 reads « adrese de
+    la mairi » far from « adresse de la mairie » (pair score 0.52 without this reading), never a word into another."""
+    assert matcher.spelled("c'est ou l'adrese de la mairi svp") == "c'est où l'adresse de la mairie svp"
+    assert matcher.spelled("procuation pour voté") == "procuration pour vote"
+    assert "perdu" not in matcher.spelled("le décé de mon pére")  # « pére » is no « perdue » (ratio 80)
+    decision = matcher.decide("c'est ou l'adrese de la mairi svp")
+    assert decision.best is not None and decision.best.known.question == "Quelle est l'adresse de la mairie ?"
+    assert decision.best.score >= 0.8
+    assert decision.entry is not None or decision.suggestions[0] == decision.best.known
+
+
+def test_the_acceptance_reads_the_parts_it_may_overrule(matcher: Matcher) -> None:
+    """Something no entry speaks of (« la loge du cimetière ») or a place the entry does not name is read by the
+    learnt acceptance instead of rejecting the entry outright: the cemetery's hours are the candidate it weighs, and
+    it refuses them; no farther entry, free of every rule, is shown in their place. Another entry's subject, a
+    narrower case, a name or a day still reject (« le 1er mai »: no candidate at all)."""
+    decision = matcher.decide("Quels sont les horaires de la loge du cimetière des Cyprès ?")
+    best = decision.best
+    assert best is not None and best.known.question == CEMETERY
+    assert best.conflict == "lieu" and best.firm is None and best.features["alien_strange"] == 1.0
+    assert decision.entry is None and decision.score < THRESHOLD
+    assert set(OVERRULED) <= set(FEATURES) and "alien_strange" in OVERRULED
+    day = matcher.decide("Le marché des Tilleuls a-t-il lieu le 1er mai ?")
+    assert day.entry is None and all(c.firm == "lieu" for c in day.candidates if c.features["alien_day"])
