@@ -27,7 +27,21 @@ def test_month_ranges_starts_and_seasons_without_dates() -> None:
     season = period.find("Horaires d'été")
     assert season is not None and season.season == "ete" and season.applies(date(2026, 7, 1))
     assert period.find("La mairie est ouverte du lundi au vendredi de 8 h 30 à 12 h.") is None
-    assert period.find("Fermé hors vacances scolaires le samedi.") is None
+
+
+def test_school_holidays_and_the_days_out_of_them_apply_as_the_calendar_says() -> None:
+    """A day is in the holidays only when the school calendar says so (``holidays``); without it, a school day."""
+    day = date(2026, 12, 21)
+    holidays = period.find("Pendant les vacances scolaires, la médiathèque ouvre de 10 h à 12 h.")
+    school = period.find("Fermé hors vacances scolaires le samedi.")
+    term = period.find("En période scolaire, l'accueil du matin ouvre à 7 h 30.")
+    assert holidays is not None and holidays.holidays and not holidays.school_days
+    assert school is not None and school.school_days and term is not None and term.school_days
+    assert holidays.applies(day, holidays=True) and not holidays.applies(day)
+    assert school.applies(day) and not school.applies(day, holidays=True)
+    assert not holidays.overlaps(school) and school.overlaps(term)
+    asked = period.asked("la médiathèque est ouverte hors vacances scolaires ?")
+    assert asked is not None and asked.school_days and asked.overlaps(school) and not asked.overlaps(holidays)
 
 
 def test_dated_ranges_end_with_their_year() -> None:

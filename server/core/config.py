@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         "Belval-sur-Ornette",
         description="Nom de la commune servie : une question qui nomme une autre grande commune est moins sûre.",
     )
+    school_calendar: Path | None = Field(
+        None,
+        description="Calendrier scolaire de la zone de la commune : le fichier .ics officiel (education.gouv.fr, un "
+        "par zone), à télécharger chaque année. Avec lui, un horaire « pendant les vacances scolaires » s'applique "
+        "les jours de vacances ; sans lui, seulement quand la question nomme les vacances.",
+    )
     data_dir: Path = Field(Path("data"), description="Dossier des données : index (générations), base, journaux.")
     embedding_model: str = Field(
         E5_MODEL,

@@ -27,6 +27,8 @@ from server.core.answer.prompts import get_prompts
 from server.core.answer.question import Question, analyse, parts
 from server.core.answer.reasons import AbstainReason
 from server.core.answer.retrieve import Hit, Retrieval, retrieve, steer
+from server.core.answer.school_calendar import UNKNOWN, SchoolDay
+from server.core.answer.school_calendar import load as load_calendar
 from server.core.config import Settings
 from server.core.errors import InputError, RetrievalError
 from server.core.text import tokens
@@ -95,6 +97,8 @@ class Assistant:
         self.fixed_today = today
         self.prompts = get_prompts(settings.prompts_dir)
         self.calibration = Calibration.load(settings.calibration_path)
+        if settings.school_calendar is not None:
+            load_calendar(settings.school_calendar)  # a missing or malformed calendar stops the start, clearly
         self._lock = threading.Lock()
         self._index: Index | None = None
         self._pointer: str = ""
@@ -103,6 +107,11 @@ class Assistant:
     def today(self) -> date:
         """The day drafts are made for: the fixed one, else the real date."""
         return self.fixed_today or date.today()
+
+    def school_day(self, day: date) -> SchoolDay:
+        """What the commune's school calendar says of ``day`` (read again when its file changes), if one is set."""
+        path = self.settings.school_calendar
+        return UNKNOWN if path is None else load_calendar(path).day(day)
 
     @property
     def threshold(self) -> float:
@@ -274,7 +283,14 @@ class Assistant:
             if own:
                 found.hits = steer(index, vector, found.hits, own, [])
             chosen = drafting.select(
-                index, pq, found.hits, self.calibration.units, PART_SENTENCES, self.calibration.unit_floor, day
+                index,
+                pq,
+                found.hits,
+                self.calibration.units,
+                PART_SENTENCES,
+                self.calibration.unit_floor,
+                day,
+                self.school_day(day).off,
             )
             confidence = 0.0 if guard(pq) else self.calibration.score(features(index, pq, found, chosen))
             out.confidences.append(confidence)
@@ -310,6 +326,7 @@ class Assistant:
         the assistant's).
         """
         day = today or self.today()
+        school = self.school_day(day)
         mode = "extractive" if public_only else (mode or self.settings.mode)
         text = question.strip()
         if not text:
@@ -334,6 +351,7 @@ class Assistant:
             self.settings.draft_max_sentences,
             self.calibration.unit_floor,
             day,
+            school.off,
         )
         reason = guard(q)
         split = PartDrafts()
@@ -357,7 +375,7 @@ class Assistant:
         sources = self._sources(found.hits, today_iso)
         unlisted = {c.doc_id for c in citations} - {src.doc_id for src in sources}
         sources += self._sources([h for h in split.hits if h.chunk.doc_id in unlisted], today_iso)  # cited by a part
-        notes = draft_notes(selection, ordered, citations, day)
+        notes = draft_notes(selection, ordered, citations, day, school)
         candidate = self._render_reply(citations) if citations else ""
         template = self.prompts.version(ABSTAIN_TEMPLATE if reason else REPLY_TEMPLATE)
         llm: LLMReport | None = None

@@ -238,8 +238,11 @@ def _kind_match(text: str, kinds: tuple[str, ...]) -> bool:
     return any(KIND_PATTERNS[k].search(text) for k in kinds)
 
 
-def timely(units: list[Unit], question: Question, today: date) -> tuple[list[Unit], Period | None]:
-    """The candidates of the period that applies: the one the question names, else the one of ``today``.
+def timely(
+    units: list[Unit], question: Question, today: date, holidays: bool = False
+) -> tuple[list[Unit], Period | None]:
+    """The candidates of the period that applies: the one the question names, else the one of ``today`` (a day of
+    school holidays when ``holidays``).
 
     A sentence of another period is dropped only when its document also holds one of the wanted period (summer
     rows go when the winter rows are there); returns the kept candidates and the period the question names.
@@ -247,7 +250,7 @@ def timely(units: list[Unit], question: Question, today: date) -> tuple[list[Uni
     wanted = asked_period(question.text)
 
     def fits(p: Period) -> bool:
-        return p.overlaps(wanted) if wanted is not None else p.applies(today)
+        return p.overlaps(wanted) if wanted is not None else p.applies(today, holidays)
 
     docs = {u.chunk.doc_id for u in units if u.period is not None and fits(u.period)}
     kept = [u for u in units if u.period is None or u.chunk.doc_id not in docs or fits(u.period)]
@@ -306,10 +309,12 @@ def select(
     max_sentences: int,
     floor: float,
     today: date,
+    holidays: bool = False,
 ) -> Selection:
-    """Score the candidate sentences of the period that applies on ``today`` and pick those that answer."""
+    """Score the candidate sentences of the period that applies on ``today`` (a day of school holidays when
+    ``holidays``) and pick those that answer."""
     found = candidate_units(index, question, hits)
-    units, wanted = timely(found, question, today)
+    units, wanted = timely(found, question, today, holidays)
     chosen_period = wanted is not None or len(units) < len(found)
     units = rows_for_numbers(units, question)
     if not units or not question.terms:

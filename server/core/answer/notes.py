@@ -12,6 +12,7 @@ from server.core.answer.chunk import PATH_SEPARATOR
 from server.core.answer.draft import Selection, Unit
 from server.core.answer.models import Citation
 from server.core.answer.period import Period, find, french_day, latest_date
+from server.core.answer.school_calendar import UNKNOWN, SchoolDay
 
 
 def _label(unit: Unit, quoted: Period) -> str:
@@ -23,12 +24,13 @@ def _label(unit: Unit, quoted: Period) -> str:
     return quoted.text[:1].lower() + quoted.text[1:]
 
 
-def period_note(units: list[Unit], asked: bool, chosen: bool, today: date) -> str | None:
+def period_note(units: list[Unit], asked: bool, chosen: bool, today: date, school: SchoolDay = UNKNOWN) -> str | None:
     """« Période citée : … » for a draft quoting a schedule of one part of the year, or None.
 
     ``asked``: the question named the period; ``chosen``: the draft's period was chosen among others of its
-    document. A period only mentioned in passing (neither asked, chosen, given by a heading nor of a given year)
-    gets no note.
+    document; ``school``: what the school calendar says of ``today``. A period only mentioned in passing (neither
+    asked, chosen, given by a heading nor of a given year) gets no note. For the school holidays (or the days out of
+    them), the note says what the calendar gives, or that no calendar is set.
     """
     unit = next((u for u in units if u.period is not None), None)
     if unit is None or unit.period is None:
@@ -39,7 +41,14 @@ def period_note(units: list[Unit], asked: bool, chosen: bool, today: date) -> st
         return None
     label = _label(unit, quoted)
     day = french_day(today)
-    if quoted.applies(today):
+    if quoted.holidays or quoted.school_days:
+        if not school.known:
+            day += " (aucun calendrier scolaire n'est réglé, ACCUEIL_SCHOOL_CALENDAR : vérifiez les vacances)"
+        elif school.holidays is not None:
+            day += f" ({school.holidays.name}, selon le calendrier scolaire)"
+        else:
+            day += " (hors vacances, selon le calendrier scolaire)"
+    if quoted.applies(today, school.off):
         tail = "celle que nomme la question, " if asked else ""
         return f"Période citée : {label}, {tail}en vigueur le {day}."
     if asked:
@@ -71,7 +80,9 @@ def source_notes(units: list[Unit], citations: list[Citation], today: date) -> l
     return notes
 
 
-def draft_notes(selection: Selection, units: list[Unit], citations: list[Citation], today: date) -> list[str]:
+def draft_notes(
+    selection: Selection, units: list[Unit], citations: list[Citation], today: date, school: SchoolDay = UNKNOWN
+) -> list[str]:
     """Every note of a draft: its period, then its sources' warnings."""
-    first = period_note(units, selection.period_asked, selection.period_chosen, today)
+    first = period_note(units, selection.period_asked, selection.period_chosen, today, school)
     return ([first] if first else []) + source_notes(units, citations, today)

@@ -4,7 +4,7 @@ A passage speaks of a period by a range of days (« du 1er avril au 31 octobre �
 (« à partir du 1er janvier 2027 ») or a season (« horaires d'été »). A question names a period by a season (« en
 été »), a month (« en juillet ») or school holidays (« pendant les vacances »). Days of the year are compared on a
 circle, so that « du 1er novembre au 31 mars » holds the 6th of December. Pure functions: the drafter passes the
-day (``today``), never reads the clock here.
+day (``today``) and whether the school calendar puts it in the holidays, never reads the clock here.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _SEASON_WORD = re.compile(
 _ASKED_SEASON = re.compile(r"\b(?:en|cet|cette|l'|d'|pendant l'|periode d')\s*(ete|hiver|printemps|automne)\b")
 _ASKED_MONTH = re.compile(rf"\b(?:en|au mois d[e']|mois d[e']|le\s+\d{{1,2}}|le 1er|debut|fin|mi)\s*{_M}\b")
 _ASKED_HOLIDAYS = re.compile(r"\bvacances\b")
-_NOT_HOLIDAYS = re.compile(r"\bhors (?:periode de |des )?vacances\b")
+_NOT_HOLIDAYS = re.compile(r"\bhors (?:periode de |des )?vacances\b|\ben periode scolaire\b")
 _FULL_DATE = re.compile(rf"\b{_D}\s+{_M}\s+(\d{{4}})\b|\b(\d{{1,2}})/(\d{{1,2}})/(\d{{4}})\b")
 _YEAR = re.compile(r"\b(20\d{2})\b")
 # A date that tells since when a rule holds, or when a law was made, is past by nature: not a sign of an old page.
@@ -57,7 +57,8 @@ _SINCE = re.compile(r"(?:depuis|compter d|partir d|loi|decret|arrete|ordonnance|
 
 @dataclass(frozen=True)
 class Period:
-    """A part of the year: from ``start`` to ``end`` (month, day), optionally of given years, or school holidays.
+    """A part of the year: from ``start`` to ``end`` (month, day), optionally of given years, or the school holidays
+    (``holidays``), or the days out of them (``school_days``: « hors vacances scolaires », « en période scolaire »).
 
     ``text`` is how the source or the question says it; ``season`` the season it names, if any.
     """
@@ -69,12 +70,16 @@ class Period:
     end_year: int | None = None
     season: str = ""
     holidays: bool = False
+    school_days: bool = False
     open_end: bool = False
 
-    def applies(self, day: date) -> bool:
-        """Whether ``day`` falls in the period (school holidays: unknown without a calendar, so False)."""
+    def applies(self, day: date, holidays: bool = False) -> bool:
+        """Whether ``day`` falls in the period; ``holidays``: whether it is a day of school holidays (the school
+        calendar knows; without one, a day is taken for a school day)."""
         if self.holidays:
-            return False
+            return holidays
+        if self.school_days:
+            return not holidays
         if self.start_year is not None and day < _day(self.start_year, self.start):
             return False
         if self.end_year is not None and not self.open_end and day > _day(self.end_year, self.end):
@@ -98,8 +103,8 @@ class Period:
 
     def overlaps(self, other: Period) -> bool:
         """Whether two periods share a day of the year (a season matches the same season whatever its dates)."""
-        if self.holidays or other.holidays:
-            return self.holidays == other.holidays
+        if self.holidays or other.holidays or self.school_days or other.school_days:
+            return self.holidays == other.holidays and self.school_days == other.school_days
         if self.season and other.season:
             return self.season == other.season
         if self.open_end or other.open_end:
@@ -180,7 +185,9 @@ def find(text: str) -> Period | None:
     if season:
         start, end = SEASONS[season]
         return Period(SEASON_NAMES[season], start, end, season=season)
-    if _ASKED_HOLIDAYS.search(folded) and not _NOT_HOLIDAYS.search(folded):
+    if _NOT_HOLIDAYS.search(folded):
+        return Period("hors vacances scolaires", school_days=True)
+    if _ASKED_HOLIDAYS.search(folded):
         return Period("vacances scolaires", holidays=True)
     return None
 
@@ -195,6 +202,8 @@ def asked(question: str) -> Period | None:
     if match := _ASKED_MONTH.search(folded):
         month = _MONTHS[match.group(1)]
         return Period(match.group(1), (month, 1), (month, _LAST_DAY[month]))
+    if _NOT_HOLIDAYS.search(folded):
+        return Period("hors vacances scolaires", school_days=True)
     if _ASKED_HOLIDAYS.search(folded):
         return Period("vacances scolaires", holidays=True)
     return None
