@@ -47,7 +47,7 @@ test-fast: install
 test: install browser postgres
 	$(BIN)/ruff check server ingest eval tests
 	$(BIN)/ruff format --check server ingest eval tests
-	$(BIN)/mypy server ingest eval
+	$(BIN)/mypy server ingest eval tests
 	@# Every test once: the fast tier first (a broken unit fails in a minute), then the slow one.
 	$(BIN)/pytest -q -m "not slow"
 	$(BIN)/pytest -q -m slow

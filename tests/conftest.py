@@ -33,7 +33,7 @@ CORPUS = REPO_ROOT / "corpus"
 
 def settings_for(data_dir: Path, **overrides: object) -> Settings:
     """Settings pointing at a test data dir; everything else at its default (no .env read)."""
-    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[arg-type, call-arg]
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,7 @@ def photograph(page: Page, path: Path) -> None:
     """The whole page, or its first 12,000 × 4,000 px (Chromium cannot capture a larger image)."""
     width, height = page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]")
     clip = {"x": 0, "y": 0, "width": min(width, 4_000), "height": min(height, 12_000)}
-    page.screenshot(path=path, full_page=True, clip=clip)
+    page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]  # Playwright's Clip TypedDict
 
 
 def inspect_page(page: Page, shot: str) -> list[str]:

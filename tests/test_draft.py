@@ -45,7 +45,7 @@ def test_the_question_s_number_picks_its_row_of_the_table() -> None:
 
 def _hits(doc_chunks: dict[str, int]) -> list[Hit]:
     """Hits of ``n`` chunks of each document, in the order given, best first."""
-    hits = []
+    hits: list[Hit] = []
     for doc, n in doc_chunks.items():
         for i in range(n):
             text = f"Phrase {i} de {doc}."

@@ -332,9 +332,9 @@ def test_purge_keeps_no_free_text_and_the_figures_still_work(desk: Desk) -> None
     with desk.db.session() as s:
         assert erasure.purge(s, 365, "test", now=later) >= 1
     with desk.db.session() as s:
-        request = s.get(Request, rid)
-        assert request is not None and request.state == "transmise" and request.channel == "guichet"
-        assert request.question == erasure.PURGED and request.transferred_to is None
+        kept = s.get(Request, rid)
+        assert kept is not None and kept.state == "transmise" and kept.channel == "guichet"
+        assert kept.question == erasure.PURGED and kept.transferred_to is None
         versions = s.scalars(select(DraftVersion).where(DraftVersion.request_id == rid)).all()
         assert versions and all(v.confidence is not None and v.status for v in versions)
         events = s.scalars(select(AuditEvent).where(AuditEvent.request_id == rid)).all()
@@ -361,8 +361,8 @@ def test_purge_also_clears_requests_an_earlier_version_only_pseudonymised(desk: 
     with desk.db.session() as s:
         erasure.purge(s, 365, "test", now=dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
     with desk.db.session() as s:
-        request = s.get(Request, rid)
-        assert request is not None and request.question == erasure.PURGED
+        purged = s.get(Request, rid)
+        assert purged is not None and purged.question == erasure.PURGED
 
 
 def _strings(value: object, key: str = "") -> Iterator[tuple[str, str]]:

@@ -11,6 +11,7 @@ import json
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ ANSWERED = {"paraphrase", "faute", "sans-accents", "oral", "histoire"}
 UNANSWERED = {"voisin-lieu", "voisin-fait", "personnel", "autre-commune", "hors-sujet", "manipulation"}
 
 
-def _lines(path: Path) -> list[dict[str, object]]:
+def _lines(path: Path) -> list[dict[str, Any]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert all(line.strip() for line in lines), f"empty line in {path.name}"
     rows = [json.loads(line) for line in lines]
@@ -38,11 +39,11 @@ def _lines(path: Path) -> list[dict[str, object]]:
     return rows
 
 
-def _entries() -> list[dict[str, object]]:
+def _entries() -> list[dict[str, Any]]:
     return _lines(DATASETS / "faq-entries.jsonl")
 
 
-def _questions() -> dict[str, list[dict[str, object]]]:
+def _questions() -> dict[str, list[dict[str, Any]]]:
     return {split: _lines(DATASETS / f"faq-{split}.jsonl") for split in SPLITS}
 
 

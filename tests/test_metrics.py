@@ -36,7 +36,7 @@ def _rec(
     draft: str = "",
     gold: list[str] | None = None,
     docs: list[str] | None = None,
-    **kw: object,
+    **kw: Any,
 ) -> Record:
     return Record(
         id="x",

@@ -129,7 +129,7 @@ def test_session_cookie_flags(live_server: LiveServer) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
 
 
-def _rows(server: LiveServer, request_id: int) -> list[tuple[object, ...]]:
+def _rows(server: LiveServer, request_id: int) -> list[tuple[Any, ...]]:
     with Database(server.settings).session() as db:
         events = db.scalars(select(AuditEvent).where(AuditEvent.request_id == request_id).order_by(AuditEvent.id))
         versions = db.scalars(select(DraftVersion).where(DraftVersion.request_id == request_id))

@@ -231,8 +231,8 @@ def test_new_request_with_a_wrong_callback_number_keeps_what_was_typed(agent: Pa
 
 def test_supervisor_gaps_masked_and_split_evaluations_in_french(browser: Browser, server: LiveServer) -> None:
     with login(server, "agent1") as client:
-        page = client.get("/demandes/nouvelle").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        form = client.get("/demandes/nouvelle").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token
         question = "Appelez-moi au 06 98 76 54 32 : quelle est la météo pour la brocante de dimanche ?"
         r = client.post("/demandes/nouvelle", data={"question": question, "canal": "telephone", "csrf_token": token[1]})
