@@ -97,7 +97,7 @@ def test_the_best_entry_free_of_conflict_is_the_one_weighed(matcher: Matcher) ->
 def test_a_paraphrase_that_stands_out_is_accepted_below_the_pair_threshold(matcher: Matcher) -> None:
     """Terse questions without accents score low on the pair score (below 0.70, its former threshold), but their
     entry leads every other by far: the learnt acceptance shows it at session 11's threshold (0.85), and under the
-    FAQ's (0.92, for precision 0.98) at least offers it (« Vouliez-vous dire… »)."""
+    FAQ's (0.91, for precision 0.98) at least offers it (« Vouliez-vous dire… »)."""
     former = Matcher(
         [e.known for e in matcher.entries], matcher.vectors, rule=Rule(threshold=0.85, accept=True), commune=COMMUNE
     )
@@ -216,3 +216,21 @@ def test_the_acceptance_reads_the_parts_it_may_overrule(matcher: Matcher) -> Non
     assert set(OVERRULED) <= set(FEATURES) and "alien_strange" in OVERRULED
     day = matcher.decide("Le marché des Tilleuls a-t-il lieu le 1er mai ?")
     assert day.entry is None and all(c.firm == "lieu" for c in day.candidates if c.features["alien_day"])
+
+
+def test_the_acceptance_reads_whether_the_answer_holds_the_values_named(matcher: Matcher) -> None:
+    """A value the question names that the entry's answer neither gives nor bounds (« 1 000 € » when the canteen's
+    answer gives the price up to 450 € and above 1 900 €) is read by the learnt acceptance (``numbers``, with a
+    negative weight): the same question with a value the answer bounds scores higher on the same entry."""
+    canteen = "Combien coûte la cantine scolaire ?"
+    assert "numbers" in FEATURES and load().weights["numbers"] < 0
+    scores = {}
+    for value, unheld in (("300 €", 0.0), ("1 000 €", 1.0)):
+        decision = matcher.decide(f"Avec un quotient familial de {value}, combien coûte un repas à la cantine ?")
+        best = decision.best
+        assert best is not None and best.known.question == canteen, value
+        assert best.features["numbers"] == unheld, value
+        scores[value] = decision.score
+    assert scores["1 000 €"] < scores["300 €"]
+    plain = matcher.decide("Combien coûte la cantine scolaire pour nous ?").best
+    assert plain is not None and plain.features["numbers"] == 0.0
