@@ -56,7 +56,7 @@ def _hits(doc_chunks: dict[str, int]) -> list[Hit]:
 
 
 def test_the_drafter_reads_more_chunks_of_the_best_documents_than_the_language_model_is_given() -> None:
-    hits = _hits({"a": 14, "b": 8, "c": 5, "d": 3, "e": 2})
+    hits = _hits({"a": 14, "b": 8, "c": 5, "d": 3, "e": 2, "f": 2})
     given = drafting.focus(hits)
     assert [(h.chunk.doc_id, d, r) for h, d, r in given][:5] == [
         ("a", 0, 0),
@@ -66,10 +66,13 @@ def test_the_drafter_reads_more_chunks_of_the_best_documents_than_the_language_m
         ("b", 1, 0),
     ]
     assert [sum(1 for _, d, _ in given if d == k) for k in range(4)] == list(drafting.CHUNKS_PER_DOC)
+    assert {h.chunk.doc_id for h, _, _ in given} == {"a", "b", "c", "d"}  # the model is never given a fifth
     read = drafting.focus(hits, drafting.READ_CHUNKS_PER_DOC)
-    per_doc = [sum(1 for _, d, _ in read if d == k) for k in range(4)]
-    assert per_doc == [12, 6, 3, 1]
-    assert {h.chunk.doc_id for h, _, _ in read} == {"a", "b", "c", "d"}  # never a fifth document
+    per_doc = [sum(1 for _, d, _ in read if d == k) for k in range(5)]
+    assert per_doc == [12, 6, 3, 1, 1]
+    # the drafter reads the best chunk of a fifth document (hit@5 counts it), never a sixth
+    assert [(h.chunk.doc_id, r) for h, d, r in read if d == 4] == [("e", 0)]
+    assert {h.chunk.doc_id for h, _, _ in read} == {"a", "b", "c", "d", "e"}
     assert [r for h, d, r in read if d == 0] == list(range(12))  # rank within the document, best first
 
 
