@@ -48,9 +48,11 @@ test: install browser postgres
 	$(BIN)/ruff check server ingest eval tests
 	$(BIN)/ruff format --check server ingest eval tests
 	$(BIN)/mypy server ingest eval tests
-	@# Every test once: the fast tier first (a broken unit fails in a minute), then the slow one.
+	@# Every test once: the fast tier first (a broken unit fails in a minute), then the slow one on two workers
+	@# (its browser, server and database tests wait more than they compute): a module per unit, the browser ones
+	@# together (tests/scheduling.py); what costs minutes is built once per run (tests/session_index.py).
 	$(BIN)/pytest -q -m "not slow"
-	$(BIN)/pytest -q -m slow
+	$(BIN)/pytest -q -m slow -n 2 --dist loadscope
 
 clean:
 	rm -rf $(VENV) $(DATA)

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from eval.servers import running
 from server.core.config import REPO_ROOT, Settings
-from tests import session_index
+from tests import scheduling, session_index
 from tests.browsing import BROWSER_TESTS, watch_submissions
 
 SHARED = Path(os.environ.get("ACCUEIL_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data" / "service-public"
@@ -45,21 +45,28 @@ def shared_subset() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding the demo corpus indexed once with the real model, for fixtures to copy (an ingest over
-    the copy keeps the demo documents' vectors: the corpus is encoded once a session, not once per fixture)."""
+def demo_data() -> Path:
+    """A data folder holding the demo corpus indexed once a run with the real model, for fixtures to copy (an ingest
+    over the copy keeps the demo documents' vectors: the corpus is encoded once, not once per fixture or worker)."""
     from ingest.pipeline import run_ingest
 
-    settings = settings_for(tmp_path_factory.mktemp("demo-index") / "data")
-    assert run_ingest(settings, [CORPUS], progress=False).failed == []
-    return settings.data_dir
+    def build(folder: Path) -> None:
+        assert run_ingest(settings_for(folder / "data"), [CORPUS], progress=False).failed == []
+
+    return session_index.once("demo-index", build) / "data"
 
 
 @pytest.fixture(scope="session")
-def full_index(shared_subset: Path) -> Settings:
-    """Demo corpus + the 388 DILA fiches, indexed once with the real model by ``accueil ingest``, started in the
-    background when the session began (``tests/session_index.py``)."""
-    return settings_for(session_index.wait())
+def full_index(shared_subset: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Demo corpus + the 388 DILA fiches, indexed once a run with the real model by ``accueil ingest``, started in
+    the background when the run began (``tests/session_index.py``). Each xdist worker gets its own copy: a live
+    server writes its accounts and sessions into its data folder."""
+    built = session_index.wait()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        copy = tmp_path_factory.mktemp("full-index") / "data"
+        shutil.copytree(built, copy)
+        built = copy
+    return settings_for(built)
 
 
 @pytest.fixture
@@ -336,6 +343,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     needs the full index, which is built in the background meanwhile (``tests/session_index.py``).
 
     Before -k or -m deselect any, the tests that drive Chromium are noted: that check runs only when all were chosen.
+    Under pytest-xdist, each worker also notes which work unit each module belongs to (``tests/scheduling.py``).
     """
     BROWSER_TESTS.update(item.nodeid for item in items if "browser" in getattr(item, "fixturenames", ()))
     for item in items:
@@ -343,6 +351,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
     indexed = {item.path for item in items if session_index.needs_index(item)}
     items.sort(key=lambda item: (item.get_closest_marker("after_browser_tests") is not None, item.path in indexed))
+    scheduling.note_units(items, session_index.run_dir())
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -351,8 +360,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         session_index.start(session.items, [CORPUS, SUBSET])
 
 
-def pytest_sessionfinish() -> None:
-    session_index.stop()
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> scheduling.ModuleScheduling:
+    """Under pytest-xdist, each module is a work unit, the browser modules one together (``tests/scheduling.py``)."""
+    return scheduling.ModuleScheduling(config, session_index.run_dir(), log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    session_index.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session_index.unconfigure(config)
 
 
 # Chromium (Debian's package, driven by Playwright; Playwright never downloads a browser here).
