@@ -1,4 +1,4 @@
-"""`accueil eval` end to end on the development set, over the real index."""
+"""`accueil eval` end to end on the development set, over the real index, and its out-of-fold measure."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import csv
 import json
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
-from eval import harness
-from eval.dataset import load_dataset
-from eval.metrics import DEFINITIONS
+import pytest
+
+from eval import crossval, harness
+from eval.calibrate import Targets
+from eval.dataset import Item, load_dataset
+from eval.metrics import DEFINITIONS, summarise
 from server.core.answer.assistant import Assistant
+from server.core.answer.logistic import Logistic
 from server.core.config import E5_MODEL, Settings
 from tests.conftest import REPO_ROOT
 
@@ -99,3 +104,36 @@ def test_a_model_sentence_citing_several_passages_counts_as_cited(full_index: Se
     )
     _, _, segments, cited = harness._sentence_citations(written, assistant.index())
     assert (segments, cited) == (2, 1)
+
+
+def test_out_of_fold_decides_each_question_with_models_fitted_without_it(
+    full_index: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = load_dataset(DEV)[::8]
+    trained: list[set[str]] = []
+    fit = crossval.fit_units
+
+    def spied(assistant: Assistant, train: Sequence[Item]) -> Logistic:
+        trained.append({item.id for item in train})
+        return fit(assistant, train)
+
+    monkeypatch.setattr(crossval, "fit_units", spied)
+    calibration = Assistant(full_index).settings.calibration_path.read_bytes()
+    held = crossval.out_of_fold(Assistant(full_index), items, folds=2, seed=0, targets=Targets())
+    assert sorted(r.id for r in held) == sorted(i.id for i in items)  # every question once
+    everyone = {i.id for i in items}
+    first, second = (everyone - train for train in trained)  # the fold each model was fitted without
+    assert first and second and first.isdisjoint(second) and first | second == everyone
+    assert {r.id for r in held[: len(first)]} == first  # decided by the models fitted on the other fold
+    assert not any(r.answered for r in held if r.guarded)
+    m = summarise(held)
+    over_abstention = m["over_abstention"]
+    assert over_abstention is not None and 0 < over_abstention < 1  # both verdicts on answerable questions
+    assert m["correctness"] and m["abstain_recall"]  # some right
+    assert Assistant(full_index).settings.calibration_path.read_bytes() == calibration  # read, never written
+    # The command prints one line per seed.
+    dataset = full_index.data_dir.parent / "crossval.jsonl"
+    dataset.write_text("".join(line + "\n" for line in DEV.read_text().splitlines()[::12]), encoding="utf-8")
+    crossval.main(["--dataset", str(dataset), "--data-dir", str(full_index.data_dir), "--folds", "2", "--seeds", "3"])
+    assert re.fullmatch(r"graine 3 : correctness [0-9.]+, selective_accuracy [0-9.]+, abstain_recall [0-9.]+, "
+                        r"over_abstention [0-9.]+, hit@5 [0-9.]+\n", capsys.readouterr().out)  # fmt: skip
