@@ -11,7 +11,7 @@ import pytest
 from server.core.answer.embed import get_embedder
 from server.core.answer.match import SUGGESTIONS, THRESHOLD, Known, Matcher, Rule, Vectors
 from server.core.answer.match_accept import ACCEPT_FILE, FEATURES, OVERRULED, accept_score, load
-from server.core.answer.match_text import NAME, asked, dates, details, heads, nouns, qualifiers, stance
+from server.core.answer.match_text import NAME, asked, asking_part, dates, details, heads, nouns, qualifiers, stance
 from server.core.config import REPO_ROOT
 
 ENTRIES = REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl"
@@ -234,3 +234,23 @@ def test_the_acceptance_reads_whether_the_answer_holds_the_values_named(matcher:
     assert scores["1 000 €"] < scores["300 €"]
     plain = matcher.decide("Combien coûte la cantine scolaire pour nous ?").best
     assert plain is not None and plain.features["numbers"] == 0.0
+
+
+def test_an_elliptic_question_is_read_with_the_sentence_before_it(matcher: Matcher) -> None:
+    """A story around a short question (« La commune peut-elle les enlever ? »): its subject is in the sentence
+    before it, which the decision reads too, its words the known questions use and not the story's details."""
+    story = "Bonjour. Je quitte mon appartement et il me reste un vieux canapé."
+    question = "La commune peut-elle les enlever ?"
+    assert asking_part(f"{story} {question} Merci") == question
+    assert asking_part(f"{story} {question} Merci", context=True) == f"{story.removeprefix('Bonjour. ')} {question}"
+    full = "Bonjour. Je quitte mon appartement. Quels sont les horaires d'ouverture de la déchetterie le samedi matin ?"
+    assert asking_part(full, context=True) == asking_part(full)  # a question that names its subject needs none
+    text = (
+        "Bonjour, je quitte mon appartement et il me reste un vieux canapé et une machine à laver que je ne peux pas "
+        "transporter. La commune peut-elle les enlever ?"
+    )
+    best = matcher.decide(text).best
+    assert best is not None and best.known.question == "Comment faire enlever des encombrants ?"
+    # « canapé » and « machine à laver », which the known questions use, are read with « les enlever »: the
+    # question's own words alone say half of what the entry mentions.
+    assert best.features["qcover"] > 0.5
