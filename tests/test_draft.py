@@ -7,7 +7,7 @@ import math
 from server.core.answer import draft as drafting
 from server.core.answer.chunk import Chunk, content_hash
 from server.core.answer.docmeta import DocMeta
-from server.core.answer.question import analyse
+from server.core.answer.question import analyse, named_kinds
 from server.core.answer.retrieve import Hit
 from server.core.text import tokens
 
@@ -137,3 +137,72 @@ def test_words_bring_at_most_a_few_sentences_and_one_more_document() -> None:
     chosen = [a[0], b[0], c[0]]
     drafting.cover_terms(dict.fromkeys(tokens("gamma"), 1.0), ranked, chosen, least=0.1)
     assert chosen == [a[0], b[0], c[0]]
+
+
+def test_a_heading_names_the_kinds_of_fact_it_holds() -> None:
+    assert named_kinds("Coût") == ("prix",)
+    assert named_kinds("Gratuité") == ("prix",)
+    assert named_kinds("Prendre rendez-vous") == ("contact",)
+    assert named_kinds("Où s'adresser") == ("lieu",)
+    assert named_kinds("Durée de la concession") == ("delai",)
+    # a cue counts at the start of a word only: « pour vous » names no place, « Historique » no hours
+    assert named_kinds("Pour vous") == ()
+    assert named_kinds("Historique") == ()
+
+
+def _chunk(text: str, path: str = "") -> Chunk:
+    h = content_hash(text)
+    return Chunk(Chunk.make_id("doc", 0, h), DocMeta("doc", "Carte d'identité"), path, 0, text, h)
+
+
+def test_a_sentence_is_read_with_the_sentence_it_follows_on_and_the_kinds_its_headings_name() -> None:
+    chunk = _chunk(
+        "Le dépôt d'une demande se fait uniquement sur rendez-vous.\n"
+        "- En ligne, 24 heures sur 24.\n"
+        "- Par téléphone : 01 99 00 10 50.\n"
+        "## Montant\n"
+        "## En métropole\n"
+        "138 €\n"
+        "## Déclaration\n"
+        "Vous n'avez aucune démarche à faire. Elle est payée avec l'impôt.",
+        path="Prendre rendez-vous",
+    )
+    read = {r.text: r for r in drafting.read_chunk(chunk)}
+    opener = frozenset(tokens("Le dépôt d'une demande se fait uniquement sur rendez-vous."))
+    # both items follow on the sentence before the list, not on each other
+    assert read["- En ligne, 24 heures sur 24."].lead == opener
+    assert read["- Par téléphone : 01 99 00 10 50."].lead == opener
+    assert read["- Par téléphone : 01 99 00 10 50."].named == {"contact"}  # under « Prendre rendez-vous »
+    assert read["Le dépôt d'une demande se fait uniquement sur rendez-vous."].lead == frozenset()
+    # two headings in a row are one path: « 138 € » stands under « Montant »
+    assert read["138 €"].named == {"prix", "contact"}
+    assert read["138 €"].lead == frozenset()  # a heading starts afresh
+    assert read["Elle est payée avec l'impôt."].lead == frozenset(tokens("Vous n'avez aucune démarche à faire."))
+    assert read["Elle est payée avec l'impôt."].named == {"contact"}  # « Déclaration » names no kind
+    assert [r.order for r in read.values()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_asked_kind_held_only_under_other_headings_brings_the_sentence_under_its_own() -> None:
+    question = analyse("Comment prendre rendez-vous pour un passeport ?")
+    assert question.kinds == ("contact",)
+    (other,) = _scored("contacts", [("Service état civil : 01 99 00 10 20.", 0.9)])
+    own, below = _scored("titres", [("- Par téléphone : 01 99 00 10 50.", 0.3), ("Appelez le 01 99 00 10 60.", 0.1)])
+    own.named = below.named = frozenset({"contact"})
+    ranked = [other, own, below]
+    chosen = [other]
+    drafting._cover_kinds(question, ranked, chosen, least=0.2)
+    # the chosen phone number's headings do not name an appointment: the best one under such a heading joins
+    assert chosen == [other, own]
+    # not under the floor
+    chosen = [other]
+    drafting._cover_kinds(question, [other, below], chosen, least=0.2)
+    assert chosen == [other]
+    # a chosen sentence under a heading naming the kind is enough
+    chosen = [own]
+    drafting._cover_kinds(question, ranked, chosen, least=0.05)
+    assert chosen == [own]
+    # a kind no chosen sentence holds brings its best sentence, whatever its headings
+    (opening,) = _scored("mairie", [("La mairie ouvre à 8 h 30.", 0.95)])
+    chosen = [opening]
+    drafting._cover_kinds(question, [opening, other, own], chosen, least=0.2)
+    assert chosen == [opening, other]

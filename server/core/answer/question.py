@@ -170,6 +170,18 @@ def asked_kinds(text: str) -> tuple[str, ...]:
     return tuple(kind for kind, cues in KIND_CUES.items() if any(cue in folded for cue in cues))
 
 
+def named_kinds(heading: str) -> tuple[str, ...]:
+    """Kinds of fact a heading names (« Coût » a price, « Prendre rendez-vous » a contact, « Où s'adresser » a place):
+    the question cues of ``KIND_CUES``, each at the start of a word of the folded heading."""
+    folded = _DURATION_ASKED.sub(" delai ", f" {fold(heading)} ")
+    return tuple(kind for kind, cues in _KIND_WORDS.items() if any(cue.search(folded) for cue in cues))
+
+
+_KIND_WORDS: dict[str, tuple[re.Pattern[str], ...]] = {
+    kind: tuple(re.compile(r"(?<!\w)" + re.escape(cue)) for cue in cues) for kind, cues in KIND_CUES.items()
+}
+
+
 # Where a message asking several things splits: after a question or exclamation mark, or at ", et" before a new
 # question.
 _PARTS = re.compile(
