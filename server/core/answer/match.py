@@ -105,7 +105,7 @@ log = logging.getLogger(__name__)
 # same seven sets) it was 0.94 (0.982 / 0.326 grouped, 0.982 / 0.250 left out). Session 14 (#22, a story around an
 # elliptic question, read with the sentence before it): recall at pooled precision 0.98 0.459 -> 0.461 grouped by
 # entry, 0.451 -> 0.456 each set left out; at 0.91 0.982 / 0.431 -> 0.983 / 0.440 grouped, 0.988 / 0.388 -> 0.988 /
-# 0.393 left out, still the lowest step at 0.98 in both (0.90: 0.978 grouped). Session 15 (#22, a story's cues left to
+# 0.393 left out, still the lowest step at 0.98 in both (0.90: 0.978 grouped). Session 14 (#22, a story's cues left to
 # the acceptance, ``Matcher.guard``; L2 0.015): 0.461 -> 0.471 grouped, 0.456 -> 0.477 left out; at 0.91 0.983 / 0.440
 # -> 0.982 / 0.460 grouped, 0.988 / 0.393 -> 0.989 / 0.405 left out, still the lowest step at 0.98 in both (0.90: 0.977
 # grouped). Below it the citizen gets « Vouliez-vous dire… ».
