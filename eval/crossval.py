@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval import harness
-from eval.calibrate import Targets, choose_threshold, fit_confidence, fit_units, rescore
+from eval.calibrate import Targets, choose_threshold, fit_confidence, fit_units, held_out, rescore
 from eval.dataset import Item, load_dataset
 from eval.metrics import Record, summarise
 from eval.run import EVAL_TODAY
@@ -39,7 +39,7 @@ def out_of_fold(assistant: Assistant, items: Sequence[Item], folds: int, seed: i
         records = harness.run(assistant, order, progress=False)
         fitted = [r for r in records if r.id not in kept]
         rescore(records, fit_confidence(fitted))
-        threshold, _ = choose_threshold(fitted, targets.accuracy, targets.recall, targets.min_coverage)
+        threshold, _ = choose_threshold(held_out(fitted), targets.accuracy, targets.recall, targets.min_coverage)
         for r in records:
             if r.id in kept:
                 r.status = "answered" if not r.guarded and r.confidence >= threshold else "abstained"

@@ -1,12 +1,15 @@
-"""The citizen side's calibration (``accueil eval --calibrate-public``): threshold chosen, saved, and applied."""
+"""The citizen side's calibration (``accueil eval --calibrate-public``): threshold chosen, saved, and applied; the
+agents' threshold chosen on out-of-fold confidences."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public
+import numpy as np
+
+from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public, fit_confidence, held_out
 from eval.metrics import Record
-from server.core.answer.confidence import NEVER, Calibration
+from server.core.answer.confidence import FEATURES, NEVER, Calibration
 from tests.conftest import settings_for
 
 FACT = "9 h à 12 h"
@@ -45,3 +48,24 @@ def test_too_few_right_answers_quote_no_document_to_citizens(tmp_path: Path) -> 
     assert calibration.public_threshold == NEVER
     assert Calibration.load(settings.calibration_path).public_threshold == NEVER
     assert not any(r.public_shown for r in records)
+
+
+def test_the_threshold_is_chosen_on_scores_from_models_fitted_without_each_question() -> None:
+    # One feature tells answerable questions (expect "answer") from the others, with noise a fitted model learns.
+    rng = np.random.default_rng(0)
+    records = []
+    for n in range(40):
+        answerable = n % 2 == 0
+        r = _record(n, 0.5, True)
+        r.expect = "answer" if answerable else "abstain"
+        r.features = {name: float(rng.normal()) for name in FEATURES}
+        r.features["dense_top"] += 1.0 if answerable else -1.0
+        records.append(r)
+    scored = held_out(records, folds=4)
+    assert [r.confidence for r in records] == [0.5] * 40  # the records themselves are left as they were
+    assert [r.id for r in scored] == [r.id for r in records]
+    for k in range(4):  # each question scored by the model fitted on the three other folds
+        model = fit_confidence([r for i, r in enumerate(records) if i % 4 != k])
+        assert all(scored[i].confidence == round(model.score(records[i].features), 4) for i in range(k, 40, 4))
+    in_sample = fit_confidence(records)
+    assert any(scored[i].confidence != round(in_sample.score(r.features), 4) for i, r in enumerate(records))
