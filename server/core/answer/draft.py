@@ -206,6 +206,7 @@ class Reading:
     order: int
     heading: str
     text: str
+    terms: frozenset[str]
     # The words of the sentence it follows on under its heading: the last sentence before its list for a list item
     # (« Le rendez-vous se prend auprès du service propreté : » above « - par téléphone au 01 99 00 30 30 »), else
     # the sentence just before it.
@@ -222,6 +223,7 @@ def read_chunk(chunk: Chunk) -> list[Reading]:
     order = 0
     heading = ""
     heads = chunk.heading_path
+    named = frozenset(named_kinds(heads))
     after_heading = False
     previous: frozenset[str] = frozenset()
     opener: frozenset[str] = frozenset()
@@ -229,16 +231,16 @@ def read_chunk(chunk: Chunk) -> list[Reading]:
         if line.startswith(HEADING_MARK):
             heading = line[len(HEADING_MARK) :]
             heads = f"{heads} {heading}" if after_heading else f"{chunk.heading_path} {heading}"
+            named = frozenset(named_kinds(heads))
             after_heading = True
             previous = opener = frozenset()
             continue
         after_heading = False
-        named = frozenset(named_kinds(heads))
         for sent in sentences(line):
             order += 1
             terms = frozenset(tokens(sent))
             item = sent.startswith("- ")
-            out.append(Reading(para, order, heading, sent, opener if item else previous, named))
+            out.append(Reading(para, order, heading, sent, terms, opener if item else previous, named))
             previous = terms
             if not item:
                 opener = terms
@@ -261,7 +263,7 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
             u = Unit(hit.chunk, rank, r.order, sent, r.heading, doc_rank, chunk_rank, hit.score / top, hit.dense)
             u.para = r.para
             u.period = period_of(sent, r.heading, hit.chunk)
-            u.terms = set(tokens(sent))
+            u.terms = set(r.terms)
             u.named = r.named
             context = crumb | set(tokens(r.heading))
             u.features = {

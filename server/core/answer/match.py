@@ -88,7 +88,7 @@ from server.core.answer.match_text import (
 from server.core.answer.match_values import Values, asked_values, unheld, values_of
 from server.core.answer.match_vectors import Vectors as Vectors
 from server.core.answer.match_vectors import vectors_for as vectors_for
-from server.core.answer.question import analyse, expand
+from server.core.answer.question import Question, analyse, expand
 from server.core.answer.scope import out_of_scope, personal_situation
 from server.core.text import STOP_WORDS, fold, words
 
@@ -297,14 +297,16 @@ class Matcher:
         vector = self.vectors.query(text)
         said_words = content_words(text)
         # In a long message, the words of its questions tell what it asks; the story around them does not.
-        question_words = content_words(asking_part(text)) if len(said_words) > 8 else said_words
-        context_words = content_words(asking_part(text, context=True)) if len(said_words) > 8 else said_words
+        asking = asking_part(text)
+        context = asking_part(text, context=True)
+        question_words = content_words(asking) if len(said_words) > 8 else said_words
+        context_words = content_words(context) if len(said_words) > 8 else said_words
         subjects = [w for w in question_words if w not in NOT_SUBJECT and w not in PEOPLE and not w.isdigit()]
         kinds = asked(text)
         if len(kinds) > 1:
             # « Combien de temps à l'avance faut-il prendre rendez-vous ? » asks a delay; the procedure is its frame.
             kinds -= {"demarche"}
-        negated, refuses = stance(asking_part(text))
+        negated, refuses = stance(asking)
         # Which known words each word of the text stands for (itself, its ending, a spelling slip).
         matches = {
             w: frozenset(v for v in self.vocabulary if same_word(w, v))
@@ -317,24 +319,22 @@ class Matcher:
         if lent != question_words:
             readings.append(lent)
         named = {w: frozenset(v for v in self.subjects if same_name(w, v)) for w in set(subjects)}
-        places = self._places(asking_part(text))
-        narrowing = qualifiers(asking_part(text))
+        places = self._places(asking)
+        narrowing = qualifiers(asking)
         # A thing the text asks about that no known question or answer mentions (« la loge du cimetière », « une
         # moto » at the fourrière): the FAQ may not answer it, whichever entry is close.
-        strange = {w for w in heads(asking_part(text)) if w in question_words and not self._known_word(w)}
+        strange = {w for w in heads(asking) if w in question_words and not self._known_word(w)}
         if len(question_words) > 12:
             strange = set()  # a story's details, not what it asks
-        names = {w for name in NAME.findall(asking_part(text)) for w in words(name)} & self.mentioned
+        names = {w for name in NAME.findall(asking) for w in words(name)} & self.mentioned
         names -= set(words(self.commune))
         # A day another entry speaks of (« le 1er mai » for the collection on public holidays) is that entry's.
-        days = dates(asking_part(text)) & self.dates
+        days = dates(asking) & self.dates
         named_values = asked_values(text)
         said = frozenset(v for found in matches.values() for v in found)
         # A long message is also read by its question alone, without the story around it, and by its question with
         # the sentence before an elliptic one.
-        asking = asking_part(text)
         read = [vector] if asking == text or len(said_words) <= 8 else [vector, self.vectors.query(asking)]
-        context = asking_part(text, context=True)
         if context != asking and len(said_words) > 8:
             read.append(self.vectors.query(context))
         # Read as the known questions spell their words too: e5 reads « adrese de la mairi » far from « adresse de la
@@ -486,11 +486,11 @@ class Matcher:
         (``asking_part``): another commune, a neighbour, hearsay, advice or a dispute in the story around it is left
         to the acceptance; one's own file or child, a case number or a named person (a signature after
         « Cordialement » left out) are personal wherever they are."""
-        whole = self._scope(text)
+        question = analyse(text, commune=self.commune)
+        whole = self._scope(question, text)
         asking = self._asking(text)
         if whole is None or whole == "manipulation" or asking == text:
             return whole
-        question = analyse(text, commune=self.commune)
         if question.injection:
             return "manipulation"
         asked = out_of_scope(analyse(asking, commune=self.commune))
@@ -507,9 +507,8 @@ class Matcher:
         rule), 0.470 / 0.468 without it (``eval.faq_fit``)."""
         return asking_part(text) if len(content_words(text)) > 8 else text
 
-    def _scope(self, text: str) -> str | None:
-        """The guard's reason read on the whole of ``text``."""
-        question = analyse(text, commune=self.commune)
+    def _scope(self, question: Question, text: str) -> str | None:
+        """The guard's reason read on the whole of ``text`` (``question``: its analysis)."""
         why = out_of_scope(question)
         if why:
             return str(why)
