@@ -7,7 +7,7 @@ import math
 from server.core.answer import draft as drafting
 from server.core.answer.chunk import Chunk, content_hash
 from server.core.answer.docmeta import DocMeta
-from server.core.answer.question import analyse, named_kinds
+from server.core.answer.question import KIND_PATTERNS, analyse, named_kinds
 from server.core.answer.retrieve import Hit
 from server.core.text import tokens
 
@@ -206,3 +206,33 @@ def test_an_asked_kind_held_only_under_other_headings_brings_the_sentence_under_
     chosen = [opening]
     drafting._cover_kinds(question, [opening, other, own], chosen, least=0.2)
     assert chosen == [opening, other]
+
+
+def test_a_chunk_is_read_as_itself_never_as_a_chunk_read_before() -> None:
+    """The reading kept for a chunk is keyed by what it depends on: a chunk of the same id with another text or
+    another heading path is read afresh, and a chunk read again gives what a fresh reading gives."""
+    first = _chunk("Le passeport coûte 86 €.\nIl est valable 10 ans.", path="Passeport > Coût")
+    first_read = drafting.read_chunk(first)
+    assert [r.text for r in first_read] == ["Le passeport coûte 86 €.", "Il est valable 10 ans."]
+    # same id and hash, other text (a store that changed under the same id): its own sentences
+    other_text = Chunk(first.chunk_id, first.doc, first.heading_path, 0, "La mairie est ouverte le lundi.", "x")
+    (other,) = drafting.read_chunk(other_text)
+    assert other.text == "La mairie est ouverte le lundi."
+    assert [k for k in KIND_PATTERNS if other.holds(k)] == ["horaire", "lieu"] and not other.number
+    # same text under another heading path: the kinds and the period of that path
+    summer = _chunk(first.text, path="Horaires d'été (du 1er juillet au 31 août)")
+    summer_read = drafting.read_chunk(summer)
+    assert [r.named for r in first_read] == [{"prix"}, {"prix"}]
+    assert [r.named for r in summer_read] == [{"horaire"}, {"horaire"}]
+    assert first_read[0].period is None and summer_read[0].period is not None
+    # read again, or afresh: the same reading
+    assert drafting.read_chunk(first) == first_read
+    drafting._read.cache_clear()
+    assert drafting.read_chunk(first) == first_read
+    # what a reading carries is what the sentence alone gives
+    for chunk in (first, other_text, summer):
+        for r in drafting.read_chunk(chunk):
+            assert r.heading_terms == set(tokens(r.heading))
+            assert r.period == drafting.period_of(r.text, r.heading, chunk)
+            assert all(r.holds(k) == bool(p.search(r.text)) for k, p in KIND_PATTERNS.items())
+            assert r.number == any(ch.isdigit() for ch in r.text)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.core.answer.places import other_commune
-from server.core.answer.question import analyse, asked_kinds, expand, is_foreign, parts
+from server.core.answer.question import (
+    _DURATION_ASKED,
+    KIND_CUES,
+    analyse,
+    asked_kinds,
+    expand,
+    is_foreign,
+    named_kinds,
+    parts,
+)
 from server.core.answer.scope import out_of_scope
+from server.core.text import fold
 
 
 def test_sms_spellings_are_spelled_out() -> None:
@@ -108,3 +120,24 @@ def test_the_citizen_side_hands_another_commune_s_question_to_a_person() -> None
     assert out_of_scope(analyse("Quels sont les horaires de la mairie de Metz ?", commune=commune))
     assert out_of_scope(analyse("Quels sont les horaires de la mairie ?", commune=commune)) is None
     assert out_of_scope(analyse("Horaires de la mairie de Belval-sur-Ornette ?", commune=commune)) is None
+
+
+def test_a_heading_names_a_kind_when_one_of_its_cues_starts_a_word() -> None:
+    def reference(heading: str) -> tuple[str, ...]:
+        folded = _DURATION_ASKED.sub(" delai ", f" {fold(heading)} ")
+        return tuple(
+            kind
+            for kind, cues in KIND_CUES.items()
+            if any(re.search(r"(?<!\w)" + re.escape(cue), folded) for cue in cues)
+        )
+
+    headings = [
+        f"{before}{cue}{after}"
+        for cues in KIND_CUES.values()
+        for cue in cues
+        for before in ("", "l'", "x", "Les ")
+        for after in ("", "s", " à payer")
+    ]
+    headings += ["Coût", "Où s'adresser ?", "Prendre rendez-vous", "Historique", "Durée de validité", "Apporter"]
+    for heading in headings:
+        assert named_kinds(heading) == reference(heading), heading

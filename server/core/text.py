@@ -30,11 +30,27 @@ _WORD = re.compile(r"[0-9]+(?:[,.][0-9]+)?|[a-z]+")
 _SPACES = re.compile(r"\s+")
 
 
+class _Combining(dict[int, int | None]):
+    """``str.translate``'s table dropping combining marks: each character's verdict computed once, kept for the
+    characters of European scripts only (the table stays small whatever the text)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if code < _KEPT_BELOW:
+            self[code] = kept
+        return kept
+
+
+_KEPT_BELOW = 0x3000
+_DROP_COMBINING = _Combining()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents ("Été" -> "ete"); ligatures œ/æ expanded."""
     text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("’", "'")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # nothing to decompose: most words of a French text
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from server.core.answer.draft import DEFAULT_UNIT_MODEL, Selection, covered, weights
@@ -123,8 +125,8 @@ def features(index: Index, question: Question, retrieval: Retrieval, selection: 
     w = weights(index, question.terms)
     hits = retrieval.hits
 
-    def terms_of(i: int) -> set[str]:
-        return set(tokens(hits[i].chunk.embedding_text())) if i < len(hits) else set()
+    def terms_of(i: int) -> AbstractSet[str]:
+        return _embedding_terms(hits[i].chunk.embedding_text()) if i < len(hits) else frozenset()
 
     best = terms_of(0)
     top3 = best | terms_of(1) | terms_of(2)
@@ -150,6 +152,16 @@ def features(index: Index, question: Question, retrieval: Retrieval, selection: 
         "n_terms": math.log1p(len(w)),
         "sent_mean": selection.chosen_score,
     }
+
+
+# Chunks whose terms are kept (``_embedding_terms``): the three best of each question, a few KB each.
+TERMS_CACHE_CHUNKS = 1024
+
+
+@lru_cache(maxsize=TERMS_CACHE_CHUNKS)
+def _embedding_terms(text: str) -> frozenset[str]:
+    """The distinct terms of a chunk's embedding text (its breadcrumb and text), read once while it stays in use."""
+    return frozenset(tokens(text))
 
 
 def guard(question: Question) -> AbstainReason | None:

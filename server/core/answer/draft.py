@@ -27,8 +27,9 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
-from server.core.answer.chunk import HEADING_MARK, Chunk
+from server.core.answer.chunk import HEADING_MARK, PATH_SEPARATOR, Chunk
 from server.core.answer.index import Index
 from server.core.answer.logistic import Logistic
 from server.core.answer.models import Citation
@@ -123,6 +124,9 @@ class Unit:
     features: dict[str, float] = field(default_factory=dict)
     # The kinds of fact its headings name (« Coût » above it: a price).
     named: frozenset[str] = frozenset()
+    # Its sentence as read with its chunk (``read_chunk``), which keeps the kinds of fact found in it; None: the
+    # kinds are looked for in ``text`` each time.
+    reading: Reading | None = field(default=None, compare=False, repr=False)
 
     @property
     def section(self) -> str:
@@ -189,7 +193,11 @@ def focus(hits: list[Hit], limits: tuple[int, ...] = CHUNKS_PER_DOC) -> list[tup
 
 def period_of(text: str, heading: str, chunk: Chunk) -> Period | None:
     """The part of the year a sentence speaks of: its own dates, else its heading's (the heading's season kept)."""
-    context = find_period(heading) or find_period(chunk.last_heading)
+    return _period_of(text, heading, chunk.last_heading)
+
+
+def _period_of(text: str, heading: str, last_heading: str) -> Period | None:
+    context = find_period(heading) or find_period(last_heading)
     own = find_period(text)
     if own is None:
         return context
@@ -213,24 +221,58 @@ class Reading:
     lead: frozenset[str]
     # The kinds of fact its headings name (« Coût » above it: a price).
     named: frozenset[str]
+    # What depends on the sentence and its headings alone, read once with it: its heading's terms, the part of the
+    # year it speaks of (``period_of``), whether it opens with a link's label and whether it holds a digit.
+    heading_terms: frozenset[str] = frozenset()
+    period: Period | None = None
+    link: bool = False
+    number: bool = False
+    # Whether it holds each kind of fact looked for so far (``holds``): filled as questions ask, kind by kind.
+    found: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def holds(self, kind: str) -> bool:
+        """Whether the sentence holds a fact of ``kind`` (``KIND_PATTERNS``), looked for once."""
+        held = self.found.get(kind)
+        if held is None:
+            held = self.found[kind] = bool(KIND_PATTERNS[kind].search(self.text))
+        return held
+
+
+# Chunks whose reading is kept (``read_chunk``): a draft reads up to 23 chunks, a message of several questions as many
+# again for each, and the same documents come back for the questions of a theme. About 12 KB a chunk (measured with
+# tracemalloc on the 388-fiche index, 761 characters a chunk on average): ≈ 25 MB a worker at most.
+READ_CACHE_CHUNKS = 2048
+# Headings and breadcrumbs whose terms are kept (``_terms``): under 1 KB each.
+TERMS_CACHE = 4096
 
 
 def read_chunk(chunk: Chunk) -> list[Reading]:
     """The sentences of a chunk in order, each with its heading, the sentence it follows on and the kinds of fact
     its headings name: the chunk's path, then the headings of its text, a run of headings with no sentence between
-    them read as one path (« Montant » then « En métropole » above « 138 € »)."""
+    them read as one path (« Montant » then « En métropole » above « 138 € »).
+
+    Read once while the chunk stays among the ``READ_CACHE_CHUNKS`` last read: the reading depends on its heading
+    path and its text only, the cache's key."""
+    return list(_read(chunk.heading_path, chunk.text))
+
+
+@lru_cache(maxsize=READ_CACHE_CHUNKS)
+def _read(heading_path: str, text: str) -> tuple[Reading, ...]:
     out: list[Reading] = []
     order = 0
     heading = ""
-    heads = chunk.heading_path
+    heading_terms = _terms(heading)
+    last_heading = heading_path.rsplit(PATH_SEPARATOR, 1)[-1]
+    heads = heading_path
     named = frozenset(named_kinds(heads))
     after_heading = False
     previous: frozenset[str] = frozenset()
     opener: frozenset[str] = frozenset()
-    for para, line in enumerate(chunk.text.split("\n")):
+    for para, line in enumerate(text.split("\n")):
         if line.startswith(HEADING_MARK):
             heading = line[len(HEADING_MARK) :]
-            heads = f"{heads} {heading}" if after_heading else f"{chunk.heading_path} {heading}"
+            heading_terms = _terms(heading)
+            heads = f"{heads} {heading}" if after_heading else f"{heading_path} {heading}"
             named = frozenset(named_kinds(heads))
             after_heading = True
             previous = opener = frozenset()
@@ -240,21 +282,42 @@ def read_chunk(chunk: Chunk) -> list[Reading]:
             order += 1
             terms = frozenset(tokens(sent))
             item = sent.startswith("- ")
-            out.append(Reading(para, order, heading, sent, terms, opener if item else previous, named))
+            out.append(
+                Reading(
+                    para,
+                    order,
+                    heading,
+                    sent,
+                    terms,
+                    opener if item else previous,
+                    named,
+                    heading_terms,
+                    _period_of(sent, heading, last_heading),
+                    bool(_LINK.match(sent)),
+                    any(map(str.isdigit, sent)),
+                )
+            )
             previous = terms
             if not item:
                 opener = terms
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=TERMS_CACHE)
+def _terms(text: str) -> frozenset[str]:
+    """The distinct terms of a heading or a breadcrumb."""
+    return frozenset(tokens(text))
 
 
 def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[Unit]:
     """Every sentence of the focus chunks, with its features (identical sentences kept once)."""
     w = weights(index, question.terms)
+    total = sum(w.values())
     top = hits[0].score if hits else 1.0
     units: list[Unit] = []
     seen: set[str] = set()
     for rank, (hit, doc_rank, chunk_rank) in enumerate(focus(hits, READ_CHUNKS_PER_DOC)):
-        crumb = set(tokens(hit.chunk.breadcrumb))
+        crumb = _terms(hit.chunk.breadcrumb)
         for r in read_chunk(hit.chunk):
             sent = r.text
             if sent in seen:
@@ -262,27 +325,38 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
             seen.add(sent)
             u = Unit(hit.chunk, rank, r.order, sent, r.heading, doc_rank, chunk_rank, hit.score / top, hit.dense)
             u.para = r.para
-            u.period = period_of(sent, r.heading, hit.chunk)
+            u.period = r.period
             u.terms = set(r.terms)
             u.named = r.named
-            context = crumb | set(tokens(r.heading))
+            u.reading = r
+            # ``covered`` of the sentence's terms, of its headings' and of its lead's beyond them, in one pass
+            own, ctx, lead, matched = 0.0, 0.0, 0.0, 0
+            for t, v in w.items():
+                if t in r.terms:
+                    own += v
+                    matched += 1
+                else:
+                    if t in crumb or t in r.heading_terms:
+                        ctx += v
+                    if t in r.lead:
+                        lead += v
             u.features = {
-                "own": covered(w, u.terms),
-                "ctx": covered(w, context - u.terms),
-                "matched": math.log1p(sum(1 for t in w if t in u.terms)),
-                "kind": float(bool(question.kinds) and _kind_match(sent, question.kinds)),
+                "own": own / total if total else 0.0,
+                "ctx": ctx / total if total else 0.0,
+                "matched": math.log1p(matched),
+                "kind": float(bool(question.kinds) and any(r.holds(k) for k in question.kinds)),
                 "doc0": float(doc_rank == 0),
                 "doc1": float(doc_rank == 1),
                 "doc2": float(doc_rank == 2),
                 "chunk_rank": float(chunk_rank),
                 "hit": u.hit_score,
                 "dense": hit.dense,
-                "link": float(bool(_LINK.match(sent))),
+                "link": float(r.link),
                 "item": float(u.is_item),
                 "length": math.log(len(sent)),
-                "number": float(any(ch.isdigit() for ch in sent)),
+                "number": float(r.number),
                 "short": float(len(sent) < 25),
-                "lead": covered(w, r.lead - u.terms),
+                "lead": lead / total if total else 0.0,
                 "kind_head": float(bool(r.named.intersection(question.kinds))),
             }
             units.append(u)
@@ -295,8 +369,11 @@ def candidate_units(index: Index, question: Question, hits: list[Hit]) -> list[U
     return units
 
 
-def _kind_match(text: str, kinds: tuple[str, ...]) -> bool:
-    return any(KIND_PATTERNS[k].search(text) for k in kinds)
+def _kind_match(u: Unit, kinds: tuple[str, ...]) -> bool:
+    """Whether the sentence holds one of ``kinds`` of fact."""
+    if u.reading is not None:
+        return any(u.reading.holds(k) for k in kinds)
+    return any(KIND_PATTERNS[k].search(u.text) for k in kinds)
 
 
 def timely(
@@ -380,8 +457,8 @@ def select(
     units = rows_for_numbers(units, question)
     if not units or not question.terms:
         return Selection([], 0.0, 0.0, 0.0)
-    for u in units:
-        u.score = model.score(u.features)
+    for u, score in zip(units, model.scores([u.features for u in units]), strict=True):
+        u.score = score
     ranked = sorted(units, key=lambda u: (-u.score, u.rank, u.order))
     best = ranked[0].score
     chosen: list[Unit] = []
@@ -412,8 +489,8 @@ def select(
     w = weights(index, question.terms)
     present: set[str] = set()
     for u in chosen:
-        present |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
-    kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u.text, question.kinds) for u in picked))
+        present |= u.terms | _terms(u.chunk.breadcrumb) | _terms(u.heading)
+    kind_ok = 0.5 if not question.kinds else float(any(_kind_match(u, question.kinds) for u in picked))
     return Selection(
         picked,
         best,
@@ -437,7 +514,7 @@ def _whole_lists(index: Index, question: Question, units: list[Unit], chosen: li
     w = weights(index, question.terms)
 
     def named(u: Unit) -> float:
-        return covered(w, set(tokens(f"{u.chunk.last_heading} {u.heading}")))
+        return covered(w, _terms(f"{u.chunk.last_heading} {u.heading}"))
 
     u = max(items, key=lambda u: (named(u), u.score))
     if not (named(u) > 0 or "pieces" in question.kinds):
@@ -462,14 +539,14 @@ def _same_paragraph(question: Question, units: list[Unit], chosen: list[Unit]) -
         return []
     out: list[Unit] = []
     for u in chosen:
-        if not _kind_match(u.text, question.kinds):
+        if not _kind_match(u, question.kinds):
             continue
         same = [v for v in units if v.chunk is u.chunk and v.para == u.para]
         after = sorted((v for v in same if v.order > u.order), key=lambda v: v.order)
         before = sorted((v for v in same if v.order < u.order), key=lambda v: -v.order)
         for side in (after, before):
             for v in side[:PARAGRAPH_FOLLOWERS]:
-                if not _kind_match(v.text, question.kinds):
+                if not _kind_match(v, question.kinds):
                     break
                 if v not in chosen and v not in out:
                     out.append(v)
@@ -482,7 +559,7 @@ def cover_terms(w: dict[str, float], ranked: list[Unit], chosen: list[Unit], lea
     ``TERM_SENTENCES`` of them, from the cited documents or one more."""
     have: set[str] = set()
     for u in chosen:
-        have |= u.terms | set(tokens(u.chunk.breadcrumb)) | set(tokens(u.heading))
+        have |= u.terms | _terms(u.chunk.breadcrumb) | _terms(u.heading)
     added = 0
     for term in sorted(w, key=lambda t: -w[t]):
         if added >= TERM_SENTENCES:
@@ -507,7 +584,7 @@ def _cover_kinds(question: Question, ranked: list[Unit], chosen: list[Unit], lea
     a kind held only by sentences whose headings do not name it brings the best candidate holding it under a heading
     that does (« Le second livret de famille est gratuit. » under « Coût »)."""
     for kind in question.kinds:
-        holding = [u for u in chosen if _kind_match(u.text, (kind,))]
+        holding = [u for u in chosen if _kind_match(u, (kind,))]
         if any(kind in u.named for u in holding):
             continue
         docs = {c.chunk.doc_id for c in chosen}
@@ -516,7 +593,7 @@ def _cover_kinds(question: Question, ranked: list[Unit], chosen: list[Unit], lea
                 break
             if u in chosen or (u.chunk.doc_id not in docs and len(docs) >= CITED_DOCS + KIND_EXTRA_DOCS):
                 continue
-            if _kind_match(u.text, (kind,)) and (not holding or kind in u.named):
+            if _kind_match(u, (kind,)) and (not holding or kind in u.named):
                 chosen.append(u)
                 break
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,20 @@ class Logistic:
 
     def score(self, feats: dict[str, float]) -> float:
         """Probability of the positive class."""
-        z = self.bias
-        for name, w in self.weights.items():
-            mean = self.means.get(name, 0.0)
-            scale = self.scales.get(name, 1.0) or 1.0
-            z += w * (feats.get(name, mean) - mean) / scale
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return self.scores([feats])[0]
+
+    def scores(self, rows: Sequence[dict[str, float]]) -> list[float]:
+        """``score`` of each row, the model's terms read once for all of them (the sentences of a draft)."""
+        terms = [
+            (name, w, self.means.get(name, 0.0), self.scales.get(name, 1.0) or 1.0) for name, w in self.weights.items()
+        ]
+        out: list[float] = []
+        for feats in rows:
+            z = self.bias
+            for name, w, mean, scale in terms:
+                z += w * (feats.get(name, mean) - mean) / scale
+            out.append(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

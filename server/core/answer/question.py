@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from server.core.answer.places import other_commune
 from server.core.text import STOP_WORDS, fold, tokens, words
@@ -170,15 +171,17 @@ def asked_kinds(text: str) -> tuple[str, ...]:
     return tuple(kind for kind, cues in KIND_CUES.items() if any(cue in folded for cue in cues))
 
 
+@lru_cache(maxsize=4096)
 def named_kinds(heading: str) -> tuple[str, ...]:
     """Kinds of fact a heading names (« Coût » a price, « Prendre rendez-vous » a contact, « Où s'adresser » a place):
     the question cues of ``KIND_CUES``, each at the start of a word of the folded heading."""
     folded = _DURATION_ASKED.sub(" delai ", f" {fold(heading)} ")
-    return tuple(kind for kind, cues in _KIND_WORDS.items() if any(cue.search(folded) for cue in cues))
+    return tuple(kind for kind, cues in _KIND_WORDS.items() if cues.search(folded))
 
 
-_KIND_WORDS: dict[str, tuple[re.Pattern[str], ...]] = {
-    kind: tuple(re.compile(r"(?<!\w)" + re.escape(cue)) for cue in cues) for kind, cues in KIND_CUES.items()
+# One pattern a kind: any of its cues at the start of a word.
+_KIND_WORDS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(cue) for cue in cues) + ")") for kind, cues in KIND_CUES.items()
 }
 
 
