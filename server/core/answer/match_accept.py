@@ -2,8 +2,8 @@
 
 ``match.Matcher.rank`` scores each (text, entry) pair and marks what the rules reject; the best entry they do not
 reject is then the answer or not. That acceptance is learnt (``eval/faq_fit.py``) on the top candidate of each
-labelled question of the seven tuning sets (faq-dev, faq-holdout, faq-blind, faq-blind2, faq-blind3, faq-blind4,
-faq-blind5): the label is whether it is the expected entry. A pair score reads one entry at a time and was fitted to
+labelled question of the ten tuning sets (faq-dev, faq-holdout, faq-blind to faq-blind8): the label is whether it
+is the expected entry. A pair score reads one entry at a time and was fitted to
 rank; this one reads the chosen entry with what surrounds it (how far it leads the next entry the rules do not
 reject, the share of an other entry's subject the text names), so a near miss that ranks first by a hair is told
 from a paraphrase that stands out. It also reads the parts of the rules that it may overrule (``OVERRULED``): the

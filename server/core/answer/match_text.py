@@ -26,9 +26,14 @@ FUZZ_MIN = 80
 ASKED: dict[str, re.Pattern[str]] = {
     "prix": re.compile(
         r"\b(?:combien (?:ca |cela )?(?:coute|coutent|vaut|revient|faut[- ]il payer)|couts?|coute\w*|prix|tarifs?"
-        r"|payante?s?|gratuite?s?|payer|cher|euros?|frais|montant|est combien|fait combien)\b|€"
+        r"|payante?s?|gratuite?s?|payer|cher|euros?|frais|montant|est combien|fait combien"
+        # Paying and billing said otherwise (« on paie combien », « facturé à l'heure ou au forfait »).
+        r"|paie(?:s|nt)?|payes?|payent|payons|payez|factur\w*|forfaits?)\b|€"
     ),
-    "horaire": re.compile(r"\b(?:horaires?|heures?|ouverte?s?|ouverture|fermee?s?|fermeture|ouvre|ferment)\b"),
+    # « à l'heure » and « par heure » bill a time, they do not ask when (« facturé à l'heure »).
+    "horaire": re.compile(
+        r"\b(?:horaires?|(?<!\ba )(?<!\bpar )heures?|ouverte?s?|ouverture|fermee?s?|fermeture|ouvre|ferment)\b"
+    ),
     "lieu": re.compile(
         r"\b(?:adresse(?! (?:e-?)?mail| electronique| courriel)|ou (?:se )?(?:trouve|situe|est)|situee?"
         r"|quel(?:le)?s? (?:rues?|quartiers?|endroits?|lieux?|secteurs?))\b"

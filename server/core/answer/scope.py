@@ -21,12 +21,16 @@ _ADVICE = re.compile(
 )
 _DISPUTE = re.compile(
     r"\b(?:contest\w*|recours|avocat|tribunal|proces|porter plainte|plainte|litige|reclamation|mediateur"
-    r"|scandal\w*|inadmissible|honteu\w*|injuste|pas normal|pas mes|faire demolir|me retourner contre|prud'?hom\w*)\b"
+    r"|scandal\w*|inadmissible|honteu\w*|injuste|pas normal|pas mes|faire demolir|me retourner contre|prud'?hom\w*"
+    r"|(?:faire )?sauter (?:mon|ma|le|la|cette|ce) (?:pv|amende|contravention)|le faire sauter"
+    r"|annuler (?:mon|ma|le|la|cette|ce) (?:pv|amende|contravention))\b"
 )
 _OWN_CASE = re.compile(
     r"\b(?:mon dossier|ma demande|mon permis de construire a ete|mon voisin|ma voisine|mes voisins|j'?ai (?:recu|depose"
     r"|demande|ete)|on m'?a (?:refuse|dit)|ma situation|mon cas|dans mon cas|pour moi c'?est|sera[- ]t[- ]il pret"
-    r"|est[- ]ce qu'?il sera)\b"
+    r"|est[- ]ce qu'?il sera"
+    # What is left on one's own account (« combien de passages il me reste »).
+    r"|il me reste|me reste[- ]t[- ]il)\b"
 )
 
 
@@ -53,7 +57,11 @@ _OWN_FILE = re.compile(
     r"|(?:l'?inscription|le dossier|la demande) de (?:mon|ma|mes) (?:fils|fille|enfants?|mere|pere|mari|femme)"
     r"|(?:mon|ma|mes) (?:fils|fille|enfants?) (?:est|sont|a|ont|n'?a|n'?est)\b"
     r"|(?:numero|n°|no|ref(?:erence)?) (?:de )?(?:dossier|demande|facture)|(?:dossier|demande|facture) (?:n°|no|numero)"
-    r"|mon (?:numero|n°) (?:de )?(?:dossier|demande))"
+    r"|mon (?:numero|n°) (?:de )?(?:dossier|demande)"
+    # Who one is (« je m'appelle… », « né le 12/04/1990 »), or one's own standing to confirm (« vérifier que je suis
+    # inscrit »).
+    r"|je m'?appelle|mon nom est|nee? le \d{1,2}[/. -]\d{1,2}[/. -]\d{2,4}"
+    r"|(?:confirmer|verifier) (?:que|si) (?:je suis|j'?ai|mon|ma|mes|nous sommes|nous avons))"
 )
 _CASE_NUMBER = re.compile(r"\b(?:[A-Z]{1,5}[- ]?\d{2,4}[-/ ]\d{3,}|\d{6,})\b")
 _NAMED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|monsieur|madame)\s+[A-ZÀ-Ý][\w'-]+")
