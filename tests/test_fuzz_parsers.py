@@ -295,6 +295,8 @@ _pdf_bytes = st.binary(max_size=60) | st.sampled_from([b"\\", b"(", b")", b"\\37
 )
 @example(text=b"Le marche", title=b"Titre", edits=[], cut=None)
 @example(text=b"Le marche", title=b"Titre", edits=[(444, ord("0"))], cut=None)  # xref: pypdf's LimitReachedError
+# The line before « trailer » damaged: pypdf reads a number where a dictionary is and fails with AttributeError.
+@example(text=b"Bonjour", title=b"Titre", edits=[(591, ord("."))], cut=None)
 def test_pdf_mutated(text: bytes, title: bytes, edits: list[tuple[int, int]], cut: int | None) -> None:
     data = bytearray(_pdf(text, title))
     for at, value in edits:

@@ -23,7 +23,9 @@ def load_pdf(name: str, data: bytes, doc_id: str) -> SourceDoc:
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata
         title = str(info.title) if info is not None and info.title else ""
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:  # PyPdfError: LimitReachedError too
+    # PyPdfError covers LimitReachedError too; on a damaged file pypdf also fails with the builtin errors of the object
+    # it meets instead of the one it expects (a number where a dictionary is: AttributeError).
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise LoaderError(name, f"PDF illisible : {exc}") from exc
     builder = SectionBuilder()
     for number, page in enumerate(pages, start=1):
