@@ -28,10 +28,7 @@ def serve(
 
     from server.web.access_log import log_config
 
-    # Requests run in a thread pool: a matrix product must not also start its own threads (with 16 requests at once,
-    # BLAS threads on 2 cores made the service slower the busier it was).
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
+    # Requests run in a thread pool, each with one compute thread (``server.cli.main`` limits BLAS threads).
     settings = settings_for(data_dir)
     host, port = host or settings.host, port or settings.port
     from server.core.desk.db import Database
