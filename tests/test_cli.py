@@ -84,3 +84,23 @@ def test_demo_faq_is_published_once_and_quotes_its_documents(
         text = " ".join((REPO_ROOT / "corpus" / f"{item['sources'][0]}.md").read_text(encoding="utf-8").split())
         for line in item["answer"].splitlines():
             assert " ".join(line.split()) in text, line
+
+
+def test_every_command_runs_numpy_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``accueil`` limits BLAS threads before any command imports numpy (a draft is one compute thread, in the service
+    as in ``ask``, ``eval`` and ``bench``); a value set outside is kept."""
+    import os
+
+    import server.cli
+
+    seen: dict[str, str | None] = {}
+    monkeypatch.setattr(
+        server.cli,
+        "app",
+        lambda: seen.update({n: os.environ.get(n) for n in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}),
+    )
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):  # restored after the test, as MKL_NUM_THREADS
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "2")
+    server.cli.main()
+    assert seen == {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "2"}
