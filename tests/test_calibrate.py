@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.calibrate import PUBLIC_MIN_SHOWN, calibrate_public, fit_confidence, held_out
+from eval.calibrate import (
+    PUBLIC_MIN_SHOWN,
+    WRONG_DRAFT_LABEL,
+    calibrate_public,
+    confidence_label,
+    fit_confidence,
+    held_out,
+)
 from eval.metrics import Record
 from server.core.answer.confidence import FEATURES, NEVER, Calibration
 from tests.conftest import settings_for
@@ -69,3 +76,29 @@ def test_the_threshold_is_chosen_on_scores_from_models_fitted_without_each_quest
         assert all(scored[i].confidence == round(model.score(records[i].features), 4) for i in range(k, 40, 4))
     in_sample = fit_confidence(records)
     assert any(scored[i].confidence != round(in_sample.score(r.features), 4) for i, r in enumerate(records))
+
+
+def test_a_wrong_draft_of_an_answerable_question_counts_between_a_right_draft_and_no_answer() -> None:
+    right, wrong, unanswerable = _record(1, 0.5, True), _record(2, 0.5, False), _record(3, 0.5, True)
+    unanswerable.expect = "abstain"
+    assert [confidence_label(r) for r in (right, wrong, unanswerable)] == [1.0, WRONG_DRAFT_LABEL, 0.0]
+    assert 0.0 < WRONG_DRAFT_LABEL < 1.0
+
+
+def test_evidence_telling_a_right_draft_from_a_wrong_one_weighs_in_the_confidence() -> None:
+    # Among answerable questions, sent_best is higher for right drafts; dense_top tells answerable ones from the rest.
+    # Fitted on "answerable" alone, sent_best would get no weight: here a right draft must score above a wrong one.
+    rng = np.random.default_rng(0)
+    records = []
+    for n in range(60):
+        kind = n % 3  # 0 right draft, 1 wrong draft, 2 not answerable
+        r = _record(n, 0.5, kind == 0)
+        r.expect = "abstain" if kind == 2 else "answer"
+        r.features = {name: float(rng.normal()) for name in FEATURES}
+        r.features["dense_top"] += -1.0 if kind == 2 else 1.0
+        r.features["sent_best"] += {0: 1.0, 1: -1.0, 2: 0.0}[kind]
+        records.append(r)
+    model = fit_confidence(records)
+    assert model.weights["sent_best"] > 0.3
+    base = dict.fromkeys(FEATURES, 0.0) | {"dense_top": 1.0}
+    assert model.score(base | {"sent_best": 1.0}) > model.score(base | {"sent_best": -1.0}) + 0.1
