@@ -111,6 +111,7 @@ def run(
                 sources=[{"doc_id": s.doc_id, "title": s.title, "stale": s.stale} for s in result.sources[:5]],
                 public_shown=shown,
                 public_confidence=public.confidence,
+                public_features=public.features,
                 public_in_scope=not public.reason,
                 public_text="\n".join(e.quote for e in public.extracts),
                 llm_status=result.llm.status if result.llm else None,

@@ -44,6 +44,8 @@ class Record:
     sources: list[dict[str, object]] = field(default_factory=list)
     public_shown: bool = False
     public_confidence: float = 0.0
+    # The confidence features of the citizen side's draft (public documents only): to score it out of fold.
+    public_features: dict[str, float] = field(default_factory=dict)
     public_in_scope: bool = False
     public_text: str = ""
     public_not_verbatim: int = 0

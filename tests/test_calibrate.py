@@ -3,10 +3,13 @@ agents' threshold chosen on out-of-fold confidences."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from eval import calibrate
 from eval.calibrate import (
     PUBLIC_MIN_SHOWN,
     WRONG_DRAFT_LABEL,
@@ -14,6 +17,7 @@ from eval.calibrate import (
     confidence_label,
     fit_confidence,
     held_out,
+    held_out_public,
 )
 from eval.metrics import Record
 from server.core.answer.confidence import FEATURES, NEVER, Calibration
@@ -102,3 +106,37 @@ def test_evidence_telling_a_right_draft_from_a_wrong_one_weighs_in_the_confidenc
     assert model.weights["sent_best"] > 0.3
     base = dict.fromkeys(FEATURES, 0.0) | {"dense_top": 1.0}
     assert model.score(base | {"sent_best": 1.0}) > model.score(base | {"sent_best": -1.0}) + 0.1
+
+
+def test_the_citizen_side_s_threshold_is_chosen_on_out_of_fold_confidences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft scored by a model fitted on its own question looks surer than it is: the citizen side's confidences
+    are rescored, from their features, by models fitted without each fold, and the threshold is chosen on those."""
+    rng = np.random.default_rng(1)
+    records = []
+    for n in range(40):
+        r = _record(n, 0.5, n % 3 != 0)
+        r.expect = "answer" if n % 2 == 0 else "abstain"
+        r.features = {name: float(rng.normal()) for name in FEATURES}
+        r.public_features = {name: float(rng.normal()) for name in FEATURES}
+        r.public_confidence = 0.99  # in sample: every citizen-side draft looks sure
+        records.append(r)
+    scored = held_out_public(records, folds=4)
+    assert [r.public_confidence for r in records] == [0.99] * 40  # the records themselves are left as they were
+    for k in range(4):
+        model = fit_confidence([r for i, r in enumerate(records) if i % 4 != k])
+        expected = [round(model.score(records[i].public_features), 4) for i in range(k, 40, 4)]
+        assert [scored[i].public_confidence for i in range(k, 40, 4)] == expected
+    # ``calibrate_public`` chooses on those scores: all right and sure in sample, unsure out of fold, none is quoted.
+    sure = [_record(n, 0.99, True) for n in range(PUBLIC_MIN_SHOWN + 2)]
+    for r in sure:
+        r.public_features = {"dense_top": 1.0}
+    monkeypatch.setattr(calibrate, "held_out_public", lambda rs: [replace(r, public_confidence=0.1) for r in rs])
+    settings = settings_for(tmp_path, calibration_file=tmp_path / "calibration.json")
+    calibration = Calibration.default()
+    calibrate_public(settings, calibration, sure, lambda line: None)
+    assert calibration.public_threshold == NEVER
+    # Without public features (older records), the confidences are kept as they are.
+    plain = [_record(n, 0.9, True) for n in range(3)]
+    assert [r.public_confidence for r in held_out_public(plain)] == [0.9] * 3

@@ -71,6 +71,8 @@ class Candidate:
     reason: AbstainReason | None = None
     confidence: float = 0.0
     extracts: list[Extract] = field(default_factory=list)
+    # The draft's confidence features (what ``confidence`` was computed from), for the calibration.
+    features: dict[str, float] = field(default_factory=dict)
 
     def decide(self, threshold: float) -> PublicAnswer:
         """Show the extracts only when nothing stands in the way and the confidence reaches ``threshold``."""
@@ -93,7 +95,7 @@ def candidate(assistant: Assistant, question: str) -> Candidate:
     citations = result.citations if result.status == "answered" else result.candidate_citations
     extracts = verbatim_extracts(assistant.index(), citations)
     reason = None if extracts else AbstainReason.NO_PUBLIC_EXTRACT
-    return Candidate(question, reason=reason, confidence=result.confidence, extracts=extracts)
+    return Candidate(question, reason=reason, confidence=result.confidence, extracts=extracts, features=result.features)
 
 
 def answer(session: Session, assistant: Assistant, question: str, threshold: float) -> PublicAnswer:
