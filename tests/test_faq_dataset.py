@@ -4,8 +4,8 @@ faq-blind.jsonl (a third frozen set, written by someone who saw neither the matc
 faq-blind2.jsonl (a fourth frozen set, written the same way), faq-blind3.jsonl (a fifth frozen set, written the same
 way), faq-blind4.jsonl (a sixth frozen set, written the same way), faq-blind5.jsonl (a seventh frozen set, written the
 same way), faq-blind6.jsonl (an eighth frozen set, written the same way), faq-blind7.jsonl (a ninth frozen set,
-written the same way), faq-blind8.jsonl (a tenth frozen set, written the same way) and faq-blind9.jsonl (an eleventh
-frozen set, written the same way)."""
+written the same way), faq-blind8.jsonl (a tenth frozen set, written the same way), faq-blind9.jsonl (an eleventh
+frozen set, written the same way) and faq-blind10.jsonl (a twelfth frozen set, written the same way)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,22 @@ SPLITS = (
     "blind7",
     "blind8",
     "blind9",
+    "blind10",
 )
 # Frozen sets written after the dev/test split, kept out of its proportions.
-FROZEN_LATER = ("holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9")
+FROZEN_LATER = (
+    "holdout",
+    "blind",
+    "blind2",
+    "blind3",
+    "blind4",
+    "blind5",
+    "blind6",
+    "blind7",
+    "blind8",
+    "blind9",
+    "blind10",
+)
 ENTRY_FIELDS = {"question", "answer", "variants", "sources"}
 QUESTION_FIELDS = {"id", "question", "entry", "kind"}
 # Kinds of questions an entry answers, and of questions none answers.
@@ -144,7 +157,7 @@ def test_the_holdout_has_every_kind_and_both_answers() -> None:
 
 
 @pytest.mark.parametrize(
-    "split", ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9"]
+    "split", ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"]
 )
 def test_the_blind_sets_have_every_kind_and_both_answers(split: str) -> None:
     blind = _questions()[split]
