@@ -248,7 +248,7 @@ def test_chromium_follows_the_draft_as_it_is_written(browser: Browser, llm_servi
     page.get_by_role("button", name="Enregistrer et rédiger un brouillon").click()
     expect(page).to_have_url(re.compile(r"flux="))
     expect(page).not_to_have_url(re.compile(r"flux="), timeout=120_000)
-    expect(page.get_by_role("heading", name="Réponse")).to_be_visible()
+    expect(page.get_by_role("heading", name="Réponse", exact=True)).to_be_visible()
     expect(page.get_by_label("Texte de la réponse (les marqueurs [n] renvoient aux sources)")).not_to_be_empty()
     listed = json.loads(page.evaluate("() => sessionStorage.getItem('flux') || '[]'"))
     assert listed, "la page a montré des phrases vérifiées pendant la rédaction"
