@@ -17,7 +17,7 @@ citizen side on the new models. What it reports goes through ``say`` (the comman
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -133,10 +133,15 @@ def held_out(records: Sequence[Record], folds: int = CONFIDENCE_FOLDS) -> list[R
     in the set's order): the scores the threshold is chosen on. Scored by a model fitted on them, the set's own
     questions look more separable than new ones, and a threshold chosen there abstains less than it should."""
     out = [replace(r) for r in records]
-    for k in range(folds):
-        model = fit_confidence([r for i, r in enumerate(records) if i % folds != k])
+    for k, model in _fold_models(records, folds):
         rescore([r for i, r in enumerate(out) if i % folds == k], model)
     return out
+
+
+def _fold_models(records: Sequence[Record], folds: int) -> Iterator[tuple[int, Logistic]]:
+    """Each fold (every ``folds``-th record) with the confidence model fitted on the other folds."""
+    for k in range(folds):
+        yield k, fit_confidence([r for i, r in enumerate(records) if i % folds != k])
 
 
 def held_out_public(records: Sequence[Record], folds: int = CONFIDENCE_FOLDS) -> list[Record]:
@@ -147,8 +152,7 @@ def held_out_public(records: Sequence[Record], folds: int = CONFIDENCE_FOLDS) ->
     out = [replace(r) for r in records]
     if not any(r.public_features for r in records):
         return out
-    for k in range(folds):
-        model = fit_confidence([r for i, r in enumerate(records) if i % folds != k])
+    for k, model in _fold_models(records, folds):
         for i, r in enumerate(out):
             if i % folds == k and r.public_features:
                 r.public_confidence = round(model.score(r.public_features), 4)

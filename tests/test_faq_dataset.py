@@ -23,35 +23,9 @@ from ingest.sources import discover
 from tests.conftest import CORPUS, REPO_ROOT
 
 DATASETS = REPO_ROOT / "eval" / "datasets"
-SPLITS = (
-    "dev",
-    "test",
-    "holdout",
-    "blind",
-    "blind2",
-    "blind3",
-    "blind4",
-    "blind5",
-    "blind6",
-    "blind7",
-    "blind8",
-    "blind9",
-    "blind10",
-)
 # Frozen sets written after the dev/test split, kept out of its proportions.
-FROZEN_LATER = (
-    "holdout",
-    "blind",
-    "blind2",
-    "blind3",
-    "blind4",
-    "blind5",
-    "blind6",
-    "blind7",
-    "blind8",
-    "blind9",
-    "blind10",
-)
+FROZEN_LATER = ("holdout", "blind", *(f"blind{n}" for n in range(2, 11)))
+SPLITS = ("dev", "test", *FROZEN_LATER)
 ENTRY_FIELDS = {"question", "answer", "variants", "sources"}
 QUESTION_FIELDS = {"id", "question", "entry", "kind"}
 # Kinds of questions an entry answers, and of questions none answers.
@@ -156,9 +130,7 @@ def test_the_holdout_has_every_kind_and_both_answers() -> None:
     assert sum(1 for r in holdout if r["entry"]) >= 60 and sum(1 for r in holdout if r["entry"] is None) >= 60
 
 
-@pytest.mark.parametrize(
-    "split", ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"]
-)
+@pytest.mark.parametrize("split", [s for s in FROZEN_LATER if s.startswith("blind")])
 def test_the_blind_sets_have_every_kind_and_both_answers(split: str) -> None:
     blind = _questions()[split]
     kinds = Counter(r["kind"] for r in blind)
