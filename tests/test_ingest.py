@@ -15,7 +15,17 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from server.core.answer.assistant import Assistant
-from server.core.answer.index import GenerationWriter, Index, Manifest, current_generation, read_chunks
+from server.core.answer.index import (
+    COMPLETE,
+    CURRENT,
+    GenerationWriter,
+    Index,
+    Manifest,
+    current_generation,
+    generation_name,
+    prune_generations,
+    read_chunks,
+)
 from server.core.errors import IndexMismatchError, IngestError
 from tests.conftest import CORPUS, REPO_ROOT, settings_for
 
@@ -194,6 +204,33 @@ def test_abandoning_a_generation_never_removes_one_in_service(tmp_path: Path, sm
     writer.abort()
     assert new.is_dir() and current_generation(settings.index_dir) == new
     Index.open_current(settings.index_dir, settings.embedder_id)
+
+
+def test_generation_names_sort_in_the_order_they_were_made() -> None:
+    """Across a second's turn too: the second and its fraction come from one reading of the clock."""
+    turn = 1_796_000_000 * 10**9
+    made = [turn - 300_000_000, turn - 1, turn, turn + 1, turn + 270_000_000, turn + 10**9 + 5]
+    names = [generation_name(ns) for ns in made]
+    assert sorted(names) == names and len(set(names)) == len(names)
+    assert generation_name(turn).startswith("gen-20261130T005320-000000000") and generation_name(turn - 1).endswith(
+        f"-999999999-{os.getpid()}"
+    )
+
+
+def test_pruning_removes_the_oldest_generations_in_commit_order(tmp_path: Path) -> None:
+    """Whatever their names say (an index made by an older version named them in local time), the generations
+    removed are the oldest committed, never the one in service, and unfinished ones go too."""
+    index_dir = tmp_path / "index"
+    committed = ["gen-c", "gen-a", "gen-d", "gen-b"]  # in this order; gen-b is in service
+    for age, name in enumerate(committed):
+        (index_dir / name).mkdir(parents=True)
+        (index_dir / name / COMPLETE).write_text(name)
+        os.utime(index_dir / name / COMPLETE, ns=(10**18 + age * 10**9, 10**18 + age * 10**9))
+    (index_dir / "gen-e").mkdir()  # an ingest that died before its commit
+    (index_dir / CURRENT).write_text("gen-b")
+    assert sorted(prune_generations(index_dir, keep=2)) == ["gen-a", "gen-c", "gen-e"]
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-b", "gen-d"]
+    assert prune_generations(index_dir, keep=2) == []
 
 
 def test_a_missing_or_emptied_folder_changes_nothing_unless_pruned(tmp_path: Path, small_corpus: Path) -> None:

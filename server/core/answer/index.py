@@ -183,6 +183,17 @@ def _write_durable(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
 
 
+def generation_name(now_ns: int) -> str:
+    """A new generation's name, from one reading of the clock (UTC): sortable by creation time, unique even for two
+    ingests within one second of one process.
+
+    (The second and its fraction come from the same reading: read apart, a generation made as the second turns got
+    the old second with the new fraction and sorted before the one it replaced.)
+    """
+    seconds, fraction = divmod(now_ns, 10**9)
+    return f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(seconds))}-{fraction:09d}-{os.getpid()}"
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """The generation in service, or None when nothing was ever indexed."""
     pointer = index_dir / CURRENT
@@ -225,9 +236,7 @@ class GenerationWriter:
         self.index_dir = index_dir
         self.manifest = manifest
         self.chroma_url = chroma_url
-        # Sortable by creation time, unique even for two ingests within one second of one process.
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        self.path = index_dir / f"gen-{stamp}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
+        self.path = index_dir / generation_name(time.time_ns())
         self.path.mkdir(parents=True)
         self._client: Any = None
         self._committed = False
@@ -356,7 +365,11 @@ def prune_generations(index_dir: Path, keep: int, chroma_url: str | None = None)
     gens = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
     complete = [g for g in gens if (g / COMPLETE).exists()]
     doomed = [g for g in gens if not (g / COMPLETE).exists() and g.name != current]
-    older = [g for g in complete if g.name != current and g.name < current]
+    # CURRENT names the last generation committed: every other complete one is older. They go oldest first, in
+    # the order they were committed (names made in local time by earlier versions do not sort with UTC ones).
+    older = sorted(
+        (g for g in complete if g.name != current), key=lambda g: ((g / COMPLETE).stat().st_mtime_ns, g.name)
+    )
     doomed += older[: max(len(older) - (keep - 1), 0)]
     for g in doomed:
         shutil.rmtree(g, ignore_errors=True)
