@@ -11,13 +11,13 @@ import pytest
 
 from eval import calibrate
 from eval.calibrate import (
-    PUBLIC_MIN_SHOWN,
     WRONG_DRAFT_LABEL,
     calibrate_public,
     confidence_label,
     fit_confidence,
     held_out,
     held_out_public,
+    precision_lower_bound,
 )
 from eval.metrics import Record
 from server.core.answer.confidence import FEATURES, NEVER, Calibration
@@ -39,7 +39,7 @@ def test_the_lowest_threshold_reaching_the_precision_is_saved_and_marks_what_is_
     settings = settings_for(tmp_path, calibration_file=tmp_path / "calibration.json")
     calibration = Calibration.default()
     calibration.threshold = 0.3
-    right = [_record(n, 0.40 + 0.05 * n, True) for n in range(PUBLIC_MIN_SHOWN + 2)]
+    right = [_record(n, 0.40 + 0.001 * n, True) for n in range(140)]
     wrong = [_record(100 + n, c, False) for n, c in enumerate((0.2, 0.32, 0.35))]
     said: list[str] = []
     calibrate_public(settings, calibration, right + wrong, said.append)
@@ -51,10 +51,19 @@ def test_the_lowest_threshold_reaching_the_precision_is_saved_and_marks_what_is_
     assert said == [f"Seuil côté habitants : 0.400 ({saved.public_target.split('(', 1)[1][:-1]})."]
 
 
+def test_the_precision_is_judged_by_the_lower_end_of_its_interval() -> None:
+    assert precision_lower_bound(0, 0) == 0.0
+    assert round(precision_lower_bound(10, 10), 3) == 0.787  # ten right answers say little about 0.98
+    assert precision_lower_bound(133, 133) >= 0.98 > precision_lower_bound(132, 132)
+    assert precision_lower_bound(300, 303) < 0.98 < 300 / 303 and precision_lower_bound(500, 503) >= 0.98
+    assert round(precision_lower_bound(45, 50), 3) == 0.808  # Wilson, one-sided 95 %
+
+
 def test_too_few_right_answers_quote_no_document_to_citizens(tmp_path: Path) -> None:
+    """As on dev in session 15: every answer above the threshold right, but too few to establish 0.98."""
     settings = settings_for(tmp_path, calibration_file=tmp_path / "calibration.json")
     calibration = Calibration.default()
-    records = [_record(n, 0.9, True) for n in range(PUBLIC_MIN_SHOWN - 1)]
+    records = [_record(n, 0.9, True) for n in range(132)]
     calibrate_public(settings, calibration, records, lambda line: None)
     assert calibration.public_threshold == NEVER
     assert Calibration.load(settings.calibration_path).public_threshold == NEVER
@@ -129,7 +138,7 @@ def test_the_citizen_side_s_threshold_is_chosen_on_out_of_fold_confidences(
         expected = [round(model.score(records[i].public_features), 4) for i in range(k, 40, 4)]
         assert [scored[i].public_confidence for i in range(k, 40, 4)] == expected
     # ``calibrate_public`` chooses on those scores: all right and sure in sample, unsure out of fold, none is quoted.
-    sure = [_record(n, 0.99, True) for n in range(PUBLIC_MIN_SHOWN + 2)]
+    sure = [_record(n, 0.99, True) for n in range(140)]
     for r in sure:
         r.public_features = {"dense_top": 1.0}
     monkeypatch.setattr(calibrate, "held_out_public", lambda rs: [replace(r, public_confidence=0.1) for r in rs])
@@ -145,8 +154,9 @@ def test_the_citizen_side_s_threshold_is_chosen_on_out_of_fold_confidences(
 def test_the_committed_calibration_quotes_no_document_to_citizens() -> None:
     """Documents are quoted to citizens only once their precision reaches 0.98 on the frozen test (issue #22): in
     session 15 the rule found 0.971 on dev's out-of-fold scores and the test gave 2 answers above it, 0.40 precision at
-    the in-sample threshold. ``accueil eval --calibrate`` rewrites the threshold by the dev rule: a recalibration
-    that turns the extracts on must be measured on test first, and this test changed with the figures."""
+    the in-sample threshold. Since session 16 the rule asks the lower end of the precision's interval to reach 0.98
+    and keeps them off by itself; a recalibration that turns them on must still be measured on test first, and this
+    test changed with the figures."""
     for name in ("calibration.json", "calibration-minilm.json"):
         saved = Calibration.load(REPO_ROOT / "config" / name)
         assert saved.public_threshold >= NEVER, f"{name} : extraits montrés aux habitants sans mesure sur le test"
