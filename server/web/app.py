@@ -32,6 +32,7 @@ from server.web.render import register as register_labels
 from server.web.routes import api, faq_admin, pages, public, supervision
 from server.web.security import (
     NotAuthenticated,
+    SecurityHeaders,
     SessionCookies,
     cookies_secure,
     response_headers,
@@ -112,14 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for warning in transport_warnings(settings):
         log.warning(warning)
-    headers = response_headers(settings)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders, headers=response_headers(settings))  # outermost: on every response
 
     @app.exception_handler(AccueilError)
     async def accueil_error(request: Request, exc: AccueilError) -> Response:

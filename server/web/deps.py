@@ -7,7 +7,7 @@ that a route declares what it needs (``settings: SettingsDep``) instead of reach
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -55,11 +55,35 @@ def app_public_limiter(request: Request) -> SlidingWindow:
     return cast(SlidingWindow, request.app.state.public_limiter)
 
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
-AssistantDep = Annotated[Assistant, Depends(app_assistant)]
-DatabaseDep = Annotated[Database, Depends(app_database)]
-MailWorkerDep = Annotated[MailWorker, Depends(app_mail_worker)]
-PublicLimiterDep = Annotated[SlidingWindow, Depends(app_public_limiter)]
+# FastAPI runs a plain ``def`` dependency in its thread pool: one thread handoff each, for a mere attribute read. These
+# read app.state in the event loop instead (a draft went through ten handoffs; now the database work and the route).
+
+
+async def _settings(request: Request) -> Settings:
+    return app_settings(request)
+
+
+async def _assistant(request: Request) -> Assistant:
+    return app_assistant(request)
+
+
+async def _database(request: Request) -> Database:
+    return app_database(request)
+
+
+async def _mail_worker(request: Request) -> MailWorker:
+    return app_mail_worker(request)
+
+
+async def _public_limiter(request: Request) -> SlidingWindow:
+    return app_public_limiter(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+AssistantDep = Annotated[Assistant, Depends(_assistant)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+MailWorkerDep = Annotated[MailWorker, Depends(_mail_worker)]
+PublicLimiterDep = Annotated[SlidingWindow, Depends(_public_limiter)]
 
 
 def get_db(database: DatabaseDep) -> Iterator[Session]:
@@ -90,17 +114,17 @@ def optional_user(request: Request, db: DbDep, settings: SettingsDep, database: 
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The logged-in user; otherwise NotAuthenticated (pages redirect to the login form)."""
     if user is None:
         raise NotAuthenticated("Connexion requise.")
     return user
 
 
-def require(role: str) -> Callable[[User], User]:
+def require(role: str) -> Callable[[User], Awaitable[User]]:
     """Dependency factory: the current user, who must have ``role`` or above."""
 
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if not auth.has_role(user, role):
             raise Forbidden("Accès réservé : votre rôle ne permet pas d'ouvrir cette page.")
         return user

@@ -164,6 +164,31 @@ class SessionCookies:
         await self.app(scope, receive, send_wrapper)
 
 
+class SecurityHeaders:
+    """Set ``headers`` on every HTTP response that does not set them itself (a plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` ran each request's app in a task of its own and streamed its body through a queue)."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the missing headers to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use."""
     token = request.session.get("csrf")

@@ -89,7 +89,9 @@ Filter = Annotated[str | None, Query(max_length=100)]
 AgentUser = Agent
 
 
-def csrf_unless_token(request: Request, user: AgentUser, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
+async def csrf_unless_token(
+    request: Request, user: AgentUser, x_csrf_token: Annotated[str | None, Header()] = None
+) -> None:
     """State-changing calls made with the session cookie must carry the CSRF token (checked after login)."""
     if not getattr(request.state, "via_token", False):
         check_csrf(request, x_csrf_token)
