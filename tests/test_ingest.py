@@ -34,6 +34,27 @@ def _generations(data_dir: Path) -> list[str]:
     return sorted(p.name for p in (data_dir / "index").glob("gen-*"))
 
 
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_ingest_is_incremental(tmp_path: Path, small_corpus: Path) -> None:
     settings = settings_for(tmp_path / "data")
     first = run_ingest(settings, [small_corpus], progress=False)
@@ -157,8 +178,16 @@ def test_kill_9_during_ingest_leaves_the_previous_index_in_service(tmp_path: Pat
             break
         time.sleep(0.02)
     assert proc.poll() is None, "l'ingestion s'est terminée avant d'être interrompue"
+    workers = _children(proc.pid)
+    if moment == "encoding" and (os.cpu_count() or 1) >= 2:
+        assert workers, "l'encodage devait se faire dans les processus du pool"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    # Its encoding processes do not outlive it (each held a model: about 300 MB).
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "des processus d'encodage ont survécu à l'ingestion tuée"
 
     assert current_generation(settings.index_dir) == before
     after = Assistant(settings).draft(question)
