@@ -30,17 +30,17 @@ def app_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def app_assistant(request: Request) -> Assistant:
+async def app_assistant(request: Request) -> Assistant:
     """The application's assistant (its index is opened at first use)."""
     return cast(Assistant, request.app.state.assistant)
 
 
-def app_database(request: Request) -> Database:
+async def app_database(request: Request) -> Database:
     """The application's database (engine and session factory)."""
     return cast(Database, request.app.state.db)
 
 
-def app_mail_worker(request: Request) -> MailWorker:
+async def app_mail_worker(request: Request) -> MailWorker:
     """The background worker that sends the outbox's mails."""
     return cast(MailWorker, request.app.state.mail_worker)
 
@@ -50,40 +50,25 @@ def app_templates(request: Request) -> Jinja2Templates:
     return cast(Jinja2Templates, request.app.state.templates)
 
 
-def app_public_limiter(request: Request) -> SlidingWindow:
+async def app_public_limiter(request: Request) -> SlidingWindow:
     """The per-address, per-minute budget of the public pages."""
     return cast(SlidingWindow, request.app.state.public_limiter)
 
 
-# FastAPI runs a plain ``def`` dependency in its thread pool: one thread handoff each, for a mere attribute read. These
-# read app.state in the event loop instead (a draft went through ten handoffs; now the database work and the route).
+# FastAPI runs a plain ``def`` dependency in its thread pool: one thread handoff each, for a mere attribute read. The
+# readers above are ``async`` (the event loop reads app.state; a draft went through ten handoffs, now the database work
+# and the route), but for ``app_settings``, which the public pages also call directly.
 
 
 async def _settings(request: Request) -> Settings:
     return app_settings(request)
 
 
-async def _assistant(request: Request) -> Assistant:
-    return app_assistant(request)
-
-
-async def _database(request: Request) -> Database:
-    return app_database(request)
-
-
-async def _mail_worker(request: Request) -> MailWorker:
-    return app_mail_worker(request)
-
-
-async def _public_limiter(request: Request) -> SlidingWindow:
-    return app_public_limiter(request)
-
-
 SettingsDep = Annotated[Settings, Depends(_settings)]
-AssistantDep = Annotated[Assistant, Depends(_assistant)]
-DatabaseDep = Annotated[Database, Depends(_database)]
-MailWorkerDep = Annotated[MailWorker, Depends(_mail_worker)]
-PublicLimiterDep = Annotated[SlidingWindow, Depends(_public_limiter)]
+AssistantDep = Annotated[Assistant, Depends(app_assistant)]
+DatabaseDep = Annotated[Database, Depends(app_database)]
+MailWorkerDep = Annotated[MailWorker, Depends(app_mail_worker)]
+PublicLimiterDep = Annotated[SlidingWindow, Depends(app_public_limiter)]
 
 
 def get_db(database: DatabaseDep) -> Iterator[Session]:
