@@ -1,4 +1,5 @@
-"""The ``accueil faq`` commands: ``import`` and ``export`` of the public FAQ (JSONL or CSV)."""
+"""The ``accueil faq`` commands: ``import`` (JSONL, CSV or a saved HTML page) and ``export`` (JSONL or CSV) of the
+public FAQ."""
 
 from __future__ import annotations
 
@@ -16,14 +17,30 @@ Actor = Annotated[str, typer.Option("--actor", help="Nom inscrit dans l'historiq
 
 @faq_app.command("import")
 def faq_import(
-    file: Annotated[Path, typer.Argument(help="Fichier .jsonl ou .csv (question, answer, variants, sources).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Fichier .jsonl ou .csv (question, answer, variants, sources), ou page de FAQ enregistrée "
+            "(.html, .htm : données schema.org FAQPage, <details>, <dl>, accordéons ou titres en question)."
+        ),
+    ],
     draft: Annotated[
         bool, typer.Option("--draft", help="Ne rien publier : entrées ajoutées ou modifiées laissées non publiées.")
     ] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="LIEN_OU_DOCUMENT",
+            help="Page HTML seulement : source de toutes ses questions (lien ou identifiant d'un document de "
+            "l'index), à la place du lien de la page (canonical ou og:url).",
+        ),
+    ] = None,
     actor: Actor = IMPORT_ACTOR,
     data_dir: DataDir = None,
 ) -> None:
-    """Importer une FAQ : même question (espaces et casse mis à part) → entrée mise à jour, jamais en double."""
+    """Importer une FAQ (fichier JSONL ou CSV, ou page HTML enregistrée depuis le site de la commune) : même question
+    (espaces et casse mis à part) → entrée mise à jour, jamais en double."""
     from server.core.desk import faq_io, faq_watch
 
     settings = settings_for(data_dir)
@@ -35,7 +52,7 @@ def faq_import(
                 "les sources des entrées y sont vérifiées."
             )
         with open_database(data_dir).session() as db:
-            report = faq_io.import_file(db, file, docs, actor, draft)
+            report = faq_io.import_file(db, file, docs, actor, draft, source)
             faq_watch.check(db, settings.index_dir)  # the texts the entries published now agree with
     except AccueilError as exc:
         fail(exc)
@@ -46,13 +63,13 @@ def faq_import(
 
 @faq_app.command("export")
 def faq_export(
-    file: Annotated[Path, typer.Argument(help="Fichier .jsonl ou .csv à écrire (remplacé s'il existe).")],
+    file: Annotated[Path, typer.Argument(help="Fichier .jsonl ou .csv à écrire (remplacé s'il existe ; pas de HTML).")],
     all_entries: Annotated[
         bool, typer.Option("--all", help="Aussi les entrées non publiées (qu'un import sans --draft publierait).")
     ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Exporter la FAQ publiée (format selon l'extension), dans le format que lit accueil faq import."""
+    """Exporter la FAQ publiée en JSONL ou en CSV (selon l'extension), dans le format que lit accueil faq import."""
     from server.core.desk import faq_io
 
     try:

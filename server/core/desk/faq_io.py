@@ -1,4 +1,5 @@
-"""A FAQ as a file: import a commune's FAQ (JSONL or CSV) and export ours, for ``accueil faq import`` / ``export``.
+"""A FAQ as a file: import a commune's FAQ (JSONL, CSV or a saved HTML page) and export ours (JSONL or CSV), for
+``accueil faq import`` / ``export``.
 
 One entry a line (JSONL) or a row (CSV, same columns, variants joined by `` | ``)::
 
@@ -8,6 +9,9 @@ One entry a line (JSONL) or a row (CSV, same columns, variants joined by `` | ``
 updates that entry, never adds a second one, and a line identical to its entry changes nothing. Each line is checked
 alone: a malformed one is refused with its line number and the others are imported. Every change goes through
 :mod:`server.core.desk.faq`, so it is in the entry's history with its author.
+
+An HTML page (:mod:`server.core.desk.faq_html`) gives one line a question, numbered in page order; all share the
+page's own link, or the source given for the page, as their source.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.answer.index import MANIFEST, Manifest, current_generation
-from server.core.desk import faq
+from server.core.desk import faq, faq_html
 from server.core.desk.tables import FaqEntry
 from server.core.errors import InputError
 
@@ -33,7 +37,9 @@ log = logging.getLogger(__name__)
 COLUMNS = ("question", "answer", "variants", "sources", "theme")
 REQUIRED = ("question", "answer")
 VARIANT_SEPARATOR = " | "
-FORMATS = (".jsonl", ".csv")
+EXPORT_FORMATS = (".jsonl", ".csv")
+HTML_FORMATS = (".html", ".htm")
+FORMATS = EXPORT_FORMATS + HTML_FORMATS
 
 
 @dataclass
@@ -67,6 +73,7 @@ class ImportReport:
     unchanged: int = 0
     refused: list[Refused] = field(default_factory=list)
     draft: bool = False
+    unit: str = "ligne"  # what the numbers of refused lines count: a file's lines, or a page's questions
 
     @property
     def changed(self) -> bool:
@@ -79,7 +86,7 @@ class ImportReport:
         out = [
             f"Entrées ajoutées : {len(self.added)} ; mises à jour : {len(self.updated)} ; "
             f"publiées sans autre changement : {len(self.published)} ; inchangées : {self.unchanged} ; "
-            f"lignes refusées : {len(self.refused)}."
+            f"{self.unit}s refusées : {len(self.refused)}."
         ]
         out += [f"  + {q}" for q in self.added] + [f"  ~ {q}" for q in self.updated]
         out += [f"  ↑ {q}" for q in self.published]
@@ -89,7 +96,7 @@ class ImportReport:
                 f"Supervision → FAQ) : {len(self.held)}."
             )
             out += [f"  ! {q}" for q in self.held]
-        out += [f"  ✗ ligne {r.number} : {r.reason}" for r in self.refused]
+        out += [f"  ✗ {self.unit} {r.number} : {r.reason}" for r in self.refused]
         if self.changed:
             out.append(f"Entrées ajoutées ou mises à jour : {state}.")
         else:
@@ -108,10 +115,16 @@ def indexed_docs(index_dir: Path) -> dict[str, dict[str, Any]] | None:
     return None if gen is None else dict(Manifest.read(gen / MANIFEST).docs)
 
 
-def _format(path: Path) -> str:
+def _format(path: Path, export: bool = False) -> str:
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(f"Format de fichier inconnu : {path.name} (attendu : .jsonl ou .csv).")
+    if export and suffix in HTML_FORMATS:
+        raise InputError(
+            f"L'export s'écrit en JSONL ou en CSV, pas en HTML : {path.name} "
+            "(une page HTML se lit à l'import seulement)."
+        )
+    if suffix not in (EXPORT_FORMATS if export else FORMATS):
+        expected = ".jsonl ou .csv" if export else ".jsonl, .csv, .html ou .htm"
+        raise InputError(f"Format de fichier inconnu : {path.name} (attendu : {expected}).")
     return suffix
 
 
@@ -208,10 +221,34 @@ def _read_csv(text: str) -> tuple[list[Line], list[Refused]]:
     return lines, refused
 
 
-def read_file(path: Path) -> tuple[list[Line], list[Refused]]:
-    """The lines of a FAQ file (format by its extension) and those refused for their shape."""
+def _read_html(data: bytes, name: str, source: str | None) -> tuple[list[Line], list[Refused]]:
+    """A page's questions as lines numbered in page order, sourced by ``source`` or else the page's own link."""
+    page = faq_html.read_page(data, name)
+    sources = [source] if source else [page.url] if page.url else []
+    lines: list[Line] = []
+    refused: list[Refused] = []
+    for number, pair in enumerate(page.pairs, start=1):
+        if pair.answer:
+            lines.append(Line(number, pair.question, pair.answer, [], list(sources), pair.theme))
+        else:
+            refused.append(Refused(number, f"Aucune réponse dans la page pour « {pair.question} »."))
+    return lines, refused
+
+
+def read_file(path: Path, source: str | None = None) -> tuple[list[Line], list[Refused]]:
+    """The lines of a FAQ file (format by its extension) and those refused for their shape.
+
+    ``source`` (a document id or link) is the source of every question of an HTML page, instead of the page's link;
+    a JSONL or CSV line gives its own sources.
+    """
     suffix = _format(path)
+    if source and suffix not in HTML_FORMATS:
+        raise InputError(
+            "--source ne vaut que pour une page HTML : dans un fichier JSONL ou CSV, chaque ligne donne ses sources."
+        )
     try:
+        if suffix in HTML_FORMATS:
+            return _read_html(path.read_bytes(), path.name, source)
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"Fichier illisible : {path} ({exc.strerror}).") from exc
@@ -252,6 +289,7 @@ def import_lines(
     docs: dict[str, dict[str, Any]],
     actor: str,
     draft: bool = False,
+    unit: str = "ligne",
 ) -> ImportReport:
     """Add or update one entry a line (see the module's docstring), published unless ``draft``.
 
@@ -261,13 +299,13 @@ def import_lines(
     when its text or sources are not valid, when it repeats an earlier line's question, or when it would be published
     without a source; the others are imported all the same.
     """
-    report = ImportReport(draft=draft)
+    report = ImportReport(draft=draft, unit=unit)
     existing = {question_key(e.question): e for e in session.scalars(select(FaqEntry).order_by(FaqEntry.id))}
     seen: dict[str, int] = {}
     for line in lines:
         key = question_key(line.question)
         if key in seen:
-            report.refused.append(Refused(line.number, f"Même question que la ligne {seen[key]}."))
+            report.refused.append(Refused(line.number, f"Même question que la {unit} {seen[key]}."))
             continue
         seen[key] = line.number
         try:
@@ -321,13 +359,37 @@ def _import_one(
 
 
 def import_file(
-    session: Session, path: Path, docs: dict[str, dict[str, Any]], actor: str, draft: bool = False
+    session: Session,
+    path: Path,
+    docs: dict[str, dict[str, Any]],
+    actor: str,
+    draft: bool = False,
+    source: str | None = None,
 ) -> ImportReport:
-    """Read ``path`` (JSONL or CSV) and import its lines; lines refused for their shape are in the report."""
-    lines, refused = read_file(path)
-    report = import_lines(session, lines, docs, actor, draft)
+    """Read ``path`` (JSONL, CSV or HTML) and import its lines; lines refused for their shape are in the report.
+
+    An HTML page's one source is checked first: unknown to the index, or missing without ``draft``, nothing is
+    imported (InputError), rather than every question refused for the same reason.
+    """
+    lines, refused = read_file(path, source)
+    html = path.suffix.lower() in HTML_FORMATS
+    if html and lines:
+        _check_page_source(lines[0].sources, docs, draft)
+    report = import_lines(session, lines, docs, actor, draft, "question" if html else "ligne")
     report.refused = sorted(refused + report.refused, key=lambda r: r.number)
     return report
+
+
+def _check_page_source(sources: list[str], docs: dict[str, dict[str, Any]], draft: bool) -> None:
+    if not sources and not draft:
+        raise InputError(
+            'La page n\'indique pas son lien (<link rel="canonical"> ou og:url) : donnez sa source avec '
+            "--source LIEN_OU_DOCUMENT, ou importez avec --draft."
+        )
+    try:
+        _doc_ids(sources, docs)
+    except InputError as exc:
+        raise InputError(f"Source de la page : {exc.message} Donnez-en une de l'index avec --source.") from exc
 
 
 def records(session: Session, published_only: bool = True) -> list[dict[str, Any]]:
@@ -362,7 +424,7 @@ def dumps(rows: list[dict[str, Any]], suffix: str) -> str:
 
 def export_file(session: Session, path: Path, published_only: bool = True) -> int:
     """Write the FAQ to ``path`` (format by its extension); returns how many entries."""
-    suffix = _format(path)
+    suffix = _format(path, export=True)
     rows = records(session, published_only)
     try:
         path.write_text(dumps(rows, suffix), encoding="utf-8")

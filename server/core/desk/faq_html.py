@@ -1,0 +1,534 @@
+"""A commune's FAQ page saved as HTML, read as question/answer pairs (for ``accueil faq import page.html``).
+
+Commune sites mark a FAQ up in one of five ways, tried in this order of trust; the first that gives pairs is the
+page's FAQ (a page often holds the same FAQ twice, as schema.org data for search engines and as accordions):
+
+1. schema.org ``FAQPage`` in JSON-LD (``mainEntity`` → ``Question`` → ``acceptedAnswer.text``, also in ``@graph``);
+2. ``<details><summary>question</summary>answer</details>``;
+3. ``<dl><dt>question</dt><dd>answer</dd></dl>`` (a list with at least one question ending in « ? »);
+4. accordions: a button, heading or link whose ``aria-controls``, ``data-target`` or ``href="#X"`` names its panel;
+5. headings h2–h6 ending in « ? », answered by what follows until the next heading of the same or a higher level.
+
+A pattern whose questions all lack a « ? » (one stray ``<details>`` « En savoir plus ») yields to a later one that
+has some. Navigation, header, footer, cookie banners, forms and scripts are left out, and ``<main>`` is searched
+before the whole page. Answers keep their structure as plain text: paragraphs separated by a blank line, list items
+as « - item » lines, table rows as « cell ; cell ». The theme is the nearest enclosing section heading (or
+accordion, or ``<details>``, holding the pair) that is not itself a question.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bs4 import BeautifulSoup
+from bs4.dammit import EncodingDetector
+from bs4.element import NavigableString, PageElement, Tag
+
+from server.core.errors import InputError
+from server.core.text import squash
+
+log = logging.getLogger(__name__)
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_SECTION_HEADINGS = _HEADINGS[1:]
+_BLOCK = frozenset(
+    {
+        *_HEADINGS,
+        *("address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl", "dt", "fieldset"),
+        *("figcaption", "figure", "footer", "header", "hr", "li", "main", "ol", "p", "pre", "section", "summary"),
+        *("table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "nav", "footer")
+_DROP_OUTSIDE_CONTENT = ("header", "aside")  # a site's banner and sidebar; inside <main> or <article>, content
+_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar", "dialog", "alertdialog"})
+_NEVER_DROPPED = frozenset({"html", "body", "main"})
+# Consent banners and site chrome by their id or class (tarteaucitron, Didomi, Axeptio… are common on commune sites).
+_CHROME = re.compile(
+    r"cookie|consent|tarteaucitron|rgpd|gdpr|didomi|axeptio|cmplz|orejime|cookiebot|breadcrumb|ariane|skip-?link"
+    r"|evitement",
+    re.IGNORECASE,
+)
+_SCREEN_READER_ONLY = re.compile(r"sr-only|visually-hidden|screen-reader|element-invisible", re.IGNORECASE)
+_ACCORDION_HINT = re.compile(r"accordion|accordeon|collaps|toggle", re.IGNORECASE)
+_TAG_LIKE = re.compile(r"<[a-zA-Z/!]")
+_READ_AS_WINDOWS_1252 = frozenset({"iso8859-1", "ascii"})  # as browsers read them
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A question of the page and its answer as plain text ("" when the page gives none)."""
+
+    question: str
+    answer: str
+    theme: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """The pairs of a FAQ page in page order, its own link (canonical or og:url) and the markup they were read from."""
+
+    pairs: list[Pair]
+    url: str | None
+    markup: str
+
+
+@dataclass
+class _Found:
+    """A pair before its theme is known: where it is in the page, and the elements it is made of."""
+
+    question: str
+    answer: str
+    anchor: Tag | None = None
+    parts: list[Tag] = field(default_factory=list)
+    level: int = 7  # only headings above this level may be its theme
+
+
+@dataclass
+class _Finding:
+    pairs: list[_Found]
+    containers: dict[int, str] = field(default_factory=dict)  # id(element) → label, for nested accordions/details
+
+
+def decode(data: bytes) -> str:
+    """The page's text: UTF-8 when it is valid UTF-8, else its declared charset (ISO-8859-1 read as windows-1252,
+    as browsers do), else windows-1252.
+
+    French text in a single-byte charset is never valid UTF-8 (« é » alone is not), while a page re-encoded in
+    UTF-8 when it was saved often keeps its old declaration.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    codec = "cp1252"
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    try:
+        name = codecs.lookup(declared).name if declared else codec
+    except LookupError:
+        log.warning("Encodage déclaré inconnu : %s", declared)
+    else:
+        if name not in _READ_AS_WINDOWS_1252 and not name.startswith("utf"):
+            codec = name
+    return data.decode(codec, errors="replace")
+
+
+def read_page(data: bytes, name: str) -> Page:
+    """The question/answer pairs of a saved FAQ page; InputError when it holds none."""
+    soup = BeautifulSoup(decode(data), "lxml")
+    url = _page_url(soup)
+    chosen = None
+    for candidate in _findings(soup):
+        chosen = chosen or candidate
+        if any(_is_question(p.question) for p in candidate[1].pairs):
+            chosen = candidate
+            break
+    if chosen is None:
+        raise InputError(
+            f"Aucune question trouvée dans {name} : ni données schema.org FAQPage, ni blocs <details>, listes <dl>, "
+            "accordéons ou titres en forme de question. Enregistrez la page de la FAQ elle-même (page web "
+            "complète), ou écrivez la FAQ en JSONL ou en CSV."
+        )
+    markup, finding, root = chosen
+    log.info("%s : %d questions lues (%s)", name, len(finding.pairs), markup)
+    return Page([_pair(found, finding, root) for found in finding.pairs], url, markup)
+
+
+def _findings(soup: BeautifulSoup) -> Iterator[tuple[str, _Finding, Tag | None]]:
+    """Each pattern that finds pairs, in order of trust: JSON-LD, then in <main> and then in the whole page, the
+    others (the page is pruned of its navigation, banners and scripts once the JSON-LD is read)."""
+    jsonld = _jsonld(soup)
+    if jsonld:
+        yield "données schema.org FAQPage", _Finding(jsonld), None
+    _prune(soup)
+    main = soup.find("main") or soup.find(role="main")
+    for scope in [r for r in (main, soup.body or soup) if isinstance(r, Tag)]:
+        for markup, finder in _FINDERS:
+            finding = finder(scope)
+            if finding.pairs:
+                yield markup, finding, scope
+
+
+def _pair(found: _Found, finding: _Finding, root: Tag | None) -> Pair:
+    theme = None if found.anchor is None or root is None else _theme(found, finding, root)
+    return Pair(found.question, found.answer, theme)
+
+
+def _page_url(soup: BeautifulSoup) -> str | None:
+    """The page's own link: ``<link rel="canonical">``, else ``og:url`` (absolute http(s) links only)."""
+    for tag, attr in ((soup.find("link", rel="canonical"), "href"), (soup.find("meta", property="og:url"), "content")):
+        value = tag.get(attr) if isinstance(tag, Tag) else None
+        if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
+            return value.strip()
+    return None
+
+
+def _prune(soup: BeautifulSoup) -> None:
+    """Remove what is not the page's content: navigation, banners, footers, consent banners, forms, scripts."""
+    doomed = list(soup.find_all(_DROP))
+    for tag in soup.find_all(True):
+        if tag.name in _NEVER_DROPPED:
+            continue
+        if tag.name in _DROP_OUTSIDE_CONTENT and tag.find_parent(("main", "article")) is None:
+            doomed.append(tag)
+        elif tag.name == "form" and tag.find(("main", *_SECTION_HEADINGS)) is None:
+            doomed.append(tag)  # a search or contact form; some CMSs wrap the whole page in one
+        elif str(tag.get("role", "")).lower() in _DROP_ROLES or str(tag.get("aria-modal", "")).lower() == "true":
+            doomed.append(tag)
+        elif _CHROME.search(" ".join([str(tag.get("id", "")), *_classes(tag)])):
+            doomed.append(tag)
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+
+
+def _classes(tag: Tag) -> list[str]:
+    value = tag.get("class")
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+# --- text ------------------------------------------------------------------------------------------------------
+
+
+def _is_text(node: PageElement) -> bool:
+    return type(node) is NavigableString  # not a comment, doctype, CDATA, script or style text
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip(" »\"')").endswith("?")
+
+
+def _label(tag: Tag) -> str:
+    """An element's text on one line (a question, a heading), without the words kept for screen readers only."""
+    parts: list[str] = []
+    for node in tag.descendants:
+        if isinstance(node, Tag):
+            if node.name == "br" or node.name in _BLOCK:
+                parts.append(" ")
+        elif _is_text(node) and not _screen_reader_only(node, tag):
+            parts.append(str(node))
+    return squash("".join(parts))
+
+
+def _screen_reader_only(node: PageElement, within: Tag) -> bool:
+    for parent in node.parents:
+        if parent is within:
+            return False
+        if _SCREEN_READER_ONLY.search(" ".join(_classes(parent))):
+            return True
+    return False
+
+
+def _inline(tag: Tag) -> str:
+    return "".join("\n" if isinstance(n, Tag) else str(n) for n in tag.descendants if _is_text(n) or _is_br(n))
+
+
+def _is_br(node: PageElement) -> bool:
+    return isinstance(node, Tag) and node.name == "br"
+
+
+def _flush(run: list[str], out: list[str]) -> None:
+    lines = (squash(line) for line in "".join(run).split("\n"))
+    paragraph = "\n".join(line for line in lines if line)
+    run.clear()
+    if paragraph:
+        out.append(paragraph)
+
+
+def _blocks(nodes: Iterable[PageElement]) -> list[str]:
+    """The paragraphs, lists and tables of a run of nodes, each as plain text."""
+    out: list[str] = []
+    run: list[str] = []
+    for node in nodes:
+        if isinstance(node, Tag):
+            if node.name == "br":
+                run.append("\n")
+            elif node.name in _BLOCK or node.find(_BLOCK) is not None:
+                _flush(run, out)
+                out.extend(_block(node))
+            else:
+                run.append(_inline(node))
+        elif _is_text(node):
+            run.append(str(node))
+    _flush(run, out)
+    return out
+
+
+def _block(tag: Tag) -> list[str]:
+    if tag.name in ("ul", "ol"):
+        text = _list(tag)
+    elif tag.name == "table":
+        text = _table(tag)
+    elif tag.name == "hr":
+        text = ""
+    else:
+        return _blocks(tag.children)
+    return [text] if text else []
+
+
+def _list(tag: Tag) -> str:
+    items = tag.find_all("li", recursive=False)
+    if not items:
+        return "\n".join(_blocks(tag.children))
+    lines: list[str] = []
+    for item in items:
+        body = "\n".join(_blocks(item.children)).split("\n")
+        if body[0]:
+            lines.append(f"- {body[0]}")
+            lines += [f"  {line}" for line in body[1:]]
+    return "\n".join(lines)
+
+
+def _table(tag: Tag) -> str:
+    rows = []
+    caption = tag.find("caption")
+    if isinstance(caption, Tag) and _label(caption):
+        rows.append(_label(caption))
+    for row in tag.find_all("tr"):
+        if row.find_parent("table") is not tag:
+            continue  # a nested table's row: read with its cell
+        cells = (squash(" ".join(_blocks(cell.children))) for cell in row.find_all(("td", "th"), recursive=False))
+        text = " ; ".join(c for c in cells if c)
+        if text:
+            rows.append(text)
+    return "\n".join(rows)
+
+
+def _answer(nodes: Iterable[PageElement]) -> str:
+    return "\n\n".join(_blocks(nodes))
+
+
+# --- the five patterns ------------------------------------------------------------------------------------------
+
+
+def _jsonld(soup: BeautifulSoup) -> list[_Found]:
+    """The questions of every schema.org FAQPage in the page's JSON-LD scripts, in order."""
+    found: list[_Found] = []
+    for script in soup.find_all("script"):
+        if str(script.get("type", "")).strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.get_text(), strict=False)  # CMSs leave raw line breaks in strings
+        except ValueError:
+            log.warning("Bloc JSON-LD illisible, ignoré")
+            continue
+        for faq_page in _faq_pages(data):
+            for question in _as_list(faq_page.get("mainEntity")):
+                if not isinstance(question, dict):
+                    continue
+                text = _jsonld_text(question.get("name") or question.get("text"))
+                answers = _as_list(question.get("acceptedAnswer")) or _as_list(question.get("suggestedAnswer"))
+                answer = next((a for a in answers if isinstance(a, dict)), {})
+                if text:
+                    found.append(_Found(squash(text.replace("\n", " ")), _jsonld_text(answer.get("text"))))
+    return found
+
+
+def _faq_pages(data: Any) -> Iterator[dict[str, Any]]:
+    """Every object typed FAQPage in a JSON-LD value (in lists, ``@graph`` containers or nested objects)."""
+    if isinstance(data, list):
+        for item in data:
+            yield from _faq_pages(item)
+    elif isinstance(data, dict):
+        types = _as_list(data.get("@type"))
+        if any(isinstance(t, str) and re.split(r"[/:#]", t)[-1] == "FAQPage" for t in types):
+            yield data
+            return
+        for value in data.values():
+            yield from _faq_pages(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _jsonld_text(value: Any) -> str:
+    """A JSON-LD text, which may hold HTML, as plain text with its paragraphs and lists."""
+    if isinstance(value, dict):
+        value = value.get("@value")
+    if not isinstance(value, str):
+        return ""
+    if _TAG_LIKE.search(value):
+        fragment = BeautifulSoup(value, "lxml")
+        _prune(fragment)
+        return _answer((fragment.body or fragment).children)
+    paragraphs = re.split(r"\n\s*\n", html.unescape(value))
+    return "\n\n".join(p for p in ("\n".join(squash(x) for x in p.split("\n") if x.strip()) for p in paragraphs) if p)
+
+
+def _details(root: Tag) -> _Finding:
+    finding = _Finding([])
+    for details in root.find_all("details"):
+        summary = details.find("summary")
+        question = _label(summary) if isinstance(summary, Tag) else ""
+        if details.find("details") is not None:
+            finding.containers[id(details)] = question  # a group of questions: its summary names their theme
+            continue
+        answer = _answer(c for c in details.children if c is not summary)
+        if question and (answer or _is_question(question)):
+            finding.pairs.append(_Found(question, answer, details, [details]))
+    return finding
+
+
+def _dl(root: Tag) -> _Finding:
+    finding = _Finding([])
+    for dl in root.find_all("dl"):
+        items: list[_Found] = []
+        for term in dl.find_all(("dt", "dd")):
+            if term.find_parent("dl") is not dl:
+                continue
+            if term.name == "dt":
+                items.append(_Found(_label(term), "", term, [term]))
+            elif items:
+                answer = _answer(term.children)
+                items[-1].answer = "\n\n".join(a for a in (items[-1].answer, answer) if a)
+                items[-1].parts.append(term)
+        if any(_is_question(item.question) for item in items):  # else a list of terms, not questions
+            finding.pairs += [item for item in items if item.question]
+    return finding
+
+
+def _panel_ids(trigger: Tag) -> list[str]:
+    ids = str(trigger.get("aria-controls", "")).split()
+    for attr in ("data-target", "data-bs-target", "href"):
+        value = str(trigger.get(attr, "")).strip()
+        if value.startswith("#") and len(value) > 1:
+            if attr != "href" or _is_disclosure(trigger):
+                ids.append(value[1:])
+    return ids
+
+
+def _is_disclosure(link: Tag) -> bool:
+    """Whether a link to ``#X`` opens a panel (an accordion), rather than jumping to a part of the page."""
+    return (
+        link.has_attr("aria-expanded")
+        or str(link.get("role", "")) == "button"
+        or any(link.has_attr(a) for a in ("data-toggle", "data-bs-toggle"))
+        or bool(_ACCORDION_HINT.search(" ".join(_classes(link))))
+    )
+
+
+def _accordions(root: Tag) -> _Finding:
+    by_id = {str(tag["id"]): tag for tag in root.find_all(id=True)}
+    triggers: list[tuple[Tag, Tag, str]] = []
+    seen: set[int] = set()
+    for trigger in root.find_all(True):
+        if trigger.has_attr("aria-haspopup"):
+            continue
+        panel = next((by_id[i] for i in _panel_ids(trigger) if i in by_id), None)
+        if panel is None or id(panel) in seen or panel is trigger or _within(trigger, panel):
+            continue
+        question = _label(trigger)
+        if question:
+            seen.add(id(panel))
+            triggers.append((trigger, panel, question))
+    finding = _Finding([])
+    for trigger, panel, question in triggers:
+        if any(_within(other, panel) for other, _, _ in triggers):
+            finding.containers[id(panel)] = question  # tabs or a group of accordions: its label names their theme
+            continue
+        answer = _answer(panel.children)
+        if answer or _is_question(question):
+            finding.pairs.append(_Found(question, answer, trigger, [trigger, panel]))
+    return finding
+
+
+def _level(tag: Tag) -> int:
+    return int(tag.name[1])
+
+
+def _following(node: PageElement, root: Tag) -> PageElement | None:
+    """The node after ``node`` and everything in it, in page order, while still inside ``root``."""
+    current: PageElement | None = node
+    while current is not None and current is not root:
+        if current.next_sibling is not None:
+            return current.next_sibling
+        current = current.parent
+    return None
+
+
+def _section(heading: Tag, root: Tag, stops: set[int]) -> tuple[list[PageElement], Tag | None]:
+    """The nodes after ``heading`` up to the first heading of ``stops`` (or an h1), and that heading."""
+
+    def ends(tag: Tag) -> bool:
+        return id(tag) in stops or tag.name == "h1"
+
+    nodes: list[PageElement] = []
+    node = _following(heading, root)
+    while node is not None:
+        if isinstance(node, Tag):
+            if ends(node):
+                return nodes, node
+            if node.find(ends) is not None:
+                node = node.contents[0] if node.contents else _following(node, root)
+                continue  # the answer ends inside this element: go into it
+        nodes.append(node)
+        node = _following(node, root)
+    return nodes, None
+
+
+def _headings(root: Tag) -> _Finding:
+    heads = [(h, _label(h)) for h in root.find_all(_SECTION_HEADINGS)]
+    finding = _Finding([])
+    for i, (heading, question) in enumerate(heads):
+        if not _is_question(question):
+            continue
+        level = _level(heading)
+        stops = {id(h) for h, text in heads[i + 1 :] if _level(h) <= level or _is_question(text)}
+        nodes, end = _section(heading, root, stops)
+        answer = _answer(nodes)
+        if not answer and end is not None and end.name != "h1" and _level(end) > level:
+            continue  # a question heading over more precise questions: a section, not a pair
+        finding.pairs.append(_Found(question, answer, heading, [], level))
+    return finding
+
+
+_FINDERS: tuple[tuple[str, Callable[[Tag], _Finding]], ...] = (
+    ("blocs <details>", _details),
+    ("liste <dl>", _dl),
+    ("accordéons", _accordions),
+    ("titres en forme de question", _headings),
+)
+
+
+# --- themes -----------------------------------------------------------------------------------------------------
+
+
+def _within(node: PageElement, scope: Tag) -> bool:
+    return any(parent is scope for parent in node.parents)
+
+
+def _theme(found: _Found, finding: _Finding, root: Tag) -> str | None:
+    """The nearest section heading before the pair, in its nearest enclosing group first, that is not a question."""
+    assert found.anchor is not None
+    parts = {id(p) for f in finding.pairs for p in f.parts}
+    scopes = [p for p in found.anchor.parents if id(p) in finding.containers and _within(p, root)] + [root]
+    for scope in scopes:
+        for heading in found.anchor.find_all_previous(_SECTION_HEADINGS):
+            if not _within(heading, scope):
+                break
+            if _level(heading) >= found.level or _touches(heading, parts):
+                continue
+            label = _label(heading)
+            if label and not _is_question(label):
+                return label
+        label = finding.containers.get(id(scope), "")
+        if label and not _is_question(label):
+            return label
+    return None
+
+
+def _touches(heading: Tag, parts: set[int]) -> bool:
+    """Whether a heading is, holds or lies inside a question or an answer (then it cannot be their theme)."""
+    if id(heading) in parts or any(id(p) in parts for p in heading.parents):
+        return True
+    return any(id(d) in parts for d in heading.descendants)
