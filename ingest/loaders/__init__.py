@@ -7,7 +7,7 @@ from pathlib import Path
 from ingest.document import SourceDoc
 from ingest.loaders.common import read_text_bytes
 from ingest.loaders.dila_xml import is_dila_xml, load_dila_xml
-from ingest.loaders.html import load_html
+from ingest.loaders.html import decode_html, load_html
 from ingest.loaders.markdown import load_markdown
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
@@ -29,9 +29,9 @@ def load_bytes(name: str, data: bytes, doc_id: str) -> list[SourceDoc]:
         if not is_dila_xml(data):
             raise LoaderError(name, "XML non reconnu (fiche service-public DILA attendue)")
         return [load_dila_xml(name, data)]
+    if suffix in (".html", ".htm"):
+        return [load_html(name, decode_html(name, data), doc_id)]
     text = read_text_bytes(name, data)
     if suffix in (".md", ".markdown"):
         return [load_markdown(name, text, doc_id)]
-    if suffix in (".html", ".htm"):
-        return [load_html(name, text, doc_id)]
     return [load_text(name, text, doc_id)]

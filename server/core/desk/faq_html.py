@@ -18,7 +18,6 @@ accordion, or ``<details>``, holding the pair) that is not itself a question.
 
 from __future__ import annotations
 
-import codecs
 import html
 import json
 import logging
@@ -28,38 +27,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bs4 import BeautifulSoup
-from bs4.dammit import EncodingDetector
 from bs4.element import NavigableString, PageElement, Tag
 
 from server.core.errors import InputError
+from server.core.html_page import HEADINGS, SCREEN_READER_ONLY, classes, content_root, decode, prune
 from server.core.text import squash
 
 log = logging.getLogger(__name__)
 
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_SECTION_HEADINGS = _HEADINGS[1:]
+_SECTION_HEADINGS = HEADINGS[1:]
 _BLOCK = frozenset(
     {
-        *_HEADINGS,
+        *HEADINGS,
         *("address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl", "dt", "fieldset"),
         *("figcaption", "figure", "footer", "header", "hr", "li", "main", "ol", "p", "pre", "section", "summary"),
         *("table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
     }
 )
-_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "nav", "footer")
-_DROP_OUTSIDE_CONTENT = ("header", "aside")  # a site's banner and sidebar; inside <main> or <article>, content
-_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar", "dialog", "alertdialog"})
-_NEVER_DROPPED = frozenset({"html", "body", "main"})
-# Consent banners and site chrome by their id or class (tarteaucitron, Didomi, Axeptio… are common on commune sites).
-_CHROME = re.compile(
-    r"cookie|consent|tarteaucitron|rgpd|gdpr|didomi|axeptio|cmplz|orejime|cookiebot|breadcrumb|ariane|skip-?link"
-    r"|evitement",
-    re.IGNORECASE,
-)
-_SCREEN_READER_ONLY = re.compile(r"sr-only|visually-hidden|screen-reader|element-invisible", re.IGNORECASE)
 _ACCORDION_HINT = re.compile(r"accordion|accordeon|collaps|toggle", re.IGNORECASE)
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!]")
-_READ_AS_WINDOWS_1252 = frozenset({"iso8859-1", "ascii"})  # as browsers read them
 
 
 @dataclass(frozen=True)
@@ -97,31 +83,6 @@ class _Finding:
     containers: dict[int, str] = field(default_factory=dict)  # id(element) → label, for nested accordions/details
 
 
-def decode(data: bytes) -> str:
-    """The page's text: UTF-8 when it is valid UTF-8, else its declared charset (ISO-8859-1 read as windows-1252,
-    as browsers do), else windows-1252.
-
-    French text in a single-byte charset is never valid UTF-8 (« é » alone is not), while a page re-encoded in
-    UTF-8 when it was saved often keeps its old declaration.
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    codec = "cp1252"
-    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    try:
-        name = codecs.lookup(declared).name if declared else codec
-    except LookupError:
-        log.warning("Encodage déclaré inconnu : %s", declared)
-    else:
-        if name not in _READ_AS_WINDOWS_1252 and not name.startswith("utf"):
-            codec = name
-    return data.decode(codec, errors="replace")
-
-
 def read_page(data: bytes, name: str) -> Page:
     """The question/answer pairs of a saved FAQ page; InputError when it holds none."""
     soup = BeautifulSoup(decode(data), "lxml")
@@ -149,8 +110,8 @@ def _findings(soup: BeautifulSoup) -> Iterator[tuple[str, _Finding, Tag | None]]
     jsonld = _jsonld(soup)
     if jsonld:
         yield "données schema.org FAQPage", _Finding(jsonld), None
-    _prune(soup)
-    main = soup.find("main") or soup.find(role="main")
+    prune(soup)
+    main = content_root(soup)
     for scope in [r for r in (main, soup.body or soup) if isinstance(r, Tag)]:
         for markup, finder in _FINDERS:
             finding = finder(scope)
@@ -170,30 +131,6 @@ def _page_url(soup: BeautifulSoup) -> str | None:
         if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
             return value.strip()
     return None
-
-
-def _prune(soup: BeautifulSoup) -> None:
-    """Remove what is not the page's content: navigation, banners, footers, consent banners, forms, scripts."""
-    doomed = list(soup.find_all(_DROP))
-    for tag in soup.find_all(True):
-        if tag.name in _NEVER_DROPPED:
-            continue
-        if tag.name in _DROP_OUTSIDE_CONTENT and tag.find_parent(("main", "article")) is None:
-            doomed.append(tag)
-        elif tag.name == "form" and tag.find(("main", *_SECTION_HEADINGS)) is None:
-            doomed.append(tag)  # a search or contact form; some CMSs wrap the whole page in one
-        elif str(tag.get("role", "")).lower() in _DROP_ROLES or str(tag.get("aria-modal", "")).lower() == "true":
-            doomed.append(tag)
-        elif _CHROME.search(" ".join([str(tag.get("id", "")), *_classes(tag)])):
-            doomed.append(tag)
-    for tag in doomed:
-        if not tag.decomposed:
-            tag.decompose()
-
-
-def _classes(tag: Tag) -> list[str]:
-    value = tag.get("class")
-    return [value] if isinstance(value, str) else list(value or [])
 
 
 # --- text ------------------------------------------------------------------------------------------------------
@@ -223,7 +160,7 @@ def _screen_reader_only(node: PageElement, within: Tag) -> bool:
     for parent in node.parents:
         if parent is within:
             return False
-        if _SCREEN_READER_ONLY.search(" ".join(_classes(parent))):
+        if SCREEN_READER_ONLY.search(" ".join(classes(parent))):
             return True
     return False
 
@@ -359,7 +296,7 @@ def _jsonld_text(value: Any) -> str:
         return ""
     if _TAG_LIKE.search(value):
         fragment = BeautifulSoup(value, "lxml")
-        _prune(fragment)
+        prune(fragment)
         return _answer((fragment.body or fragment).children)
     paragraphs = re.split(r"\n\s*\n", html.unescape(value))
     return "\n\n".join(p for p in ("\n".join(squash(x) for x in p.split("\n") if x.strip()) for p in paragraphs) if p)
@@ -413,7 +350,7 @@ def _is_disclosure(link: Tag) -> bool:
         link.has_attr("aria-expanded")
         or str(link.get("role", "")) == "button"
         or any(link.has_attr(a) for a in ("data-toggle", "data-bs-toggle"))
-        or bool(_ACCORDION_HINT.search(" ".join(_classes(link))))
+        or bool(_ACCORDION_HINT.search(" ".join(classes(link))))
     )
 
 
