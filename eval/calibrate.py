@@ -32,6 +32,7 @@ from server.core.answer.assistant import Assistant
 from server.core.answer.confidence import FEATURES, NEVER, Calibration
 from server.core.answer.logistic import Logistic
 from server.core.answer.question import analyse
+from server.core.answer.respell import respelled
 from server.core.answer.retrieve import retrieve
 from server.core.config import Settings
 
@@ -89,7 +90,7 @@ def fit_units(assistant: Assistant, items: Sequence[Item]) -> Logistic:
     for item in items:
         if item.expect != "answer" or not item.facts:
             continue
-        q = analyse(item.question, commune=assistant.settings.commune_name)
+        q = respelled(index, analyse(item.question, commune=assistant.settings.commune_name))
         found = retrieve(
             index,
             assistant.embedder.encode([q.query])[0],

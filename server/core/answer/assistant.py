@@ -26,6 +26,7 @@ from server.core.answer.notes import draft_notes
 from server.core.answer.prompts import get_prompts
 from server.core.answer.question import Question, analyse, parts
 from server.core.answer.reasons import AbstainReason
+from server.core.answer.respell import respelled
 from server.core.answer.retrieve import Hit, Retrieval, retrieve, steer
 from server.core.answer.school_calendar import UNKNOWN, SchoolDay
 from server.core.answer.school_calendar import load as load_calendar
@@ -270,7 +271,7 @@ class Assistant:
         asked: list[Question] = []
         for piece in split.questions:
             short = len(tokens(piece)) <= 3
-            asked.append(analyse(piece, earlier if short else None, self.settings.commune_name))
+            asked.append(respelled(index, analyse(piece, earlier if short else None, self.settings.commune_name)))
             earlier.append(piece)
         vectors = self.embedder.encode([pq.query for pq in asked])
         seen: set[str] = set()
@@ -336,7 +337,7 @@ class Assistant:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         index = self.index()
-        q = analyse(text, history, self.settings.commune_name)
+        q = respelled(index, analyse(text, history, self.settings.commune_name))
         vector = self.embedder.encode([q.query])[0]
         timings["embed"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
