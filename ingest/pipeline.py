@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ingest.document import SourceDoc
-from ingest.loaders import load_bytes
+from ingest.loaders import READERS, load_bytes
 from ingest.sources import SourceFile, discover, in_scope
 from ingest.split import SplitParams, split_document
 from server.core import storage
@@ -69,6 +69,8 @@ class _Plan:
     kept_docs: set[str] = field(default_factory=set)
     new_docs: dict[str, list[Chunk]] = field(default_factory=dict)
     removed_docs: set[str] = field(default_factory=set)
+    # Files read again only because older loaders had read them: the manifest must record the new reading.
+    reread: int = 0
 
 
 def _parse(source: SourceFile, settings: Settings) -> list[SourceDoc]:
@@ -135,13 +137,18 @@ def _plan(
         for source in sources:
             seen_keys.add(source.key)
             previous = old_sources.get(source.key)
-            if previous and previous["hash"] == source.digest:
+            # Unchanged bytes are trusted only when the same loaders read them (a source of an older index has no
+            # "readers": 0); else the file is read again, and its documents keep their vectors where their text
+            # did not change.
+            unchanged = previous is not None and previous["hash"] == source.digest
+            if unchanged and previous is not None and previous.get("readers", 0) == READERS:
                 manifest.sources[source.key] = previous
                 for doc_id in previous["docs"]:
                     manifest.docs[doc_id] = old_docs[doc_id]
                     plan.kept_docs.add(doc_id)
                     summary.unchanged += 1
                 continue
+            plan.reread += unchanged
             try:
                 docs = _parse(source, settings)
             except LoaderError as exc:
@@ -182,7 +189,7 @@ def _plan(
                     else:
                         summary.added += 1
             if doc_ids:
-                manifest.sources[source.key] = {"hash": source.digest, "docs": doc_ids}
+                manifest.sources[source.key] = {"hash": source.digest, "docs": doc_ids, "readers": READERS}
     for doc_id in old_docs:
         if doc_id not in manifest.docs:
             plan.removed_docs.add(doc_id)
@@ -254,7 +261,7 @@ def run_ingest(
         )
         # An index of an older format is rewritten (its embeddings reused): see FORMAT_VERSION.
         outdated = old is not None and (not reusable or old.format_version < FORMAT_VERSION)
-        changed = plan.new_docs or plan.removed_docs or outdated
+        changed = plan.new_docs or plan.removed_docs or outdated or plan.reread
         if base is not None and not changed:
             summary.generation = base.name
             summary.chunks_total = sum(len(d["chunks"]) for d in plan.manifest.docs.values())

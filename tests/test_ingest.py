@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.document import SourceDoc
 from ingest.pipeline import run_ingest
+from ingest.sources import SourceFile
 from server.core.answer.assistant import Assistant
 from server.core.answer.index import (
     COMPLETE,
@@ -26,6 +28,7 @@ from server.core.answer.index import (
     prune_generations,
     read_chunks,
 )
+from server.core.config import Settings
 from server.core.errors import IndexMismatchError, IngestError
 from tests.conftest import CORPUS, REPO_ROOT, settings_for
 
@@ -74,6 +77,34 @@ def test_ingest_is_incremental(tmp_path: Path, small_corpus: Path) -> None:
     index = Index(current_generation(settings.index_dir))  # type: ignore[arg-type]
     assert index.collection.count() == len(index.chunks) == changed.chunks_total
     assert any("Une phrase ajoutée pour le test." in c.text for c in index.chunks)
+
+
+def test_files_are_read_again_when_the_loaders_change(
+    tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version of the loaders (``ingest.loaders.READERS``) reads every file again, even with unchanged bytes;
+    documents whose text did not change keep their vectors, and the new reading is recorded once."""
+    from ingest import pipeline
+
+    settings = settings_for(tmp_path / "data")
+    first = run_ingest(settings, [small_corpus], progress=False)
+    read: list[str] = []
+    parse = pipeline._parse
+
+    def counted(source: SourceFile, s: Settings) -> list[SourceDoc]:
+        read.append(source.name)
+        return parse(source, s)
+
+    monkeypatch.setattr(pipeline, "_parse", counted)
+    monkeypatch.setattr(pipeline, "READERS", pipeline.READERS + 1)
+    upgraded = run_ingest(settings, [small_corpus], progress=False)
+    assert len(read) == 6 and (upgraded.added, upgraded.updated, upgraded.unchanged) == (0, 0, 6)
+    assert upgraded.chunks_embedded == 0 and upgraded.generation != first.generation
+    manifest = Manifest.read(settings.index_dir / upgraded.generation / "manifest.json")
+    assert {s["readers"] for s in manifest.sources.values()} == {pipeline.READERS}
+    read.clear()
+    again = run_ingest(settings, [small_corpus], progress=False)
+    assert read == [] and again.generation == upgraded.generation
 
 
 def test_other_folders_are_kept_when_one_is_reingested(tmp_path: Path, small_corpus: Path) -> None:

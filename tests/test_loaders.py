@@ -101,6 +101,12 @@ def test_only_web_addresses_become_links(url: str, kept: str) -> None:
     assert "<script>" in doc.sections[0].blocks[0]
 
 
+def test_markdown_emphasis_marks_are_dropped_not_underscored_names() -> None:
+    text = "---\nid: t/n\n---\n_Informations vérifiées le 2026-08-28._ Un *mot* et **deux** ; fichier_1, 2*3.\n"
+    (doc,) = load_bytes("n.md", text.encode(), "t/n")
+    assert doc.sections[0].blocks == ["Informations vérifiées le 2026-08-28. Un mot et deux ; fichier_1, 2*3."]
+
+
 def test_html_main_text_without_navigation() -> None:
     html = """<html><head><title>Salle</title><script>alert(1)</script></head><body>
     <nav>Menu Accueil Contact</nav><main><h1>Location de salle</h1><h2>Tarifs</h2>

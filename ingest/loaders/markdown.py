@@ -16,6 +16,9 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INLINE_MD = re.compile(r"(\*\*|__|`)")
+# *Emphasis* or _emphasis_ around a few words (not « fichier_1 », « 2*3 »); bounded, so a line of stray marks is
+# scanned in linear time.
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^*_\n]{0,300}?[^\s*_])\1(?![\w*])")
 # Brackets and parentheses excluded inside: otherwise a long run of "[" or "[a](" is scanned quadratically.
 _LINK = re.compile(r"\[([^\[\]]+)\]\(([^()]+)\)")
 AUDIENCES = tuple(Audience)
@@ -61,7 +64,7 @@ def _heading(line: str) -> tuple[int, str] | None:
 def inline(text: str) -> str:
     """Plain text of a Markdown line: emphasis marks dropped, links kept as their label."""
     text = _LINK.sub(r"\1", text)
-    return clean_inline(_INLINE_MD.sub("", text))
+    return clean_inline(_EMPHASIS.sub(r"\2", _INLINE_MD.sub("", text)))
 
 
 def _table_rows(lines: list[str]) -> list[str]:
