@@ -29,7 +29,7 @@ from server.web.form_errors import form_error_message
 from server.web.mail_worker import MailWorker
 from server.web.rate_limit import SlidingWindow
 from server.web.render import register as register_labels
-from server.web.routes import api, faq_admin, pages, public, supervision
+from server.web.routes import api, faq_admin, faq_files, pages, public, supervision
 from server.web.security import (
     NotAuthenticated,
     SecurityHeaders,
@@ -189,6 +189,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(supervision.router)
+    app.include_router(faq_files.router)  # before faq_admin's /supervision/faq/{faq_id}
     app.include_router(faq_admin.router)
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -235,26 +235,44 @@ def _read_html(data: bytes, name: str, source: str | None) -> tuple[list[Line], 
     return lines, refused
 
 
-def read_file(path: Path, source: str | None = None) -> tuple[list[Line], list[Refused]]:
-    """The lines of a FAQ file (format by its extension) and those refused for their shape.
-
-    ``source`` (a document id or link) is the source of every question of an HTML page, instead of the page's link;
-    a JSONL or CSV line gives its own sources.
-    """
-    suffix = _format(path)
+def _checked(name: str, source: str | None) -> str:
+    """The format of the file ``name`` (by its extension), checked with ``source`` before anything is read."""
+    suffix = _format(Path(name))
     if source and suffix not in HTML_FORMATS:
         raise InputError(
             "--source ne vaut que pour une page HTML : dans un fichier JSONL ou CSV, chaque ligne donne ses sources."
         )
+    return suffix
+
+
+def read_data(data: bytes, name: str, source: str | None = None) -> tuple[list[Line], list[Refused]]:
+    """The lines of a FAQ file's bytes (format by the extension of ``name``) and those refused for their shape.
+
+    ``source`` (a document id or link) is the source of every question of an HTML page, instead of the page's link;
+    a JSONL or CSV line gives its own sources.
+    """
+    suffix = _checked(name, source)
+    if suffix in HTML_FORMATS:
+        return _read_html(data, Path(name).name, source)
     try:
-        if suffix in HTML_FORMATS:
-            return _read_html(path.read_bytes(), path.name, source)
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"Fichier illisible : {name} n'est pas en UTF-8.") from exc
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as a file read in text mode
+    return _read_jsonl(text) if suffix == ".jsonl" else _read_csv(text)
+
+
+def _read_bytes(path: Path, source: str | None) -> bytes:
+    _checked(path.name, source)  # an unknown format is refused before the file is opened
+    try:
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"Fichier illisible : {path} ({exc.strerror}).") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"Fichier illisible : {path} n'est pas en UTF-8.") from exc
-    return _read_jsonl(text) if suffix == ".jsonl" else _read_csv(text)
+
+
+def read_file(path: Path, source: str | None = None) -> tuple[list[Line], list[Refused]]:
+    """The lines of a FAQ file (format by its extension) and those refused for their shape (see ``read_data``)."""
+    return read_data(_read_bytes(path, source), str(path), source)
 
 
 def _doc_ids(sources: list[str], docs: dict[str, dict[str, Any]]) -> list[str]:
@@ -366,13 +384,27 @@ def import_file(
     draft: bool = False,
     source: str | None = None,
 ) -> ImportReport:
-    """Read ``path`` (JSONL, CSV or HTML) and import its lines; lines refused for their shape are in the report.
+    """Read ``path`` (JSONL, CSV or HTML) and import its lines (see ``import_data``)."""
+    return import_data(session, _read_bytes(path, source), str(path), docs, actor, draft, source)
+
+
+def import_data(
+    session: Session,
+    data: bytes,
+    name: str,
+    docs: dict[str, dict[str, Any]],
+    actor: str,
+    draft: bool = False,
+    source: str | None = None,
+) -> ImportReport:
+    """Import the lines of a FAQ file's bytes (format by the extension of ``name``, as for an uploaded file); lines
+    refused for their shape are in the report.
 
     An HTML page's one source is checked first: unknown to the index, or missing without ``draft``, nothing is
     imported (InputError), rather than every question refused for the same reason.
     """
-    lines, refused = read_file(path, source)
-    html = path.suffix.lower() in HTML_FORMATS
+    lines, refused = read_data(data, name, source)
+    html = Path(name).suffix.lower() in HTML_FORMATS
     if html and lines:
         _check_page_source(lines[0].sources, docs, draft)
     report = import_lines(session, lines, docs, actor, draft, "question" if html else "ligne")

@@ -16,6 +16,7 @@ from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
 from server.web.figures import indexed_docs
 from server.web.form_errors import length_errors
 from server.web.render import back, render
+from server.web.routes import faq_files
 from server.web.security import check_csrf
 
 router = APIRouter()
@@ -77,9 +78,9 @@ def _refused(
 
 
 @router.get("/supervision/faq", response_class=HTMLResponse)
-def faq_list(request: Request, db: DbDep, user: Supervisor) -> HTMLResponse:
-    """Every FAQ entry, published or not."""
-    return render(request, "faq_list.html", user=user, rows=faq.entries(db))
+def faq_list(request: Request, db: DbDep, settings: SettingsDep, user: Supervisor) -> HTMLResponse:
+    """Every FAQ entry, published or not, and the forms to import and export the FAQ as a file (faq_files)."""
+    return faq_files.faq_page(request, db, settings, user)
 
 
 @router.get("/supervision/faq/nouvelle", response_class=HTMLResponse)
