@@ -11,7 +11,7 @@ showed, a citizen who writes otherwise. The report compares the pair score at it
 acceptance was learnt) with the learnt acceptance: recall at the lowest threshold from which the pooled out-of-fold
 precision stays at 0.95, 0.97, 0.98, and both at fixed thresholds, pooled and per set, for both evaluations.
 ``--write`` fits on all the examples and writes ``match_accept.json``. faq-test, faq-blind9 (read once in session 15)
-and faq-blind10 (not yet read) are never read here;
+and faq-blind10 (read once in session 17) are never read here;
 faq-blind5 (read once in session 12 to measure) is tuned on since session 13, faq-blind6, faq-blind7 and faq-blind8
 (each read once in sessions 13 and 14) since session 15.
 """

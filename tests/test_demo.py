@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.core.desk import auth, demo, faq
+from server.core.desk import auth, demo, faq, faq_match
 from server.core.desk.db import Database
 from server.core.errors import AccueilError, InputError
 from tests.conftest import settings_for
@@ -17,7 +17,13 @@ DOCS = {
     "etat-civil": {"title": "État civil", "url": "", "updated": "2023-05-06", "audience": "public"},
 }
 ENTRIES = [
-    {"question": "Horaires ?", "answer": "Du lundi au vendredi.", "theme": "Mairie", "sources": ["horaires"]},
+    {
+        "question": "Horaires ?",
+        "answer": "Du lundi au vendredi.",
+        "variants": ["La mairie ouvre quand ?"],
+        "theme": "Mairie",
+        "sources": ["horaires"],
+    },
     {"question": "Acte de naissance ?", "answer": "En ligne.", "theme": "État civil", "sources": ["etat-civil"]},
 ]
 
@@ -47,6 +53,7 @@ def test_demo_faq_entries_are_published_once_with_their_sources(tmp_path: Path) 
         assert sorted(e.question for e in published) == ["Acte de naissance ?", "Horaires ?"]
         horaires = next(e for e in published if e.question == "Horaires ?")
         assert horaires.sources[0]["title"] == "Horaires de la mairie" and horaires.sources[0]["updated"]
+        assert faq_match.variants_of(horaires) == ("La mairie ouvre quand ?",)  # the decision reads them
     with pytest.raises(InputError, match="inconnu"), database.session() as db:
         demo.publish_entries(db, [{**ENTRIES[0], "question": "Autre ?", "sources": ["absent"]}], DOCS)
     database.close()

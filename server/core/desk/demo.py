@@ -42,14 +42,16 @@ def _reset_account(db: Session, name: str, role: str) -> str:
 
 
 def publish_entries(db: Session, entries: list[dict[str, Any]], docs: Mapping[str, dict[str, Any]]) -> int:
-    """Publish each entry ``{question, answer, theme, sources}`` not already in the FAQ; how many were published."""
+    """Publish each entry ``{question, answer, theme, sources[, variants]}`` not already in the FAQ; how many were
+    published."""
     known = {e.question for e in faq.entries(db)}
     added = 0
     for item in entries:
         if item["question"] in known:
             continue
         sources = faq.sources_from(item["sources"], dict(docs))
-        entry = faq.create(db, item["question"], item["answer"], item["theme"], sources, DEMO_ACTOR)
+        variants = list(item.get("variants", []))
+        entry = faq.create(db, item["question"], item["answer"], item["theme"], sources, DEMO_ACTOR, variants=variants)
         faq.set_published(db, entry, True, DEMO_ACTOR)
         added += 1
     return added
