@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -194,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--style", choices=STYLES, default="legacy")
     args = parser.parse_args(argv)
     count = write_site(args.corpus, args.out, args.style)
-    print(f"{count} pages écrites dans {args.out} (gabarit {args.style})")  # noqa: T201
+    sys.stdout.write(f"{count} pages écrites dans {args.out} (gabarit {args.style})\n")
 
 
 if __name__ == "__main__":

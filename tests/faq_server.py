@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from server.core.desk import auth
+from server.core.desk import auth, faq_io
 from server.core.desk.db import Database
 from tests.conftest import LiveServer, SmtpServer, free_port, serve, settings_for
 
@@ -33,3 +33,9 @@ def faq_server(demo_data: Path, folder: Path) -> Iterator[LiveServer]:
     env = {"ACCUEIL_MAX_FILE_BYTES": str(MAX_FILE_BYTES), "ACCUEIL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     with serve(settings, port, env, folder / "serve.log") as url:
         yield LiveServer(url, settings, passwords, "", SmtpServer(folder))  # no token, no mail: never started
+
+
+def exported(server: LiveServer, published_only: bool, suffix: str) -> bytes:
+    """What ``accueil faq export`` writes for the server's base as it is now."""
+    with Database(server.settings).session() as db:
+        return faq_io.dumps(faq_io.records(db, published_only), suffix).encode("utf-8")

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from server.core.desk import faq_io
-from server.core.desk.db import Database
 from server.web.app import create_app
 from tests.browsing import NAVIGATIONS, collect_forms, unsubmitted
 from tests.conftest import LiveServer, browser_login, settings_for
-from tests.faq_server import BIRTH, HOURS, faq_server
+from tests.faq_server import BIRTH, HOURS, exported, faq_server
 from tests.page_checks import go, inspect_page, submit
 
 QUESTION = "Peut-on venir en mairie sans rendez-vous le samedi ?"
@@ -26,11 +24,6 @@ PAGE_QUESTION = "Combien de temps pour obtenir un acte de naissance ?"
 def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with faq_server(demo_data, tmp_path_factory.mktemp("faq-import-browser")) as live:
         yield live
-
-
-def _export(server: LiveServer, published_only: bool, suffix: str) -> bytes:
-    with Database(server.settings).session() as db:
-        return faq_io.dumps(faq_io.records(db, published_only), suffix).encode("utf-8")
 
 
 def test_a_supervisor_imports_a_file_and_a_page_then_downloads_the_faq(
@@ -87,7 +80,7 @@ def test_a_supervisor_imports_a_file_and_a_page_then_downloads_the_faq(
         download_button.click()
     assert published.value.suggested_filename == "faq-publiee.jsonl"
     got = Path(published.value.path()).read_bytes()
-    assert got == _export(server, True, ".jsonl") and QUESTION in got.decode() and PAGE_QUESTION not in got.decode()
+    assert got == exported(server, True, ".jsonl") and QUESTION in got.decode() and PAGE_QUESTION not in got.decode()
 
     page.get_by_label("toutes, non publiées comprises").check()
     page.get_by_label("CSV", exact=True).check()
@@ -95,7 +88,7 @@ def test_a_supervisor_imports_a_file_and_a_page_then_downloads_the_faq(
         download_button.click()
     assert everything.value.suggested_filename == "faq-complete.csv"
     got = Path(everything.value.path()).read_bytes()
-    assert got == _export(server, False, ".csv") and PAGE_QUESTION in got.decode()
+    assert got == exported(server, False, ".csv") and PAGE_QUESTION in got.decode()
 
     page.locator("#faq-entries").get_by_role("link", name=QUESTION).click()
     expect(page.get_by_role("heading", name="Historique")).to_be_visible()

@@ -16,7 +16,7 @@ from server.core.desk import faq, faq_io
 from server.core.desk.db import Database
 from server.core.desk.tables import FaqEntry, FaqSourceText, FaqVersion
 from tests.conftest import LiveServer, csrf_from, login
-from tests.faq_server import BIRTH, HOURS, MAX_FILE_BYTES, faq_server
+from tests.faq_server import BIRTH, HOURS, MAX_FILE_BYTES, exported, faq_server
 
 IMPORT = "/supervision/faq/importer"
 EXPORT = "/supervision/faq/exporter"
@@ -69,12 +69,6 @@ def _written(server: LiveServer) -> tuple[int, int]:
         return db.query(FaqEntry).count(), db.query(FaqVersion).count()
 
 
-def _export(server: LiveServer, published_only: bool, suffix: str) -> bytes:
-    """What ``accueil faq export`` writes for the base as it is now."""
-    with Database(server.settings).session() as db:
-        return faq_io.dumps(faq_io.records(db, published_only), suffix).encode("utf-8")
-
-
 def test_jsonl_import_lands_a_second_changes_nothing_and_the_exports_read_back_unchanged(
     server: LiveServer, docs: dict[str, dict[str, Any]]
 ) -> None:
@@ -113,7 +107,7 @@ def test_jsonl_import_lands_a_second_changes_nothing_and_the_exports_read_back_u
             for fmt in ("jsonl", "csv"):
                 got = chef.get(EXPORT, params={"format": fmt, "entrees": entrees})
                 assert got.status_code == 200
-                assert got.content == _export(server, published_only, f".{fmt}")
+                assert got.content == exported(server, published_only, f".{fmt}")
                 kind = "application/jsonl" if fmt == "jsonl" else "text/csv"
                 assert got.headers["content-type"] == f"{kind}; charset=utf-8"
                 name = "faq-publiee" if published_only else "faq-complete"
@@ -121,7 +115,7 @@ def test_jsonl_import_lands_a_second_changes_nothing_and_the_exports_read_back_u
                 assert hours["question"] in got.text and "Sans fin" not in got.text
                 back = _send(chef, f"export.{fmt}", got.content)
                 assert back.status_code == 200 and "Rien n&#39;a changé" in back.text, back.text
-        assert chef.get(EXPORT).content == _export(server, True, ".jsonl")  # published, JSONL: the defaults
+        assert chef.get(EXPORT).content == exported(server, True, ".jsonl")  # published, JSONL: the defaults
         assert chef.get(EXPORT, params={"format": "html"}).status_code == 422
     assert _entries(server) == entries
     log = (server.settings.data_dir.parent / "serve.log").read_text(encoding="utf-8")

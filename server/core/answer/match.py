@@ -488,8 +488,10 @@ class Matcher:
     def _reaches(self, text: str, candidate: Candidate, score: float) -> bool:
         """Whether the best candidate, free of conflict, reaches the rule's score and word limits."""
         rule, f = self.rule, candidate.features
-        bare = rule.bare_threshold is not None and not candidate.known.variants
-        if score < (rule.bare_threshold if bare and rule.bare_threshold is not None else rule.threshold):
+        limit = rule.threshold
+        if rule.bare_threshold is not None and not candidate.known.variants:
+            limit = rule.bare_threshold
+        if score < limit:
             return False
         if f["cos"] < rule.min_cos:
             return False
