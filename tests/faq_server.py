@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from server.core.desk import auth, faq_io
+from server.core.desk import auth, faq_formats, faq_io
 from server.core.desk.db import Database
 from tests.conftest import LiveServer, SmtpServer, free_port, serve, settings_for
 
@@ -38,4 +38,4 @@ def faq_server(demo_data: Path, folder: Path) -> Iterator[LiveServer]:
 def exported(server: LiveServer, published_only: bool, suffix: str) -> bytes:
     """What ``accueil faq export`` writes for the server's base as it is now."""
     with Database(server.settings).session() as db:
-        return faq_io.dumps(faq_io.records(db, published_only), suffix).encode("utf-8")
+        return faq_formats.dumps(faq_io.records(db, published_only), suffix).encode("utf-8")

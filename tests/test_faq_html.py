@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from server.core.desk import faq, faq_io
+from server.core.desk import faq, faq_formats, faq_io
 from server.core.desk.db import Database
 from server.core.desk.faq_html import Page, Pair, read_page
+from server.core.desk.faq_report import COMMAND, Wording
 from server.core.errors import InputError
+from server.web.routes.faq_files import FORM
 from tests import test_faq_io
 from tests.conftest import accueil, settings_for
 from tests.test_faq_io import HOURS, _all
@@ -400,6 +402,36 @@ def test_draft_and_the_source_given_for_a_page_without_a_link(
         assert [v.action for v in faq.history(session, entry)] == ["creee", "modifiee", "publiee"]
 
 
+SOURCE = "« Source (lien ou document) »"
+
+
+@pytest.mark.parametrize(
+    ("wording", "give_source", "as_draft", "draft"),
+    [
+        (COMMAND, "avec --source LIEN_OU_DOCUMENT", "importez avec --draft", "--draft"),
+        (FORM, f"dans le champ {SOURCE}", "cochez « Laisser les entrées en brouillon »", "brouillon"),
+    ],
+)
+def test_messages_name_the_options_as_the_command_or_the_page_does(
+    db: Database, docs: dict[str, dict[str, Any]], wording: Wording, give_source: str, as_draft: str, draft: str
+) -> None:
+    unlinked = faq_page(None, {"Comment déclarer une naissance ?": "<p>Dans les cinq jours.</p>"}).encode()
+    with pytest.raises(InputError) as refused, db.session() as session:
+        faq_io.import_data(session, unlinked, "faq.html", docs, "chef", wording=wording)
+    assert refused.value.message == (
+        'La page n\'indique pas son lien (<link rel="canonical"> ou og:url) : donnez sa source '
+        f"{give_source}, ou {as_draft}."
+    )
+    unsourced = b'{"question": "Horaires ?", "answer": "Le matin."}\n'
+    with db.session() as session:
+        report = faq_io.import_data(session, unsourced, "faq.jsonl", docs, "chef", wording=wording)
+        assert [r.reason for r in report.refused] == [
+            f"Une entrée publiée doit citer au moins une source (ou {as_draft})."
+        ]
+        report = faq_io.import_data(session, unlinked, "faq.html", docs, "chef", draft=True, wording=wording)
+    assert report.lines()[-1] == f"Entrées ajoutées ou mises à jour : non publiées ({draft})."
+
+
 def test_a_page_whose_source_is_not_in_the_index_imports_nothing(
     db: Database, docs: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -423,7 +455,7 @@ def test_html_is_read_only_and_source_is_for_html_only(db: Database, tmp_path: P
     jsonl = tmp_path / "faq.jsonl"
     jsonl.write_text("", encoding="utf-8")
     with pytest.raises(InputError, match="^--source ne vaut que pour une page HTML"):
-        faq_io.read_file(jsonl, source=HOURS)
+        faq_formats.read_file(jsonl, source=HOURS)
 
 
 @pytest.mark.slow

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from ingest.loaders import load_bytes
 from ingest.sources import discover
-from server.core.desk import faq, faq_io
+from server.core.desk import faq, faq_formats, faq_io
 from server.core.desk.db import Database
+from server.core.desk.faq_report import ImportReport
 from server.core.desk.tables import FaqEntry
 from server.core.errors import InputError
 from tests.conftest import CORPUS, REPO_ROOT, accueil, settings_for
@@ -44,7 +45,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.close()
 
 
-def _import(db: Database, path: Path, docs: dict[str, dict[str, Any]], draft: bool = False) -> faq_io.ImportReport:
+def _import(db: Database, path: Path, docs: dict[str, dict[str, Any]], draft: bool = False) -> ImportReport:
     with db.session() as session:
         return faq_io.import_file(session, path, docs, "chef", draft)
 
@@ -85,7 +86,7 @@ def test_export_then_import_round_trips_unchanged(
     first, second = tmp_path / f"un{suffix}", tmp_path / f"deux{suffix}"
     with db.session() as session:
         assert faq_io.export_file(session, first) == len(DATASET.read_text(encoding="utf-8").splitlines())
-    exported = faq_io.read_file(first)
+    exported = faq_formats.read_file(first)
     expected = [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines()]
     assert exported[1] == []
     assert [(x.question, x.answer, x.variants, x.sources, x.theme) for x in exported[0]] == [
@@ -191,7 +192,7 @@ def test_unknown_format_and_missing_columns_are_refused(db: Database, tmp_path: 
         faq_io.import_file(session, tmp_path / "faq.xlsx", {}, "chef")
     path = tmp_path / "faq.csv"
     path.write_text("titre,texte\nA,B\n", encoding="utf-8")
-    lines, refused = faq_io.read_file(path)
+    lines, refused = faq_formats.read_file(path)
     assert lines == [] and refused[0].reason == "En-tête sans colonne question, answer : aucune ligne lue."
 
 
@@ -227,7 +228,7 @@ def test_accueil_faq_import_and_export_on_the_demo_index(tmp_path: Path, demo_da
     assert "inchangées : 1" in refused.stdout
     with Database(settings).session() as session:
         assert len(_all(session)) == count
-        assert faq_io.read_file(out)[0][0].question == _all(session)[0].question
+        assert faq_formats.read_file(out)[0][0].question == _all(session)[0].question
 
 
 def test_an_entry_withdrawn_for_a_changed_source_is_never_republished_by_an_import(

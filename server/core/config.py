@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(1400, description="Taille maximale d'un extrait indexé, en caractères.")
     chunk_min_chars: int = Field(300, description="Taille sous laquelle un extrait est fusionné au suivant.")
     max_file_bytes: int = Field(
-        20_000_000, description="Taille maximale d'un fichier ingéré (au-delà : erreur, fichier ignoré)."
+        20_000_000,
+        description="Taille maximale d'un fichier lu par le service : fichier ingéré (au-delà : erreur, fichier "
+        "ignoré) ou fichier de FAQ importé depuis la page Supervision → FAQ (au-delà : rien n'est importé).",
     )
     max_question_chars: int = Field(
         2000,

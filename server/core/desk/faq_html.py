@@ -11,9 +11,10 @@ page's FAQ (a page often holds the same FAQ twice, as schema.org data for search
 
 A pattern whose questions all lack a « ? » (one stray ``<details>`` « En savoir plus ») yields to a later one that
 has some. Navigation, header, footer, cookie banners, forms and scripts are left out, and ``<main>`` is searched
-before the whole page. Answers keep their structure as plain text: paragraphs separated by a blank line, list items
-as « - item » lines, table rows as « cell ; cell ». The theme is the nearest enclosing section heading (or
-accordion, or ``<details>``, holding the pair) that is not itself a question.
+before the whole page. Answers keep their structure as plain text (:mod:`server.core.desk.faq_html_text`):
+paragraphs separated by a blank line, list items as « - item » lines, table rows as « cell ; cell ». The theme is
+the nearest enclosing section heading (or accordion, or ``<details>``, holding the pair) that is not itself a
+question.
 """
 
 from __future__ import annotations
@@ -22,28 +23,21 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, Tag
+from bs4.element import PageElement, Tag
 
+from server.core.desk.faq_html_text import answer_text, label_text
 from server.core.errors import InputError
-from server.core.html_page import HEADINGS, SCREEN_READER_ONLY, classes, content_root, decode, prune
+from server.core.html_page import HEADINGS, classes, content_root, decode, prune
 from server.core.text import squash
 
 log = logging.getLogger(__name__)
 
 _SECTION_HEADINGS = HEADINGS[1:]
-_BLOCK = frozenset(
-    {
-        *HEADINGS,
-        *("address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl", "dt", "fieldset"),
-        *("figcaption", "figure", "footer", "header", "hr", "li", "main", "ol", "p", "pre", "section", "summary"),
-        *("table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
-    }
-)
 _ACCORDION_HINT = re.compile(r"accordion|accordeon|collaps|toggle", re.IGNORECASE)
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!]")
 
@@ -133,115 +127,8 @@ def _page_url(soup: BeautifulSoup) -> str | None:
     return None
 
 
-# --- text ------------------------------------------------------------------------------------------------------
-
-
-def _is_text(node: PageElement) -> bool:
-    return type(node) is NavigableString  # not a comment, doctype, CDATA, script or style text
-
-
 def _is_question(text: str) -> bool:
     return text.rstrip(" »\"')").endswith("?")
-
-
-def _label(tag: Tag) -> str:
-    """An element's text on one line (a question, a heading), without the words kept for screen readers only."""
-    parts: list[str] = []
-    for node in tag.descendants:
-        if isinstance(node, Tag):
-            if node.name == "br" or node.name in _BLOCK:
-                parts.append(" ")
-        elif _is_text(node) and not _screen_reader_only(node, tag):
-            parts.append(str(node))
-    return squash("".join(parts))
-
-
-def _screen_reader_only(node: PageElement, within: Tag) -> bool:
-    for parent in node.parents:
-        if parent is within:
-            return False
-        if SCREEN_READER_ONLY.search(" ".join(classes(parent))):
-            return True
-    return False
-
-
-def _inline(tag: Tag) -> str:
-    return "".join("\n" if isinstance(n, Tag) else str(n) for n in tag.descendants if _is_text(n) or _is_br(n))
-
-
-def _is_br(node: PageElement) -> bool:
-    return isinstance(node, Tag) and node.name == "br"
-
-
-def _flush(run: list[str], out: list[str]) -> None:
-    lines = (squash(line) for line in "".join(run).split("\n"))
-    paragraph = "\n".join(line for line in lines if line)
-    run.clear()
-    if paragraph:
-        out.append(paragraph)
-
-
-def _blocks(nodes: Iterable[PageElement]) -> list[str]:
-    """The paragraphs, lists and tables of a run of nodes, each as plain text."""
-    out: list[str] = []
-    run: list[str] = []
-    for node in nodes:
-        if isinstance(node, Tag):
-            if node.name == "br":
-                run.append("\n")
-            elif node.name in _BLOCK or node.find(_BLOCK) is not None:
-                _flush(run, out)
-                out.extend(_block(node))
-            else:
-                run.append(_inline(node))
-        elif _is_text(node):
-            run.append(str(node))
-    _flush(run, out)
-    return out
-
-
-def _block(tag: Tag) -> list[str]:
-    if tag.name in ("ul", "ol"):
-        text = _list(tag)
-    elif tag.name == "table":
-        text = _table(tag)
-    elif tag.name == "hr":
-        text = ""
-    else:
-        return _blocks(tag.children)
-    return [text] if text else []
-
-
-def _list(tag: Tag) -> str:
-    items = tag.find_all("li", recursive=False)
-    if not items:
-        return "\n".join(_blocks(tag.children))
-    lines: list[str] = []
-    for item in items:
-        body = "\n".join(_blocks(item.children)).split("\n")
-        if body[0]:
-            lines.append(f"- {body[0]}")
-            lines += [f"  {line}" for line in body[1:]]
-    return "\n".join(lines)
-
-
-def _table(tag: Tag) -> str:
-    rows = []
-    caption = tag.find("caption")
-    if isinstance(caption, Tag) and _label(caption):
-        rows.append(_label(caption))
-    for row in tag.find_all("tr"):
-        if row.find_parent("table") is not tag:
-            continue  # a nested table's row: read with its cell
-        cells = (squash(" ".join(_blocks(cell.children))) for cell in row.find_all(("td", "th"), recursive=False))
-        text = " ; ".join(c for c in cells if c)
-        if text:
-            rows.append(text)
-    return "\n".join(rows)
-
-
-def _answer(nodes: Iterable[PageElement]) -> str:
-    return "\n\n".join(_blocks(nodes))
 
 
 # --- the five patterns ------------------------------------------------------------------------------------------
@@ -297,7 +184,7 @@ def _jsonld_text(value: Any) -> str:
     if _TAG_LIKE.search(value):
         fragment = BeautifulSoup(value, "lxml")
         prune(fragment)
-        return _answer((fragment.body or fragment).children)
+        return answer_text((fragment.body or fragment).children)
     paragraphs = re.split(r"\n\s*\n", html.unescape(value))
     return "\n\n".join(p for p in ("\n".join(squash(x) for x in p.split("\n") if x.strip()) for p in paragraphs) if p)
 
@@ -306,11 +193,11 @@ def _details(root: Tag) -> _Finding:
     finding = _Finding([])
     for details in root.find_all("details"):
         summary = details.find("summary")
-        question = _label(summary) if isinstance(summary, Tag) else ""
+        question = label_text(summary) if isinstance(summary, Tag) else ""
         if details.find("details") is not None:
             finding.containers[id(details)] = question  # a group of questions: its summary names their theme
             continue
-        answer = _answer(c for c in details.children if c is not summary)
+        answer = answer_text(c for c in details.children if c is not summary)
         if question and (answer or _is_question(question)):
             finding.pairs.append(_Found(question, answer, details, [details]))
     return finding
@@ -324,9 +211,9 @@ def _dl(root: Tag) -> _Finding:
             if term.find_parent("dl") is not dl:
                 continue
             if term.name == "dt":
-                items.append(_Found(_label(term), "", term, [term]))
+                items.append(_Found(label_text(term), "", term, [term]))
             elif items:
-                answer = _answer(term.children)
+                answer = answer_text(term.children)
                 items[-1].answer = "\n\n".join(a for a in (items[-1].answer, answer) if a)
                 items[-1].parts.append(term)
         if any(_is_question(item.question) for item in items):  # else a list of terms, not questions
@@ -364,7 +251,7 @@ def _accordions(root: Tag) -> _Finding:
         panel = next((by_id[i] for i in _panel_ids(trigger) if i in by_id), None)
         if panel is None or id(panel) in seen or panel is trigger or _within(trigger, panel):
             continue
-        question = _label(trigger)
+        question = label_text(trigger)
         if question:
             seen.add(id(panel))
             triggers.append((trigger, panel, question))
@@ -373,7 +260,7 @@ def _accordions(root: Tag) -> _Finding:
         if any(_within(other, panel) for other, _, _ in triggers):
             finding.containers[id(panel)] = question  # tabs or a group of accordions: its label names their theme
             continue
-        answer = _answer(panel.children)
+        answer = answer_text(panel.children)
         if answer or _is_question(question):
             finding.pairs.append(_Found(question, answer, trigger, [trigger, panel]))
     return finding
@@ -414,7 +301,7 @@ def _section(heading: Tag, root: Tag, stops: set[int]) -> tuple[list[PageElement
 
 
 def _headings(root: Tag) -> _Finding:
-    heads = [(h, _label(h)) for h in root.find_all(_SECTION_HEADINGS)]
+    heads = [(h, label_text(h)) for h in root.find_all(_SECTION_HEADINGS)]
     finding = _Finding([])
     for i, (heading, question) in enumerate(heads):
         if not _is_question(question):
@@ -422,7 +309,7 @@ def _headings(root: Tag) -> _Finding:
         level = _level(heading)
         stops = {id(h) for h, text in heads[i + 1 :] if _level(h) <= level or _is_question(text)}
         nodes, end = _section(heading, root, stops)
-        answer = _answer(nodes)
+        answer = answer_text(nodes)
         if not answer and end is not None and end.name != "h1" and _level(end) > level:
             continue  # a question heading over more precise questions: a section, not a pair
         finding.pairs.append(_Found(question, answer, heading, [], level))
@@ -455,7 +342,7 @@ def _theme(found: _Found, finding: _Finding, root: Tag) -> str | None:
                 break
             if _level(heading) >= found.level or _touches(heading, parts):
                 continue
-            label = _label(heading)
+            label = label_text(heading)
             if label and not _is_question(label):
                 return label
         label = finding.containers.get(id(scope), "")

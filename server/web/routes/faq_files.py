@@ -1,5 +1,6 @@
 """The FAQ as a file, from the supervision FAQ page: import a commune's FAQ (JSONL, CSV or a saved HTML page) and
-export ours (JSONL or CSV), through ``faq_io`` exactly as ``accueil faq import`` / ``export`` do.
+export ours (JSONL or CSV), through ``faq_io`` exactly as ``accueil faq import`` / ``export`` do; its report and
+errors name the form's fields (``FORM``) where the command's name its options (``faq_report.COMMAND``).
 
 The uploaded file stays in memory: its bytes are read into the request (up to ``max_file_bytes``, the size limit of a
 file the service reads) and never spooled to disk, logged or put in a URL; the report is shown on the page it
@@ -20,7 +21,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.core.config import Settings
-from server.core.desk import faq, faq_io, faq_watch
+from server.core.desk import faq, faq_formats, faq_io, faq_watch
+from server.core.desk.faq_report import Wording
 from server.core.desk.tables import User
 from server.core.errors import InputError
 from server.web.deps import DbDep, SettingsDep, Supervisor
@@ -33,23 +35,15 @@ router = APIRouter()
 UNREADABLE = "Formulaire d'import illisible : choisissez le fichier de nouveau, puis « Importer le fichier »."
 FORM_SLACK = 64 * 1024  # the form's other fields and multipart boundaries, beyond the file itself
 MEDIA_TYPES = {"jsonl": "application/jsonl; charset=utf-8", "csv": "text/csv; charset=utf-8"}
-# The report and faq_io's errors name the command's options; the page names its own fields instead.
 DRAFT_LABEL = "« Laisser les entrées en brouillon »"
 SOURCE_LABEL = "« Source (lien ou document) »"
-FOR_THE_PAGE = (
-    ("avec --source LIEN_OU_DOCUMENT", f"dans le champ {SOURCE_LABEL}"),
-    ("avec --source", f"dans le champ {SOURCE_LABEL}"),
-    ("--source ne vaut", f"{SOURCE_LABEL} ne vaut"),
-    ("importez avec --draft", f"cochez {DRAFT_LABEL}"),
-    ("(--draft)", "(brouillon)"),
+FORM = Wording(  # the import's options as the form names them (faq_report.COMMAND: as the command does)
+    source=SOURCE_LABEL,
+    with_source=f"dans le champ {SOURCE_LABEL}",
+    with_source_value=f"dans le champ {SOURCE_LABEL}",
+    import_as_draft=f"cochez {DRAFT_LABEL}",
+    draft="brouillon",
 )
-
-
-def for_the_page(text: str) -> str:
-    """A line of faq_io's report or errors with the command's options named as the import form's fields."""
-    for option, label in FOR_THE_PAGE:
-        text = text.replace(option, label)
-    return text
 
 
 @dataclass
@@ -150,15 +144,13 @@ def faq_import(request: Request, db: DbDep, settings: SettingsDep, user: Supervi
                 "Aucun index : indexez d'abord les documents (accueil ingest), les sources des entrées y sont "
                 "vérifiées. Rien n'a été importé."
             )
-        report = faq_io.import_data(db, upload.data, upload.name, docs, user.username, draft, source)
+        report = faq_io.import_data(db, upload.data, upload.name, docs, user.username, draft, source, FORM)
         faq_watch.check(db, settings.index_dir)  # the texts the entries published now agree with
     except InputError as exc:
         db.rollback()
-        return faq_page(
-            request, db, settings, user, exc.http_status, import_error=for_the_page(exc.message), typed=typed
-        )
-    lines = [for_the_page(line) for line in report.lines()]
-    refused = [(r.number, for_the_page(r.reason)) for r in report.refused]
+        return faq_page(request, db, settings, user, exc.http_status, import_error=exc.message, typed=typed)
+    lines = report.lines()
+    refused = [(r.number, r.reason) for r in report.refused]
     return faq_page(
         request, db, settings, user, report=report, summary=lines[0], outcome=lines[-1], refused=refused, typed=typed
     )
@@ -176,7 +168,7 @@ def faq_export(
     rows = faq_io.records(db, published_only=entrees == "publiees")
     name = f"faq-{'publiee' if entrees == 'publiees' else 'complete'}.{format}"
     return Response(
-        faq_io.dumps(rows, f".{format}").encode("utf-8"),
+        faq_formats.dumps(rows, f".{format}").encode("utf-8"),
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
