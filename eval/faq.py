@@ -19,7 +19,7 @@ from typing import Any
 
 from eval.report import runtime_versions
 from server.core.answer.embed import embedder_for
-from server.core.answer.match import THRESHOLD, Known, Matcher, vectors_for
+from server.core.answer.match import BARE_THRESHOLD, THRESHOLD, Known, Matcher, vectors_for
 from server.core.answer.pairs import MEMORY
 from server.core.config import Settings
 from server.core.desk import faq, faq_match
@@ -46,6 +46,8 @@ class Row:
     best: str | None
     eligible: bool
     suggestions: list[str] = field(default_factory=list)
+    # The best candidate has no variant: the decision asks it ``BARE_THRESHOLD`` instead of ``THRESHOLD``.
+    bare: bool = False
 
     @property
     def correct(self) -> bool:
@@ -104,6 +106,7 @@ def decide_all(
                             best=best.known.question if best else None,
                             eligible=best is not None,
                             suggestions=[e.question for e in found.suggestions],
+                            bare=best is not None and not best.known.variants,
                         )
                     )
                     progress(done)
@@ -135,12 +138,14 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
 
 def curve(rows: list[Row], threshold: float) -> list[dict[str, Any]]:
     """Precision and recall of the entries shown had the threshold been each of ``CURVE_STEPS`` (the rest of the
-    decision unchanged: an out-of-scope question or a conflicting entry is never shown)."""
+    decision unchanged: an out-of-scope question or a conflicting entry is never shown; an entry without variants
+    asks the same distance more, as ``BARE_THRESHOLD`` does above ``THRESHOLD``)."""
     points = []
+    extra = BARE_THRESHOLD - THRESHOLD
     for t in sorted({*CURVE_STEPS, round(threshold, 4)}):
 
         def shown(r: Row, t: float = t) -> bool:
-            return r.eligible and r.score >= t
+            return r.eligible and r.score >= t + (extra if r.bare else 0.0)
 
         points.append({"threshold": t, **_figures(rows, shown, lambda r: r.best == r.expected)})
     return points
@@ -230,7 +235,8 @@ td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style>
 <p>Jeu : {escape(meta["dataset"])} ({meta["questions"]} questions, {meta["answerable"]} auxquelles une entrée répond) ;
 FAQ : {escape(meta["entries_file"])} ({meta["entries"]} entrées) ;
 modèle d'embeddings : {escape(meta["embedding_model"])} ;
-seuil : {meta["threshold"]:.2f}.</p>
+seuil : {meta["threshold"]:.2f} ({meta["bare_threshold"]:.2f} pour une entrée sans variante ;
+{meta["entries_without_variants"]} entrée(s) sans variante dans cette FAQ).</p>
 <table><thead><tr><th>Mesure</th><th>Valeur</th><th>Objectif</th><th>Définition</th></tr></thead><tbody>{cards}</tbody></table>
 <h2>Courbe précision–rappel du seuil</h2>
 {_svg(report["curve"], meta["threshold"])}
@@ -283,6 +289,8 @@ def run(
             "entries": len(entries),
             "embedding_model": settings.embedding_model,
             "threshold": THRESHOLD,
+            "bare_threshold": BARE_THRESHOLD,
+            "entries_without_variants": sum(1 for e in entries if not e.get("variants")),
             "runtime": runtime_versions(),
         },
         "metrics": {**summarise(rows), **memory},

@@ -4,11 +4,13 @@ with the real e5 model and a real SQLite base, report files written."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
 from eval import faq as faq_eval
 from eval.faq import Row
+from server.core.answer.match import BARE_THRESHOLD, THRESHOLD
 from server.core.config import REPO_ROOT
 from tests.conftest import accueil, settings_for
 
@@ -41,11 +43,23 @@ def test_precision_recall_and_suggestions_from_rows() -> None:
     assert points[0.99]["faq_shown"] == 0 and points[0.99]["faq_precision"] is None
 
 
+def test_the_curve_asks_an_entry_without_variants_what_the_decision_asks_it() -> None:
+    """An entry without variants needs ``BARE_THRESHOLD``: each point of the curve asks it the same distance more."""
+    gap = BARE_THRESHOLD - THRESHOLD
+    assert gap > 0
+    plain = _row("A", "A", THRESHOLD + gap / 2, "A", [])
+    bare = replace(plain, bare=True)
+    shown = {p["threshold"]: p["faq_shown"] for p in faq_eval.curve([plain, bare], THRESHOLD)}
+    assert shown[THRESHOLD] == 1  # between the two thresholds: only the entry with variants is shown
+    assert shown[0.85] == 2 and shown[0.95] == 0  # below both, above both
+
+
 def test_a_small_run_measures_the_decision_and_writes_the_report(tmp_path: Path) -> None:
     entries = [
         json.loads(line)
         for line in (REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl").read_text(encoding="utf-8").splitlines()
     ][:8]
+    entries[7]["variants"] = []  # an entry without variants: the report says which threshold it gets
     (tmp_path / "entries.jsonl").write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in entries) + "\n")
     questions = [
         {"id": "1", "question": "horraires de la déchéterie", "entry": "Quels sont les horaires de la déchetterie ?"},
@@ -60,6 +74,8 @@ def test_a_small_run_measures_the_decision_and_writes_the_report(tmp_path: Path)
     assert report["meta"]["runtime"]["onnxruntime"] == version("onnxruntime")  # a fresh install can move the figures
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Précision des entrées montrées" in html and "<svg" in html and 'lang="fr"' in html
+    assert report["meta"]["entries_without_variants"] == 1 and report["meta"]["bare_threshold"] == BARE_THRESHOLD
+    assert f"{BARE_THRESHOLD:.2f} pour une entrée sans variante" in html
     assert (tmp_path / "out" / "questions.csv").read_text(encoding="utf-8").count("\n") == 4
     saved = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert [q["reason"] for q in saved["questions"]][1:] == ["fait", "manipulation"]

@@ -295,7 +295,7 @@ def test_a_cue_in_the_story_around_a_general_question_is_left_to_the_acceptance(
 def test_an_entry_without_variants_needs_the_higher_threshold(matcher: Matcher) -> None:
     """Its question alone gives the decision less to go on: a paraphrase scored between ``THRESHOLD`` and
     ``BARE_THRESHOLD`` finds the entry when it has variants, not when it has none."""
-    text = "c'est combien la carte d'identitée si on l'a perdue ?"
+    text = "c'est combien la carte d'identité quand on l'a perdue ?"
     lines = [json.loads(line) for line in ENTRIES.read_text(encoding="utf-8").splitlines() if line.strip()]
     bare = Matcher(
         [Known(i, e["question"], (), e["answer"]) for i, e in enumerate(lines)],

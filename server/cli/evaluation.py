@@ -126,6 +126,11 @@ def evaluate_faq(
     for m in FAQ:
         if m.key in report["metrics"]:
             typer.echo(f"  {m.key:<22} {report['metrics'][m.key]}")
+    meta = report["meta"]
+    typer.echo(
+        f"  seuil en vigueur {meta['threshold']:.2f} ({meta['bare_threshold']:.2f} pour une entrée sans variante ; "
+        f"{meta['entries_without_variants']} sans variante ici)"
+    )
     typer.echo("  seuil   précision  rappel  (courbe)")
     for p in report["curve"]:
         typer.echo(f"  {p['threshold']:.2f}    {p['faq_precision']}  {p['faq_recall']}")

@@ -2,7 +2,7 @@
 
 ``match.Matcher.rank`` scores each (text, entry) pair and marks what the rules reject; the best entry they do not
 reject is then the answer or not. That acceptance is learnt (``eval/faq_fit.py``) on the top candidate of each
-labelled question of the ten tuning sets (faq-dev, faq-holdout, faq-blind to faq-blind8): the label is whether it
+labelled question of the twelve tuning sets (faq-dev, faq-holdout, faq-blind to faq-blind10): the label is whether it
 is the expected entry. A pair score reads one entry at a time and was fitted to
 rank; this one reads the chosen entry with what surrounds it (how far it leads the next entry the rules do not
 reject, the share of an other entry's subject the text names), so a near miss that ranks first by a hair is told
