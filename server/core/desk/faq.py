@@ -70,17 +70,22 @@ def clean_entry(question: str, answer: str, theme: str) -> tuple[str, str, str]:
     return _clean(question, answer, theme)
 
 
+def phrasing_key(text: str) -> str:
+    """What makes two phrasings of a question the same one: spaces and case aside."""
+    return " ".join(text.split()).casefold()
+
+
 def clean_variants(variants: list[str], question: str = "") -> list[str]:
     """The entry's other phrasings: stripped, blank lines and repeats (spaces and case aside) dropped, the question
     itself left out; too many or too long ones refused."""
-    seen = {" ".join(question.split()).casefold()}
+    seen = {phrasing_key(question)}
     out = []
     for variant in variants:
         variant = " ".join(variant.split())
-        if variant and variant.casefold() not in seen:
+        if variant and phrasing_key(variant) not in seen:
             if len(variant) > MAX_QUESTION:
                 raise InputError(f"Une variante dépasse {MAX_QUESTION} caractères.")
-            seen.add(variant.casefold())
+            seen.add(phrasing_key(variant))
             out.append(variant)
     if len(out) > MAX_VARIANTS:
         raise InputError(f"{MAX_VARIANTS} variantes au plus par entrée.")

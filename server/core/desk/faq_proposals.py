@@ -103,7 +103,7 @@ def validated(session: Session, limit: int = MAX_REQUESTS) -> list[Asked]:
     return out
 
 
-def _vectors(embedder: Embeddings, texts: list[str]) -> np.ndarray:
+def query_vectors(embedder: Embeddings, texts: list[str]) -> np.ndarray:
     """Unit query vectors of ``texts``, those already read taken from the cache."""
     with _LOCK:
         known = {t: _VECTORS[(id(embedder), t)] for t in texts if (id(embedder), t) in _VECTORS}
@@ -127,7 +127,7 @@ def propose(
     asked = validated(session)
     if not asked:
         return []
-    vectors = _vectors(embedder, [a.question for a in asked])
+    vectors = query_vectors(embedder, [a.question for a in asked])
     # Questions answered from different documents are not the same question, however close their words: grouped by
     # meaning only among those whose reply cites the same first document.
     by_doc: dict[str, list[int]] = {}
@@ -140,8 +140,8 @@ def propose(
         members += [[idx[j] for j in group] for group in local]
         centroids += local_centroids
     entries = list(session.scalars(select(FaqEntry)))
-    known = {" ".join(q.split()).casefold() for e in entries for q in [e.question, *e.variants]}
-    known_vectors = _vectors(embedder, [e.question for e in entries]) if entries else None
+    known = {faq.phrasing_key(q) for e in entries for q in [e.question, *e.variants]}
+    known_vectors = query_vectors(embedder, [e.question for e in entries]) if entries else None
     proposals = []
     for idx, centroid in zip(members, centroids, strict=True):
         group = [asked[i] for i in idx]
@@ -160,7 +160,7 @@ def propose(
         if not short:
             continue
         closest = asked[max(short, key=lambda i: float(vectors[i] @ centroid))].question
-        if " ".join(closest.split()).casefold() in known:
+        if faq.phrasing_key(closest) in known:
             continue
         questions = [closest] + [asked[i].question for i in short if asked[i].question != closest]
         cited = [d for d in head.doc_ids if all(d in a.doc_ids for a in agreeing)] or head.doc_ids

@@ -1,4 +1,5 @@
-"""FAQ curation for supervisors: write an entry or promote a validated reply, edit, publish, unpublish, history."""
+"""FAQ curation for supervisors: write an entry or promote a validated reply, edit, publish, unpublish, history,
+add the variants proposed from validated requests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.desk import faq, faq_proposals, faq_watch, workflow
+from server.core.desk import faq, faq_proposals, faq_variant_proposals, faq_watch, workflow
 from server.core.desk.tables import FaqEntry, User
 from server.core.errors import InputError
 from server.web.deps import AssistantDep, DbDep, SettingsDep, Supervisor
@@ -144,13 +145,15 @@ def faq_create(
 def faq_proposals_page(
     request: Request, db: DbDep, settings: SettingsDep, assistant: AssistantDep, user: Supervisor
 ) -> HTMLResponse:
-    """Draft entries proposed from the most-asked questions whose validated replies agree."""
+    """Draft entries proposed from the most-asked questions whose validated replies agree, and new variants of
+    existing entries from the validated questions close to them."""
     proposals = faq_proposals.propose(db, assistant.embedder, settings.gap_min_similarity)
     return render(
         request,
         "faq_proposals.html",
         user=user,
         proposals=proposals,
+        variant_proposals=faq_variant_proposals.propose(db, assistant.embedder, settings.gap_min_similarity),
         docs=indexed_docs(assistant),
         min_agreeing=faq_proposals.MIN_AGREEING,
     )
@@ -236,3 +239,21 @@ def faq_publish(
         faq_watch.check(db, settings.index_dir)
     message = "Entrée publiée : elle est visible dans la FAQ publique." if publier else "Entrée retirée de la FAQ."
     return back(request, f"/supervision/faq/{faq_id}", message)
+
+
+@router.post("/supervision/faq/{faq_id}/variantes")
+def faq_add_variants(
+    request: Request,
+    db: DbDep,
+    user: Supervisor,
+    faq_id: int,
+    csrf: Csrf,
+    variante: Annotated[list[str] | None, Form()] = None,
+) -> RedirectResponse:
+    """Append the checked proposed phrasings to the entry's variants (a new version in its history)."""
+    check_csrf(request, csrf)
+    entry = faq.get(db, faq_id)
+    if not any(v.strip() for v in variante or []):
+        return back(request, "/supervision/faq/propositions", "Aucune variante cochée : l'entrée n'a pas changé.")
+    done = faq_variant_proposals.add(db, entry, variante or [], user.username)
+    return back(request, f"/supervision/faq/{faq_id}", faq_variant_proposals.message(done))
