@@ -64,3 +64,19 @@ def test_agreeing_replies_to_close_questions_become_one_clean_draft_entry(small_
         # Once an entry asks it (its request made into an entry, its question known), it is not proposed again.
         assert faq_proposals.propose(session, assistant.embedder, settings.gap_min_similarity) == []
     db.close()
+
+
+def test_a_proposed_question_or_answer_names_nobody_and_keeps_addresses_whole() -> None:
+    """A FAQ is public: the people a message or a reply names become « [nom] », and an e-mail address, a number or a
+    web address with dots stays one piece (it used to be cut into sentences, its end left in the question)."""
+    asked = "Bonjour, je suis Mme Perrin (jeanne.perrin@exemple.fr, 06 12 34 56 78) : où est la fourrière ? Merci."
+    assert faq.clean_question(asked) == "Je suis [nom] ([courriel], [téléphone]) : où est la fourrière ?"
+    introduced = "Bonjour, je m'appelle Jeanne Perrin, où est la fourrière ? Cordialement, Mme Perrin"
+    assert faq.clean_question(introduced) == "Je m'appelle [nom], où est la fourrière ?"
+    for kept in (
+        "Mon fils a 3.5 ans, peut-il aller au centre de loisirs ?",
+        "Le site www.belval.fr a-t-il les horaires ?",
+    ):
+        assert faq.clean_question(kept) == kept
+    reply = "Bonjour Madame Perrin,\n\nM. Jean Dupont vous recevra à l'accueil.\n\nCordialement,\nL'accueil"
+    assert faq.clean_reply(reply) == "[nom] vous recevra à l'accueil."

@@ -40,7 +40,14 @@ _CLOSING = re.compile(
     r"|veuillez\s+agreer|je\s+vous\s+prie|dans\s+l'attente|bonne\s+(?:journee|soiree)"
 )
 _THANKS = re.compile(r"(?:merci|en\s+vous\s+remerciant|je\s+vous\s+remercie)\b")
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at « . », « ! » or « ? » followed by a space or the end: not at the dots of an address, a number or
+# an abbreviation written without a space (« jeanne.perrin@exemple.fr », « 3.5 », « www.belval.fr »).
+_SENTENCES = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*")
+# A person named in a message or a reply: after a title (« Mme Perrin », « M. Jean Dupont ») or introducing oneself
+# (« je m'appelle Jeanne Perrin »). A FAQ is public; the name becomes « [nom] ».
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’\-]+)*"
+_TITLED = re.compile(rf"\b(?:M\.|MM\.|Mme|Mmes|Mlle|Madame|Monsieur|Mademoiselle|Docteur|Dr)[ \t]+{_NAME}")
+_INTRODUCED = re.compile(rf"(?i:\b(je m['’]appelle|je me nomme|mon nom est|moi c['’]est))[ \t]+{_NAME}")
 
 
 def get(session: Session, faq_id: int) -> FaqEntry:
@@ -269,8 +276,14 @@ def clean_question(text: str) -> str:
     sentences = [_LEADING_GREETING.sub("", s).strip() for s in sentences if not _is_formula(s)]
     sentences = [s for s in sentences if tokens(s)]
     asked = [s for s in sentences if s.endswith("?")]
-    question = pii.mask(" ".join(asked or sentences)).strip()
+    question = unnamed(pii.mask(" ".join(asked or sentences))).strip()
     return question[:1].upper() + question[1:]
+
+
+def unnamed(text: str) -> str:
+    """``text`` with the people it names (after a title, or introducing themselves) replaced by « [nom] »."""
+    text = _INTRODUCED.sub(lambda m: f"{m.group(1)} [nom]", text)
+    return _TITLED.sub("[nom]", text)
 
 
 def clean_reply(text: str) -> str:
@@ -290,7 +303,7 @@ def clean_reply(text: str) -> str:
             out.append("")
         if not closing:
             out.append(line)
-    return pii.mask(re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip())
+    return unnamed(pii.mask(re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()))
 
 
 def proposal_from(session: Session, request: Request) -> Proposal:
