@@ -19,7 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from server.core.answer.assistant import Assistant
 from server.core.config import Settings
-from server.core.desk import erasure, outbox, public_form, workflow
+from server.core.desk import erasure, faq, faq_variant_proposals, outbox, public_form, workflow
 from server.core.desk.db import Database
 from server.core.desk.tables import AuditEvent, DraftVersion, Erasure, MemoryEntry, OutgoingMail, ReplyLink, Request
 from tests.conftest import CORPUS, CliResult, LiveServer, accueil, csrf_from, free_port, login, serve, settings_for
@@ -230,6 +230,11 @@ def test_forget_leaves_nothing_on_disk_and_restore_does_not_bring_it_back(desk: 
         outbox.new_link(s, s.get(Request, rid))  # type: ignore[arg-type]
         # A second question, still waiting for the address to be confirmed (not a request yet).
         public_form.submit(s, desk.settings, f"{ASKED} et le dimanche ?", EMAIL)
+        # The FAQ learnt the question as a variant of an entry the supervisor wrote (« Variantes proposées »).
+        hours = faq.create(s, "Quand la mairie est-elle ouverte ?", "Le samedi de 9 h à 12 h.", "", [], "chef")
+        learnt = faq_variant_proposals.add(s, hours, [faq.clean_question(MESSAGE)], "chef")
+        assert learnt.added and ASKED in learnt.added[0]
+        hours_id = hours.id
     # "Proposer en FAQ": the form starts from the question and the reply, cleaned.
     with login(desk.server, "chef") as chef:
         page = chef.get(f"/supervision/faq/nouvelle?demande={rid}")
@@ -266,6 +271,11 @@ def test_forget_leaves_nothing_on_disk_and_restore_does_not_bring_it_back(desk: 
         assert entry.status_code == 200 and "Effacée (droit à l&#39;effacement" in entry.text
         where = entry.text.find(NAME)
         assert where < 0, entry.text[max(0, where - 300) : where + 100]
+        learnt_from = chef.get(f"/supervision/faq/{hours_id}")
+        assert "Variante effacée (droit à l&#39;effacement" in learnt_from.text and ASKED not in learnt_from.text
+    with desk.db.session() as s:
+        kept = faq.get(s, hours_id)
+        assert kept.variants == [] and kept.question == "Quand la mairie est-elle ouverte ?"
     journal = (data / "effacements.jsonl").read_text(encoding="utf-8")
     assert EMAIL not in journal and erasure.email_digest(EMAIL) in journal
 

@@ -11,7 +11,8 @@ column or a table added later is covered without being listed here):
 
 Purge does this to the requests older than ``retention_days``: no free text is kept, only dates, channel, theme,
 states, confidence, edit ratios and reasons. Forget does it to every request sent with one e-mail address, and also
-redacts the FAQ entries written from them (their history is rewritten and a ``caviardee`` step is appended).
+redacts the FAQ entries written from them (their history is rewritten and a ``caviardee`` step is appended) and
+drops the variants learnt from their questions at the desk (``faq.forget_variants``).
 Each run is logged in ``erasures`` and in the erasure journal (see ``erasure_log``) without personal data: the
 address only as its SHA-256. On SQLite, ``db.compact`` then rebuilds the file and empties the WAL.
 """
@@ -139,10 +140,13 @@ def _run(
     erasure = Erasure(kind=kind, subject=subject, requests=0, state="en_cours", actor=actor)
     session.add(erasure)
     session.flush()  # the triggers now let this transaction rewrite the trail
+    # Read before they are erased: a variant learnt at the desk is one of these questions, cleaned.
+    asked = list(session.scalars(select(Request.question).where(Request.id.in_(ids)))) if forget and ids else []
     _erase(session, ids, ERASED if forget else PURGED)
     if forget and ids:
         for entry in session.scalars(select(FaqEntry).where(FaqEntry.request_id.in_(ids))):
             faq.redact(session, entry, ERASED, actor)
+        faq.forget_variants(session, [q for q in asked if q not in (ERASED, PURGED)], actor)
     session.flush()  # every rewrite is written while the erasure is still "en_cours"
     erasure.requests = len(ids)
     erasure.state = "terminee"

@@ -231,6 +231,31 @@ def redact(session: Session, entry: FaqEntry, marker: str, actor: str) -> None:
     _record(session, entry, "caviardee", actor)
 
 
+def forget_variants(session: Session, questions: list[str], actor: str) -> int:
+    """Drop from every entry, and from every version of its history, the variants written from erased citizens'
+    questions; a ``variante_effacee`` step says when and by whom. Returns how many entries changed.
+
+    Only inside an erasure (the history is append-only otherwise). A variant learnt at the desk
+    (``faq_variant_proposals``) is the request's question as ``clean_question`` made it: a variant is dropped when it is
+    that text or the question as typed (spaces and case aside). The entry keeps its publication: its question and
+    answer are the commune's, not the citizen's.
+    """
+    keys = {phrasing_key(t) for q in questions for t in (q, clean_question(q)) if t.strip()}
+    changed = 0
+    for entry in session.scalars(select(FaqEntry)):
+        kept = [v for v in entry.variants if phrasing_key(v) not in keys]
+        if len(kept) == len(entry.variants):
+            continue
+        for version in session.scalars(select(FaqVersion).where(FaqVersion.faq_id == entry.id)):
+            version.variants = [v for v in version.variants if phrasing_key(v) not in keys]
+        entry.variants = kept
+        entry.version += 1
+        entry.updated_at = utcnow()
+        _record(session, entry, "variante_effacee", actor)
+        changed += 1
+    return changed
+
+
 def history(session: Session, entry: FaqEntry) -> list[FaqVersion]:
     """The entry's history, oldest first."""
     return list(session.scalars(select(FaqVersion).where(FaqVersion.faq_id == entry.id).order_by(FaqVersion.id)))

@@ -28,6 +28,7 @@ FAQ_ACTIONS = {
     "publiee": "Publiée",
     "depubliee": "Dépubliée",
     "caviardee": "Effacée (droit à l'effacement d'un habitant)",
+    "variante_effacee": "Variante effacée (droit à l'effacement d'un habitant)",
     "source_modifiee": "Retirée : une source a changé ou a disparu de l'index (à relire)",
 }
 
