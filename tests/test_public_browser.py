@@ -10,11 +10,12 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from server.core.answer.assistant import Assistant
-from server.core.desk import faq
+from server.core.desk import faq, public_stats
 from server.core.desk.db import Database
+from server.core.desk.public_stats import Outcome
 from server.core.desk.tables import Request
 from server.web.figures import indexed_docs
-from tests.conftest import ARTIFACTS, LiveServer
+from tests.conftest import ARTIFACTS, LiveServer, browser_login
 from tests.test_public_privacy import body_of, mail_delivered
 
 FIRST = "Comment obtenir une attestation de Zorglub pour le marché ?"
@@ -81,4 +82,18 @@ def test_a_citizen_sees_close_faq_entries_then_sends_and_confirms(browser: Brows
     with Database(demo_server.settings).session() as db:
         demande = db.scalar(select(Request).where(Request.ref == ref.inner_text()))
         assert demande is not None and demande.citizen_email == mail and demande.question == question
+        counted = public_stats.summary(db)
     page.close()
+
+    # The supervisor sees the questions counted (the personal one refused), never their text.
+    assert counted.totals[Outcome.REFUSED] >= 1
+    chef = browser_login(browser, demo_server, "chef")
+    chef.goto(f"{demo_server.url}/supervision/faq")
+    table = chef.get_by_role("table", name="Résultat des questions posées sur la page publique")
+    asked = table.get_by_role("row", name=re.compile("^Questions posées"))
+    expect(asked.get_by_role("cell").first).to_have_text(str(counted.asked))
+    refused = table.locator("#resultat-hors_champ")
+    expect(refused.get_by_role("cell").first).to_have_text(str(counted.totals[Outcome.REFUSED]))
+    expect(chef.get_by_text("le texte des questions posées n'est jamais enregistré")).to_be_visible()
+    expect(chef.get_by_text(question)).to_have_count(0)
+    chef.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.core.desk.states import RequestState
@@ -298,3 +298,18 @@ class Erasure(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(20), default="en_cours", index=True)
     actor: Mapped[str] = mapped_column(String(80))
+
+
+class PublicQuestionCount(Base):
+    """How many questions of the public page had one outcome on one day (0014); never the question's text.
+
+    ``outcome`` is a code of ``public_stats.Outcome``; ``faq_id`` the entry shown (outcome ``entree``), else NULL.
+    Rows older than ``public_stats.KEEP_DAYS`` are deleted as new ones are written.
+    """
+
+    __tablename__ = "public_question_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    faq_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id"), nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

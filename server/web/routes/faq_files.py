@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.core.config import Settings
-from server.core.desk import faq, faq_formats, faq_io, faq_watch
+from server.core.desk import faq, faq_formats, faq_io, faq_watch, public_stats
 from server.core.desk.faq_report import Wording
 from server.core.desk.tables import User
 from server.core.errors import InputError
@@ -112,13 +112,15 @@ UploadDep = Annotated[Upload, Depends(read_upload)]
 def faq_page(
     request: Request, db: Session, settings: Settings, user: User, status: int = 200, **context: object
 ) -> HTMLResponse:
-    """The supervision FAQ page: every entry, the import and export forms, and an import's report or error."""
+    """The supervision FAQ page: every entry, how often the FAQ answered the public page's questions (30 days), the
+    import and export forms, and an import's report or error."""
     return render(
         request,
         "faq_list.html",
         status=status,
         user=user,
         rows=faq.entries(db),
+        questions=public_stats.summary(db),
         upload_limit=_megabytes(settings.max_file_bytes),
         **context,
     )

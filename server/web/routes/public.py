@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from starlette.background import BackgroundTask
 
 from server.core.config import Settings
-from server.core.desk import faq, faq_match, outbox, public_answer, public_form, workflow
+from server.core.desk import faq, faq_match, outbox, public_answer, public_form, public_stats, workflow
 from server.core.errors import AccueilError, InputError
 from server.web.deps import (
     AssistantDep,
@@ -102,6 +102,7 @@ def search_question(
     if not q:
         return _render(request, "public_question.html", q="", answer=None)
     found = public_answer.answer(db, assistant, q, assistant.public_threshold)
+    public_stats.record_answer(db, found)  # its outcome only, never its text
     return _render(
         request,
         "public_question.html",
