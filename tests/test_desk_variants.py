@@ -1,9 +1,11 @@
-"""``python -m eval.desk_variants``: a FAQ after the desk's questions were proposed and accepted as variants (real e5)."""
+"""``python -m eval.desk_variants``: a FAQ after the desk's questions were proposed and accepted as variants
+(real e5)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from eval import desk_variants
 from eval.faq import read_jsonl
@@ -15,8 +17,12 @@ HOURS = "Quels sont les horaires de la déchetterie ?"
 
 def test_close_desk_questions_become_clean_variants_of_their_entry(tmp_path: Path) -> None:
     entries = [e for e in read_jsonl(REPO_ROOT / "eval" / "datasets" / "faq-entries.jsonl") if e["question"] == HOURS]
-    desk = [
-        {"id": "1", "question": "Bonjour, c'est quoi les horaires de la déchetterie ? Merci, Mme Perrin", "entry": HOURS},
+    desk: list[dict[str, Any]] = [
+        {
+            "id": "1",
+            "question": "Bonjour, c'est quoi les horaires de la déchetterie ? Merci, Mme Perrin",
+            "entry": HOURS,
+        },
         {"id": "2", "question": "quels sont les HORAIRES de la déchetterie ?", "entry": HOURS},  # already its question
         {"id": "3", "question": "Mon voisin brûle ses feuilles mortes le dimanche, que faire ?", "entry": HOURS},  # far
         {"id": "4", "question": "Où est la déchetterie ?", "entry": None},  # no entry answers it: no request
