@@ -24,7 +24,7 @@ from eval.faq import read_jsonl
 from server.core.answer.embed import embedder_for
 from server.core.config import REPO_ROOT, Settings
 from server.core.desk import faq
-from server.core.desk.faq_proposals import query_vectors
+from server.core.desk.faq_variant_proposals import entry_similarity
 
 DATASETS = REPO_ROOT / "eval" / "datasets"
 
@@ -40,12 +40,14 @@ def with_desk_variants(
     asked = [q for q in desk if q.get("entry") in which]
     cleaned = [faq.clean_question(str(q["question"])) for q in asked]
     added: list[list[str]] = [[] for _ in entries]
-    for q, text, vector in zip(asked, cleaned, query_vectors(embedder, cleaned), strict=True):
+    # The proposal page's measure, against the FAQ as written.
+    close = entry_similarity(embedder, cleaned, phrasings) if cleaned else None
+    for row, (q, text) in enumerate(zip(asked, cleaned, strict=True)):
         i = which[q["entry"]]
         known = {faq.phrasing_key(p) for p in phrasings[i] + added[i]}
         if len(text) > faq.MAX_QUESTION or faq.phrasing_key(text) in known:
             continue
-        if float((query_vectors(embedder, phrasings[i]) @ vector).max()) >= settings.gap_min_similarity:
+        if close is not None and float(close[row, i]) >= settings.gap_min_similarity:
             added[i].append(text)
     out, count, touched = [], 0, 0
     for e, phrasing, new in zip(entries, phrasings, added, strict=True):

@@ -72,6 +72,15 @@ def _sources(entry: FaqEntry) -> set[str]:
     return {str(s.get("doc_id", "")) for s in entry.sources}
 
 
+def entry_similarity(embedder: Embeddings, questions: list[str], phrasings: list[list[str]]) -> np.ndarray:
+    """Questions × entries: the cosine of each question's e5 query vector to the entry's closest phrasing (each
+    entry given as its question then its variants)."""
+    vectors = faq_proposals.query_vectors(embedder, questions)
+    known = faq_proposals.query_vectors(embedder, [q for group in phrasings for q in group])
+    starts = np.cumsum([0] + [len(group) for group in phrasings[:-1]])
+    return np.maximum.reduceat(vectors @ known.T, starts, axis=1)
+
+
 def _closest_entry(
     asked: Asked, similarity: np.ndarray, entries: list[FaqEntry], min_similarity: float
 ) -> FaqEntry | None:
@@ -104,12 +113,8 @@ def propose(
     asked = [a for a in asked if sourced.intersection(a.doc_ids)]
     if not asked:
         return []
-    vectors = faq_proposals.query_vectors(embedder, [a.question for a in asked])
-    # Each entry's phrasings one after the other: an entry is as close as its closest phrasing.
     phrasings = [[e.question, *e.variants] for e in open_entries]
-    phrasing_vectors = faq_proposals.query_vectors(embedder, [q for group in phrasings for q in group])
-    starts = np.cumsum([0] + [len(group) for group in phrasings[:-1]])
-    by_entry = np.maximum.reduceat(vectors @ phrasing_vectors.T, starts, axis=1)
+    by_entry = entry_similarity(embedder, [a.question for a in asked], phrasings)
     found: dict[int, dict[str, Phrasing]] = {}
     for a, similarity in zip(asked, by_entry, strict=True):  # the most recent first (``validated``)
         entry = _closest_entry(a, similarity, open_entries, min_similarity)
