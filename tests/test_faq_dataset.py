@@ -6,8 +6,8 @@ way), faq-blind4.jsonl (a sixth frozen set, written the same way), faq-blind5.js
 same way), faq-blind6.jsonl (an eighth frozen set, written the same way), faq-blind7.jsonl (a ninth frozen set,
 written the same way), faq-blind8.jsonl (a tenth frozen set, written the same way), faq-blind9.jsonl (an eleventh
 frozen set, written the same way), faq-blind10.jsonl (a twelfth frozen set, written the same way), faq-blind11.jsonl
-(a thirteenth frozen set, written the same way) and faq-blind12.jsonl (a fourteenth frozen set, written the same
-way)."""
+(a thirteenth frozen set, written the same way), faq-blind12.jsonl (a fourteenth frozen set, written the same
+way) and faq-blind13.jsonl (a fifteenth frozen set, written the same way)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from tests.conftest import CORPUS, REPO_ROOT
 
 DATASETS = REPO_ROOT / "eval" / "datasets"
 # Frozen sets written after the dev/test split, kept out of its proportions.
-FROZEN_LATER = ("holdout", "blind", *(f"blind{n}" for n in range(2, 13)))
+FROZEN_LATER = ("holdout", "blind", *(f"blind{n}" for n in range(2, 14)))
 SPLITS = ("dev", "test", *FROZEN_LATER)
 ENTRY_FIELDS = {"question", "answer", "variants", "sources"}
 QUESTION_FIELDS = {"id", "question", "entry", "kind"}
