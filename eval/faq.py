@@ -133,6 +133,9 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
     missed = [r for r in rows if r.expected and r.shown is None]
     hits = sum(1 for r in missed if r.expected in r.suggestions)
     out["faq_suggestion_hit"] = round(hits / len(missed), 4) if missed else None
+    unanswered = [r for r in rows if not r.expected]
+    offered = sum(1 for r in unanswered if r.shown is None and r.suggestions)
+    out["faq_offered_unanswered"] = round(offered / len(unanswered), 4) if unanswered else None
     return out
 
 

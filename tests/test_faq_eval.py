@@ -36,6 +36,7 @@ def test_precision_recall_and_suggestions_from_rows() -> None:
         "faq_shown": 2,
         "faq_wrong": 1,
         "faq_suggestion_hit": 0.5,
+        "faq_offered_unanswered": 0.5,  # of the two no entry answers, the one not shown was offered B
     }
     points = {p["threshold"]: p for p in faq_eval.curve(rows, 0.8)}
     assert points[0.8]["faq_shown"] == 2 and points[0.8]["faq_precision"] == 0.5

@@ -318,6 +318,14 @@ FAQ: tuple[Metric, ...] = (
         _RIGHT,
     ),
     Metric(
+        "faq_offered_unanswered",
+        "Propositions sans réponse",
+        "Part des questions auxquelles aucune entrée ne répond pour lesquelles « Vouliez-vous dire… » propose des "
+        "entrées (le prix de la bonne entrée proposée : une proposition de trop se lit et s'écarte).",
+        Unit.SHARE,
+        None,
+    ),
+    Metric(
         "faq_shown",
         "Entrées montrées",
         "Questions auxquelles une entrée de FAQ est montrée comme la réponse.",
