@@ -416,7 +416,11 @@ class Index:
         self._chroma: Any = None
         self._ro_copy: Path | None = None
         self._vectors: np.ndarray | None = None
+        # The breadcrumbs' embeddings, each distinct one once (the chunks of a section share theirs: 25,070 distinct
+        # for 34,867 chunks on the full index), and which one each chunk has: ``dense_search`` reads 28 % fewer rows
+        # and each process holds 15 MB less, for the same similarities.
         self._heading_vectors: np.ndarray | None = None
+        self._heading_of: np.ndarray | None = None
 
     @classmethod
     def open_current(
@@ -517,7 +521,9 @@ class Index:
         if self._vectors is None:
             try:
                 vectors = self._matrix(self.collection)
-                self._heading_vectors = self._matrix(self.headings)
+                self._heading_vectors, self._heading_of = np.unique(
+                    self._matrix(self.headings), axis=0, return_inverse=True
+                )
             except IndexError_:
                 raise
             except Exception as exc:  # see chroma_client: any failure of the store means no vectors
@@ -527,12 +533,12 @@ class Index:
             self._vectors = vectors
         return self._vectors
 
-    @property
-    def heading_vectors(self) -> np.ndarray:
-        """Breadcrumb embeddings of the chunks, read with the text embeddings."""
+    def heading_similarities(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine of ``vector`` with each chunk's breadcrumb embedding (read with the text embeddings), in
+        chunk-table order."""
         _ = self.vectors
-        assert self._heading_vectors is not None
-        return self._heading_vectors
+        assert self._heading_vectors is not None and self._heading_of is not None
+        return (self._heading_vectors @ vector)[self._heading_of]
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency of a stemmed term over chunks."""
@@ -553,7 +559,7 @@ class Index:
         # own graph from the files, gave slightly different neighbours from one process to the next, and the same
         # question must get the same draft. (All the workers of a Chroma server query its one graph.)
         v = vector.astype(np.float32)
-        sims = np.maximum(self.vectors @ v, self.heading_vectors @ v)
+        sims = np.maximum(self.vectors @ v, self.heading_similarities(v))
         if public_only:
             sims = np.where(self.public_mask, sims, -np.inf)
         k = min(k, len(sims))
