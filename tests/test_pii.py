@@ -190,7 +190,7 @@ def test_mask_keeps_the_surrounding_text() -> None:
         f"c.cohen@exemple.fr, NIR {NIR}, IBAN {IBAN_FR}, carte {CARD}. Merci !"
     )
     assert mask(text) == (
-        "Mme Cohen, née le [date de naissance], domiciliée [adresse], tél. [téléphone], [courriel], NIR [NIR], "
+        "Mme [nom], née le [date de naissance], domiciliée [adresse], tél. [téléphone], [courriel], NIR [NIR], "
         "IBAN [IBAN], carte [carte bancaire]. Merci !"
     )
     assert set(PLACEHOLDERS.values()) >= {"[téléphone]", "[courriel]", "[NIR]", "[IBAN]", "[carte bancaire]"}
@@ -263,3 +263,52 @@ def test_load_rejects_a_value_absent_from_its_text(tmp_path: Path) -> None:
     path.write_text(json.dumps(row) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="absent du texte"):
         load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Bonjour, je suis Mme Perrin.", "Bonjour, je suis Mme [nom]."),
+        ("M. et Mme Leroy réservent la salle.", "M. et Mme [nom] réservent la salle."),
+        ("je m'appelle jean dupont et habite rue Haute", "je m'appelle [nom] et habite rue Haute"),
+        ("Moi c'est Kevin, j'ai 19 ans.", "Moi c'est [nom], j'ai 19 ans."),
+        ("Je suis Yuki Tanaka, étudiante.", "Je suis [nom], étudiante."),
+        ("salut c'est mathis, on peut louer le terrain ?", "salut c'est [nom], on peut louer le terrain ?"),
+        ("ma fille léa et son frère Tom", "ma fille [nom] et son frère [nom]"),
+        ("Ma mère, Huguette Blanc, a 88 ans.", "Ma mère, [nom], a 88 ans."),
+        (
+            "Notre voisin, M. de La Fontaine, laisse son chien aboyer.",
+            "Notre voisin, M. [nom], laisse son chien aboyer.",
+        ),
+        ("Je m'appelle Anne-Sophie Van der Berg.", "Je m'appelle [nom]."),
+        ("Merci d'avance. Cordialement,\nÉlodie Fournier", "Merci d'avance. Cordialement,\n[nom]"),
+        ("Bien à vous, R. Lefèvre", "Bien à vous, [nom]"),
+        ("Nom : MOREAU, prénom : Sylvie.", "Nom : [nom], prénom : [nom]."),
+        ("DUPONT Jean, 14 rue des Roses, demande un rendez-vous.", "[nom], [adresse], demande un rendez-vous."),
+        ("Inscription : Léo, né le 2 janvier 2018.", "Inscription : [nom], né le [date de naissance]."),
+        (
+            "mon fils Enzo ira au centre de loisirs. Enzo a 7 ans.",
+            "mon fils [nom] ira au centre de loisirs. [nom] a 7 ans.",
+        ),
+    ],
+)
+def test_names_announced_by_a_cue_are_masked(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Monsieur le Maire, je suis Français et je voudrais voter.",
+        "Monsieur Le Maire, Madame la Directrice, bonjour.",
+        "Bonjour Madame, c'est possible de venir samedi ?",
+        "Cordialement, L'accueil de la mairie",
+        "Je suis allé chez Leroy Merlin, puis à l'école Jules Ferry.",
+        "Madame la Directrice, mon fils aîné est malade.",
+        "Merci, Belval est une belle commune.",
+        "Ici la mairie de Belval.",
+        "Mon fils est inscrit ; ma fille cadette aussi.",
+    ],
+)
+def test_capitalised_words_without_a_cue_are_no_names(text: str) -> None:
+    assert mask(text) == text

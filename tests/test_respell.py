@@ -8,8 +8,9 @@ import pytest
 
 from server.core.answer.assistant import Assistant
 from server.core.answer.question import analyse
-from server.core.answer.respell import french_words, respelled
+from server.core.answer.respell import respelled
 from server.core.config import Settings
+from server.core.lexicon import french_words
 
 
 @pytest.fixture(scope="module")

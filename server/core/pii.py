@@ -15,8 +15,10 @@ Detected (kind → placeholder):
                     « date de naissance », « DDN »); the cue itself is kept          [date de naissance]
     adresse         street number (bis, ter…) + street type (rue, av., bd, impasse, allée…) + name,
                     with the postal code and city that follow                        [adresse]
+    nom             a person's name where the message announces one: after a title, introducing oneself,
+                    a relative, a signature, a form's « Nom : » (``pii_names``; the title is kept)  [nom]
 
-Deliberately not detected: person names (no dependable rule without a model), dates without a birth cue,
+Deliberately not detected: a name nothing announces (« je me marie avec Lucas »), dates without a birth cue,
 a postal code or city alone, an address without a street number or whose name is lower-case after an ambiguous
 street type (« 3 cours de yoga », « 2 place de parking »), obfuscated e-mails (« arobase »), numbers whose check
 key is wrong (a mistyped NIR stays visible), and identity, passport, tax or driving-licence numbers.
@@ -32,6 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from server.core.pii_names import find_names
+
 PLACEHOLDERS: Final[dict[str, str]] = {
     "courriel": "[courriel]",
     "iban": "[IBAN]",
@@ -40,6 +44,7 @@ PLACEHOLDERS: Final[dict[str, str]] = {
     "telephone": "[téléphone]",
     "date_naissance": "[date de naissance]",
     "adresse": "[adresse]",
+    "nom": "[nom]",
 }
 KINDS: Final[tuple[str, ...]] = tuple(PLACEHOLDERS)
 _PRIORITY: Final[dict[str, int]] = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -231,7 +236,12 @@ def _addresses(text: str) -> Iterator[Span]:
         yield Span("adresse", m.start(), m.start() + len(value), value)
 
 
-_DETECTORS = (_emails, _ibans, _nirs, _cards, _phones, _births, _addresses)
+def _names(text: str) -> Iterator[Span]:
+    for start, end in find_names(text):
+        yield Span("nom", start, end, text[start:end])
+
+
+_DETECTORS = (_emails, _ibans, _nirs, _cards, _phones, _births, _addresses, _names)
 
 
 def find(text: str) -> list[Span]:

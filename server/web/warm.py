@@ -16,10 +16,10 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.core.answer.assistant import Assistant
-from server.core.answer.respell import french_words
 from server.core.desk import faq_match
 from server.core.desk.db import Database
 from server.core.errors import AccueilError
+from server.core.lexicon import french_words
 
 log = logging.getLogger(__name__)
 

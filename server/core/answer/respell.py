@@ -11,21 +11,16 @@ unknown, the evidence it is.
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from server.core.answer.index import Index
 from server.core.answer.question import Question
+from server.core.lexicon import french_words
 from server.core.text import fold, stem, words
 
 SLIP_RATIO = 85.0
@@ -33,30 +28,6 @@ MIN_LENGTH = 5  # shorter stems are too close to too many others
 NEAR = 8.0  # ratios this close to the best are as close: the more frequent term wins
 CANDIDATES = 10
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w-]+")
-
-
-class Lexicon:
-    """A set of words kept as the sorted hashes of their texts (1 MB for 134,000 words, against ≈ 20 MB as a set of
-    strings in each service process); a word of another text shares a 64-bit hash with one of them by chance only
-    (≈ 10⁻¹⁴)."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self.hashes = np.unique(np.fromiter((hash(w) for w in words), dtype=np.int64))
-
-    def __contains__(self, word: object) -> bool:
-        h = hash(word)
-        i = int(np.searchsorted(self.hashes, h))
-        return i < len(self.hashes) and int(self.hashes[i]) == h
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-
-@lru_cache(maxsize=1)
-def french_words() -> Lexicon:
-    """The French words of pyspellchecker's list (from 50 occurrences in its corpus), accents folded."""
-    data = resources.files("spellchecker").joinpath("resources/fr.json.gz").read_bytes()
-    return Lexicon(fold(word) for word in json.loads(gzip.decompress(data)))
 
 
 class _Slips:

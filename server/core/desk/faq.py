@@ -21,6 +21,7 @@ from server.core.desk.states import RequestState
 from server.core.desk.tables import FaqEntry, FaqSourceText, FaqVersion, Request, utcnow
 from server.core.desk.workflow import get_request, last_generated
 from server.core.errors import Conflict, InputError, NotFound
+from server.core.pii_names import TITLES
 from server.core.text import fold, tokens
 
 MAX_QUESTION = 500
@@ -43,11 +44,9 @@ _THANKS = re.compile(r"(?:merci|en\s+vous\s+remerciant|je\s+vous\s+remercie)\b")
 # A sentence ends at « . », « ! » or « ? » followed by a space or the end: not at the dots of an address, a number or
 # an abbreviation written without a space (« jeanne.perrin@exemple.fr », « 3.5 », « www.belval.fr »).
 _SENTENCES = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*")
-# A person named in a message or a reply: after a title (« Mme Perrin », « M. Jean Dupont ») or introducing oneself
-# (« je m'appelle Jeanne Perrin »). A FAQ is public; the name becomes « [nom] ».
-_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’\-]+)*"
-_TITLED = re.compile(rf"\b(?:M\.|MM\.|Mme|Mmes|Mlle|Madame|Monsieur|Mademoiselle|Docteur|Dr)[ \t]+{_NAME}")
-_INTRODUCED = re.compile(rf"(?i:\b(je m['’]appelle|je me nomme|mon nom est|moi c['’]est))[ \t]+{_NAME}")
+# A FAQ is public: a person a message or a reply names (``pii`` finds them: « Mme Perrin », « je m'appelle Jeanne
+# Perrin ») becomes « [nom] », without the title that would say more of them.
+_TITLED = re.compile(rf"{TITLES}\s+(?=\[nom\])")
 
 
 def get(session: Session, faq_id: int) -> FaqEntry:
@@ -306,9 +305,9 @@ def clean_question(text: str) -> str:
 
 
 def unnamed(text: str) -> str:
-    """``text`` with the people it names (after a title, or introducing themselves) replaced by « [nom] »."""
-    text = _INTRODUCED.sub(lambda m: f"{m.group(1)} [nom]", text)
-    return _TITLED.sub("[nom]", text)
+    """``text`` masked by ``pii`` (its names already « [nom] ») without the titles before them: « Mme [nom] » ->
+    « [nom] »."""
+    return _TITLED.sub("", text)
 
 
 def clean_reply(text: str) -> str:
