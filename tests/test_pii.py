@@ -290,6 +290,13 @@ def test_load_rejects_a_value_absent_from_its_text(tmp_path: Path) -> None:
             "mon fils Enzo ira au centre de loisirs. Enzo a 7 ans.",
             "mon fils [nom] ira au centre de loisirs. [nom] a 7 ans.",
         ),
+        ("il s'appelle thomas lefebvre, son portable 0658304172", "il s'appelle [nom], son portable [téléphone]"),
+        ("slt c kevin, c possible de faire mon stage ?", "slt c [nom], c possible de faire mon stage ?"),
+        ("svp dites a mr guillaume que la lampe est cassée", "svp dites a mr [nom] que la lampe est cassée"),
+        ("Titulaire : Sophie Nguyen.", "Titulaire : [nom]."),
+        ("Je n'ai pas reçu l'aide du CCAS. Alain Vidal", "Je n'ai pas reçu l'aide du CCAS. [nom]"),
+        ("Merci de rappeler. Ousmane Sarr, 06 33 71 80 24", "Merci de rappeler. [nom], [téléphone]"),
+        ("Cordialement, Bernard et Chantal Lemoine", "Cordialement, [nom] et [nom]"),
     ],
 )
 def test_names_announced_by_a_cue_are_masked(text: str, masked: str) -> None:
@@ -308,6 +315,13 @@ def test_names_announced_by_a_cue_are_masked(text: str, masked: str) -> None:
         "Merci, Belval est une belle commune.",
         "Ici la mairie de Belval.",
         "Mon fils est inscrit ; ma fille cadette aussi.",
+        "Rendez-vous au bâtiment B, escalier 2. Tel",
+        "Pouvez-vous nous répondre ? Salutations, la mairie",
+        "Merci. Bonne Année",
+        "Les pompiers sont passés chez les voisins, bât. C",
+        "Puis-je utiliser son adresse pour mes papiers ?",
+        "Le Père Noël passera-t-il à l'école maternelle ?",
+        "c koi les horaires de la piscine ?",
     ],
 )
 def test_capitalised_words_without_a_cue_are_no_names(text: str) -> None:

@@ -32,30 +32,53 @@ from server.core.text import STOP_WORDS, fold
 
 # A word, with its inner apostrophes and hyphens (« N'Diaye », « Marie-Claire », « Wiśniewska »).
 _WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W\d_])?")
-_TITLE = r"(?:M\.|MM\.|Mme|Mmes|Mlle|Mlles|Me|Dr|Pr|Madame|Monsieur|Mademoiselle|Docteur|Maître|madame|monsieur)"
+_TITLE = (
+    r"(?:M\.|MM\.|Mme|Mmes|Mlle|Mlles|Me|Dr|Pr|Mr|Mrs\.?|Ms\.?|Miss|Madame|Monsieur|Mademoiselle|Docteur|Maître|Famille|"
+    r"madame|monsieur|famille|m\.|mr|mme|mlle)"
+)
 TITLES = rf"{_TITLE}(?:\s+et\s+{_TITLE})?"  # « Mme », « M. et Mme »
 _KIN = (
     r"(?:ex-|beau-|belle-|grand-|arrière-grand-|petit-|petite-)?"
     r"(?:fils|filles?|enfants?|mari|femme|épouse|époux|compagnon|compagne|conjointe?|mère|père|maman|papa|frère|"
-    r"sœur|soeur|tante|oncle|neveu|nièce|cousine?|voisine?|amie?|copain|copine|fiancée?|bébé|petit-fils|"
-    r"petite-fille|agente?|locataire|propriétaire|tutrice|tuteur|patiente?)"
+    r"sœur|soeur|tante|oncle|neveu|nièce|cousine?|voisine?|amie?|copain|copine|potes?|collègue|camarade|fiancée?|"
+    r"bébé|jumeaux|jumelles|jumelle|jumeau|petit-fils|petite-fille|beau-frère|belle-sœur|belle-fille|gendre|filleule?|parrain|marraine|mamie|papi|"
+    r"papy|agente?|locataire|propriétaire|tutrice|tuteur|patiente?)(?!\w)"
 )
 # What announces a name, and how sure it is: "sure" takes words in lower case too (what follows « je m'appelle » is a
 # name), "kin" takes a lower-case word that is no French word, "capital" only capitalised words.
 _CUES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?<![\w.]){TITLES}(?=\s)"), "kin"),
-    (re.compile(r"(?i:\bje\s+m['’]appelle|\bje\s+me\s+nomme|\bmon\s+nom\s+(?:est|c['’]est)|\bmoi\s+c['’]est)"), "sure"),
-    (re.compile(r"(?i:\bje\s+soussign[ée]e?|\bde\s+feu|\bmes\s+coordonn[ée]es\s*:)"), "capital"),
-    (re.compile(r"(?i:\b(?:je\s+suis|ici|c['’]est))(?=\s+[^\W\d_])"), "introduced"),
-    (re.compile(rf"(?i:\b(?:mon|ma|mes|notre|nos|son|sa|ses|votre|vos|leur|leurs)\s+{_KIN})\s*,?"), "kin"),
     (
-        re.compile(r"(?i:\b(?:maman|papa|mère|père|fils|fille|tutrice|tuteur|parents?)\s+d[e'’]\s*)(?=[A-ZÀ-Þ])"),
+        re.compile(
+            r"(?i:\b(?:je\s+m|[ts])['’]\s*appelle|\bje\s+me\s+nomme|\bse\s+(?:pré)?nomme|\bmon\s+nom\s+(?:est|c['’]est)|"
+            r"\bmoi\s+c['’]est|\bje\s+me\s+présente\s*:)"
+        ),
+        "sure",
+    ),
+    (
+        re.compile(
+            r"(?i:\bje\s+soussign[ée]e?|\bde\s+feu|\bmes\s+coordonn[ée]es\s*:|\btitulaire(?:\s+du\s+compte)?\s*:|"
+            r"\bau\s+nom\s+de)"
+        ),
+        "capital",
+    ),
+    (re.compile(r"(?i:\b(?:je\s+suis|j['’]?suis|chui|ici|c['’]est)|\bc)(?=\s+[^\W\d_])"), "introduced"),
+    (
+        re.compile(rf"(?i:\b(?:(?:mon|ma|mes|notre|nos|son|sa|ses|votre|vos|leur|leurs)\s+|l['’]\s*){_KIN})\s*,?"),
+        "kin",
+    ),
+    (re.compile(r"(?i:\bchez\s+les)(?=\s)"), "kin"),
+    (
+        re.compile(
+            r"(?i:\b(?:maman|papa|mère|père|fils|fille|enfant|tutrice|tuteur|parents?|veuve?|épouse|époux)\s+"
+            r"d[e'’]\s*)(?=[A-ZÀ-Þ])"
+        ),
         "capital",
     ),
     (
         re.compile(
             r"(?i:\b(?:bien\s+)?cordialement|\bbien\s+à\s+vous|\bsalutations(?:\s+distinguées)?|\brespectueusement|"
-            r"\bmerci(?:\s+d['’]avance|\s+beaucoup)?|\bbonne\s+(?:journée|soirée))\s*[,.]"
+            r"\bmerci(?:\s+d['’]avance|\s+beaucoup)?|\bbonne\s+(?:journée|soirée)|\bavec\s+mes\s+respects)\s*[,.]"
         ),
         "signature",
     ),
@@ -77,11 +100,22 @@ _NOT_NAMES = frozenset(
         "Conseillère Curé Juge Ministre Député Députée Sénateur Sénatrice Professeur Professeure Docteur Maître "
         "Madame Monsieur Mademoiselle Mesdames Messieurs Bonjour Bonsoir Merci Cordialement Je Nous Il Elle Ils "
         "Elles On Vous Mon Ma Mes Le La Les Un Une Ce Cette Et Est Pour Par Avec Sans Dans Sur Mairie Commune Ville "
-        "Service Accueil Equipe Équipe Objet Madame Pas Plus Bien Très Oui Non Voici Cela Ça"
+        "Service Accueil Equipe Équipe Objet Pas Plus Bien Très Oui Non Voici Cela Ça Bonne Belle Salut Bises "
+        "Amicalement Année Journée Soirée Semaine Merci Cdt Cdlt PS Signé Salutations Respectueusement Sincèrement "
+        "Amitiés Tel Tél Téléphone Portable Mobile Mail Courriel Email Adresse Contact Fax"
     ).split()
+)
+# Text-message words that no French word list holds: « c koi les horaires », « slt c kevin ».
+_SHORTHAND = frozenset(
+    "koi kwa pk pq pcq psk stp svp slt bjr bsr cc mdr ptdr tkt jsp jpp dsl msg tel tél rdv qd qqn qqch ds ns vs"
+    " bcp tt tte ts mm jsuis chui".split()
 )
 _MAX_WORDS = 5
 _TITLED_START = re.compile(rf"{TITLES}\s")
+# What may follow a signature's name: the end, a comma (then a phone, a role…), a new line, a parenthesis, a number.
+_SIGNED = re.compile(r"\s*(?:$|[,\n(]|\s\d)")
+# Where the words after the last sentence of a message begin (« … du CCAS. Alain Vidal »).
+_LAST_SENTENCE = re.compile(r"[.!?…\n]\s*(?=[^.!?…\n]*$)")
 _TITLE_AHEAD = re.compile(rf"\s*{TITLES}\s+")
 _AND = re.compile(r"\s+et\s+(?=\S)")
 _INITIAL = re.compile(r"[A-ZÀ-Þ]\.(?=[ \t]+[A-ZÀ-Þ])")  # « R. Lefèvre »
@@ -104,7 +138,7 @@ def _particles_then_capital(text: str, pos: int) -> bool:
     """True when the words from ``pos`` are particles then a capitalised word (the rest of a name)."""
     while (m := _WORD.match(text, _skip(text, pos))) is not None:
         if not _is_particle(m.group()):
-            return m.group()[0].isupper()
+            return m.group()[0].isupper() and len(m.group()) > 1
         pos = m.end()
     return False
 
@@ -165,12 +199,16 @@ def _takes(word: str, sure: str, taken: int) -> bool:
     """Whether ``word`` is (the next) part of a name after a cue of kind ``sure``, ``taken`` words already taken: a
     capitalised word or one in capitals; in lower case, after « je m'appelle » any word but a function word (a French
     word only first: « jean dupont et habite »), after other cues a word that is no French word."""
-    if _is_capital(word) or (word.isupper() and len(word) > 1 and fold(word) not in _NOT_NAMES):
+    if len(word) < 2:  # a letter alone is an initial (``_INITIAL``) or a building's (« bât. C »)
+        return False
+    if _is_capital(word) or (word.isupper() and fold(word) not in _NOT_NAMES):
         return True
     if sure not in ("sure", "kin", "introduced") or not word.islower() or "'" in word or "’" in word:
         return False
-    if fold(word) in STOP_WORDS:
+    if fold(word) in STOP_WORDS or fold(word) in _SHORTHAND:
         return False
+    if "-" in word and any(fold(part) in STOP_WORDS or fold(part) in french_words() for part in word.split("-")):
+        return False  # « passera-t-il »
     if sure == "sure":
         return taken == 0 or fold(word) not in french_words()
     return _is_unknown(word)
@@ -189,12 +227,11 @@ def find_names(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for cue, sure in _CUES:
         for m in cue.finditer(text):
-            for span in _name_after(text, m.end(), sure):
-                if sure == "introduced" and not _introduced_ok(text, span):
-                    continue
-                if sure == "signature" and not re.compile(r"\s*(?:$|[,\n(]|\s\d)").match(text, span[1]):
-                    continue
-                spans.append(span)
+            chain = list(_name_after(text, m.end(), sure))
+            if sure == "signature" and chain and not _SIGNED.match(text, chain[-1][1]):
+                continue  # « Merci, Belval est … » signs nothing
+            spans += [span for span in chain if sure != "introduced" or _introduced_ok(text, span)]
+    spans += _signed_at_the_end(text)
     spans += [m.span(1) for m in _CAPITALS_FIRST.finditer(text)]
     spans += [m.span(1) for m in _BORN.finditer(text) if _born_ok(m.group(1))]
     names = {text[a:b] for a, b in spans}
@@ -205,6 +242,16 @@ def find_names(text: str) -> list[tuple[int, int]]:
         if not chosen or a >= chosen[-1][1]:
             chosen.append((a, b))
     return chosen
+
+
+def _signed_at_the_end(text: str) -> list[tuple[int, int]]:
+    """A name closing the message after its last sentence, without a closing formula: « … du CCAS. Alain Vidal »,
+    « … Ousmane Sarr, 06 33 71 80 24 », « … Lucie, votre voisine du 8 rue des Lilas »."""
+    last = _LAST_SENTENCE.search(text)
+    if last is None:
+        return []
+    chain = list(_name_after(text, last.end(), "capital"))
+    return chain if chain and _SIGNED.match(text, chain[-1][1]) else []
 
 
 def _born_ok(value: str) -> bool:
