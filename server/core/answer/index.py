@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -515,15 +516,38 @@ class Index:
             raise IndexError_(f"Index incohérent : {found} vecteurs pour {len(self.chunks)} extraits.")
         return matrix
 
+    def _distinct_matrix(self, collection: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct embeddings of ``collection``, each once, and which one each chunk has (chunk-table order).
+
+        Read batch by batch into rows allocated lazily (``np.zeros``: the pages past the distinct rows are never
+        touched), a 128-bit digest telling a row seen before: no whole matrix is held beside the result (sorting it,
+        as ``np.unique`` does, raised each process's peak by ≈ 140 MB on the full index)."""
+        rows = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
+        which = np.full(len(self.chunks), -1, dtype=np.int64)
+        seen: dict[bytes, int] = {}
+        for start in range(0, len(self.chunks), _ADD_BATCH):
+            ids = [c.chunk_id for c in self.chunks[start : start + _ADD_BATCH]]
+            res = collection.get(ids=ids, include=["embeddings"])
+            for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
+                row = np.asarray(vec, dtype=np.float32)
+                key = hashlib.blake2b(row.tobytes(), digest_size=16).digest()
+                if key not in seen:
+                    seen[key] = len(seen)
+                    rows[seen[key]] = row
+                which[self.positions[cid]] = seen[key]
+        if (which < 0).any():
+            raise IndexError_(
+                f"Index incohérent : {int((which >= 0).sum())} vecteurs pour {len(self.chunks)} extraits."
+            )
+        return rows[: len(seen)], which
+
     @property
     def vectors(self) -> np.ndarray:
         """Text embeddings of the chunks, read once from Chroma, in chunk-table order."""
         if self._vectors is None:
             try:
                 vectors = self._matrix(self.collection)
-                self._heading_vectors, self._heading_of = np.unique(
-                    self._matrix(self.headings), axis=0, return_inverse=True
-                )
+                self._heading_vectors, self._heading_of = self._distinct_matrix(self.headings)
             except IndexError_:
                 raise
             except Exception as exc:  # see chroma_client: any failure of the store means no vectors
