@@ -85,3 +85,15 @@ def test_an_index_of_the_previous_format_is_searched_in_memory() -> None:
     assert _dense_mode("auto", "http://127.0.0.1:8001", FORMAT_VERSION, "gen-x") == "chroma"
     assert _dense_mode("auto", None, FORMAT_VERSION, "gen-x") == "memory"
     assert _dense_mode("chroma", None, FORMAT_VERSION, "gen-x") == "chroma"
+
+
+def test_each_distinct_breadcrumb_is_held_once_for_the_same_similarities(served: Settings) -> None:
+    """The chunks of a section share their breadcrumb: the memory search holds each distinct embedding once, and a
+    chunk's breadcrumb similarity is the one its own stored embedding gives."""
+    memory = _open(served, "memory")
+    store = _open(served, "chroma")
+    per_chunk = store._matrix(store.headings)  # every chunk's breadcrumb embedding, as the store keeps them
+    distinct = np.unique(per_chunk, axis=0)
+    assert memory._heading_vectors is not None and len(memory._heading_vectors) == len(distinct) < len(per_chunk)
+    for vector in embedder_for(served).encode(QUESTIONS[:20]):
+        assert np.allclose(memory.heading_similarities(vector), per_chunk @ vector, atol=1e-6)
