@@ -144,3 +144,38 @@ def score(dataset: Sequence[Case]) -> dict[str, object]:
         "misses": misses,
         "false_positives": false_positives,
     }
+
+
+def report(path: Path) -> str:
+    """The figures of one dataset as lines of text: overall, then per kind."""
+    result = score(load(path))
+    lines = [
+        f"{path.name} : {result['texts']} textes ({result['negatives']} sans donnée), {result['expected']} données "
+        f"attendues, rappel {result['recall']:.3f}, précision {result['precision']:.3f}, "
+        f"faux positifs {result['false_positive_rate']:.3f}"
+    ]
+    per_kind = result["per_kind"]
+    assert isinstance(per_kind, dict)
+    for kind, figures in per_kind.items():
+        if figures["expected"] or figures["found"]:
+            lines.append(
+                f"  {kind:<15} attendues {figures['expected']:>3}  rappel {figures['recall']:.3f}  "
+                f"trouvées {figures['found']:>3}  précision {figures['precision']:.3f}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m eval.pii_eval [FILE …]`` prints the figures of each dataset (default pii.jsonl)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m eval.pii_eval", description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="*", type=Path, default=[DATASET], help="jeux JSONL (défaut : pii.jsonl)")
+    for path in parser.parse_args(argv).datasets:
+        sys.stdout.write(report(path))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

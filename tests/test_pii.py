@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.pii_eval import DATASET, Case, Expected, load, score
+from eval.pii_eval import DATASET, Case, Expected, load, main, score
 from server.core.errors import InputError
 from server.core.pii import PLACEHOLDERS, find, iban_ok, luhn_ok, mask, nir_key_ok
 
@@ -326,3 +326,25 @@ def test_names_announced_by_a_cue_are_masked(text: str, masked: str) -> None:
 )
 def test_capitalised_words_without_a_cue_are_no_names(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize("name", ["pii-holdout.jsonl", "pii-holdout2.jsonl"])
+def test_the_held_out_sets_load(name: str) -> None:
+    """Written blind to the detector and read once each (see eval/datasets/README.md): well-formed, with names."""
+    cases = load(DATASET.parent / name)
+    assert len(cases) == 100 and sum(1 for c in cases if not c.spans) == 40
+    assert sum(1 for c in cases for e in c.spans if e.kind == "nom") >= 70
+
+
+def test_the_command_prints_each_dataset_s_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "mini.jsonl"
+    lines = [
+        {"id": "a", "text": "Je m'appelle Jeanne Perrin, tél 06 39 98 12 34.", "spans": [
+            {"kind": "nom", "value": "Jeanne Perrin"}, {"kind": "telephone", "value": "06 39 98 12 34"}]},
+        {"id": "b", "text": "Monsieur le Maire, la fête est le 14 juillet.", "spans": []},
+    ]  # fmt: skip
+    data.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
+    assert main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "mini.jsonl : 2 textes (1 sans donnée), 2 données attendues, rappel 1.000" in out
+    assert "nom             attendues   1  rappel 1.000" in out and "faux positifs 0.000" in out
