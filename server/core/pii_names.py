@@ -46,34 +46,34 @@ _KIN = (
 )
 # What announces a name, and how sure it is: "sure" takes words in lower case too (what follows « je m'appelle » is a
 # name), "kin" takes a lower-case word that is no French word, "capital" only capitalised words.
-_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"(?<![\w.]){TITLES}(?=\s)"), "kin"),
+_CUES: tuple[tuple[re.Pattern[str], str, bool], ...] = (  # the cue, how sure it is, whether it names the sender
+    (re.compile(rf"(?<![\w.]){TITLES}(?=\s)"), "kin", False),
     (
         re.compile(
             r"(?i:\b(?:je\s+m|[ts])['’]\s*appelle|\bje\s+me\s+nomme|\bse\s+(?:pré)?nomme|\bmon\s+nom\s+(?:est|c['’]est)|"
             r"\bmoi\s+c['’]est|\bje\s+me\s+présente\s*:)"
         ),
         "sure",
+        True,
     ),
-    (
-        re.compile(
-            r"(?i:\bje\s+soussign[ée]e?|\bde\s+feu|\bmes\s+coordonn[ée]es\s*:|\btitulaire(?:\s+du\s+compte)?\s*:|"
-            r"\bau\s+nom\s+de)"
-        ),
-        "capital",
-    ),
-    (re.compile(r"(?i:\b(?:je\s+suis|j['’]?suis|chui|ici|c['’]est)|\bc)(?=\s+[^\W\d_])"), "introduced"),
+    (re.compile(r"(?i:\bje\s+soussign[ée]e?|\bmes\s+coordonn[ée]es\s*:)"), "capital", True),
+    (re.compile(r"(?i:\bde\s+feu|\btitulaire(?:\s+du\s+compte)?\s*:|\bau\s+nom\s+de)"), "capital", False),
+    # « je suis » is followed by an adjective as often as by a name (« je suis portugaise »): capitals only.
+    (re.compile(r"(?i:\b(?:je\s+suis|j['’]?suis|chui))(?=\s+[^\W\d_])"), "capital-introduced", True),
+    (re.compile(r"(?i:\b(?:ici|c['’]est)|\bc)(?=\s+[^\W\d_])"), "introduced", True),
     (
         re.compile(rf"(?i:\b(?:(?:mon|ma|mes|notre|nos|son|sa|ses|votre|vos|leur|leurs)\s+|l['’]\s*){_KIN})\s*,?"),
         "kin",
+        False,
     ),
-    (re.compile(r"(?i:\bchez\s+les)(?=\s)"), "kin"),
+    (re.compile(r"(?i:\bchez\s+les)(?=\s)"), "kin", False),
     (
         re.compile(
             r"(?i:\b(?:maman|papa|mère|père|fils|fille|enfant|tutrice|tuteur|parents?|veuve?|épouse|époux)\s+"
             r"d[e'’]\s*)(?=[A-ZÀ-Þ])"
         ),
         "capital",
+        False,
     ),
     (
         re.compile(
@@ -81,8 +81,9 @@ _CUES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"\bmerci(?:\s+d['’]avance|\s+beaucoup)?|\bbonne\s+(?:journée|soirée)|\bavec\s+mes\s+respects)\s*[,.]"
         ),
         "signature",
+        True,
     ),
-    (re.compile(r"(?i:\b(?:nom(?:\s+de\s+famille|\s+d['’]usage)?|prénom|prenom)\s*:)"), "form"),
+    (re.compile(r"(?i:\b(?:nom(?:\s+de\s+famille|\s+d['’]usage)?|prénom|prenom)\s*:)"), "form", True),
 )
 # A name in capitals then a first name opening a message or a line: « DUPONT Jean, 14 rue des Roses ».
 _CAPITALS_FIRST = re.compile(
@@ -108,7 +109,7 @@ _NOT_NAMES = frozenset(
 # Text-message words that no French word list holds: « c koi les horaires », « slt c kevin ».
 _SHORTHAND = frozenset(
     "koi kwa pk pq pcq psk stp svp slt bjr bsr cc mdr ptdr tkt jsp jpp dsl msg tel tél rdv qd qqn qqch ds ns vs"
-    " bcp tt tte ts mm jsuis chui".split()
+    " bcp tt tte ts mm jsuis chui cb cmb cmt koman kan quoi jcp jsp pr pk mtn auj dmn".split()
 )
 _MAX_WORDS = 5
 _TITLED_START = re.compile(rf"{TITLES}\s")
@@ -153,7 +154,7 @@ def _skip(text: str, pos: int) -> int:
 def _is_unknown(word: str) -> bool:
     """A lower-case word that is neither a function word nor a French word: « léa », « mathis », « martinez »."""
     folded = fold(word)
-    return folded not in STOP_WORDS and folded not in french_words() and len(folded) > 1
+    return folded not in STOP_WORDS and folded not in french_words() and len(folded) > 2
 
 
 def _name_after(text: str, pos: int, sure: str) -> Iterator[tuple[int, int]]:
@@ -224,18 +225,33 @@ def _introduced_ok(text: str, span: tuple[int, int]) -> bool:
 
 def find_names(text: str) -> list[tuple[int, int]]:
     """The offsets of the persons' names in ``text``, each occurrence, in reading order, without overlaps."""
-    spans: list[tuple[int, int]] = []
-    for cue, sure in _CUES:
+    return _spread(text, [span for span, _ in _announced(text)])
+
+
+def sender_names(text: str) -> list[tuple[int, int]]:
+    """The offsets of the names of the person who writes (introducing themselves, signing, filling in a form), each
+    occurrence: not the people they write about (« mon voisin M. Leroy »)."""
+    return _spread(text, [span for span, sender in _announced(text) if sender])
+
+
+def _announced(text: str) -> list[tuple[tuple[int, int], bool]]:
+    """Each name a cue announces, and whether it is the sender's."""
+    found: list[tuple[tuple[int, int], bool]] = []
+    for cue, sure, sender in _CUES:
         for m in cue.finditer(text):
-            chain = list(_name_after(text, m.end(), sure))
+            chain = list(_name_after(text, m.end(), "capital" if sure.startswith("capital") else sure))
             if sure == "signature" and chain and not _SIGNED.match(text, chain[-1][1]):
                 continue  # « Merci, Belval est … » signs nothing
-            spans += [span for span in chain if sure != "introduced" or _introduced_ok(text, span)]
-    spans += _signed_at_the_end(text)
-    spans += [m.span(1) for m in _CAPITALS_FIRST.finditer(text)]
-    spans += [m.span(1) for m in _BORN.finditer(text) if _born_ok(m.group(1))]
-    names = {text[a:b] for a, b in spans}
-    for name in names:
+            found += [(span, sender) for span in chain if not sure.endswith("introduced") or _introduced_ok(text, span)]
+    found += [(span, True) for span in _signed_at_the_end(text)]
+    found += [(m.span(1), True) for m in _CAPITALS_FIRST.finditer(text)]
+    found += [(m.span(1), False) for m in _BORN.finditer(text) if _born_ok(m.group(1))]
+    return found
+
+
+def _spread(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans with every other occurrence of the names they cover, in reading order, without overlaps."""
+    for name in {text[a:b] for a, b in spans}:
         spans += [m.span() for m in re.finditer(rf"(?<![\w'’]){re.escape(name)}(?![\w'’])", text)]
     chosen: list[tuple[int, int]] = []
     for a, b in sorted(set(spans), key=lambda s: (s[0], -s[1])):

@@ -30,6 +30,7 @@ from server.core.answer.respell import respelled
 from server.core.answer.retrieve import Hit, Retrieval, retrieve, steer
 from server.core.answer.school_calendar import UNKNOWN, SchoolDay
 from server.core.answer.school_calendar import load as load_calendar
+from server.core.answer.sender import without_sender
 from server.core.config import Settings
 from server.core.errors import InputError, RetrievalError
 from server.core.text import tokens
@@ -337,7 +338,10 @@ class Assistant:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         index = self.index()
-        q = respelled(index, analyse(text, history, self.settings.commune_name))
+        # What is read is the message without who sends it (``sender``); the result keeps the message as sent.
+        read = without_sender(text)
+        earlier = [without_sender(h) for h in history] if history else history
+        q = respelled(index, analyse(read, earlier, self.settings.commune_name))
         vector = self.embedder.encode([q.query])[0]
         timings["embed"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
@@ -357,7 +361,7 @@ class Assistant:
         reason = guard(q)
         split = PartDrafts()
         if not reason and not q.follow_up:
-            split = self._part_units(index, text, history, public_only, pinned, excluded, day)
+            split = self._part_units(index, read, earlier, public_only, pinned, excluded, day)
         feats = features(index, q, found, selection)
         confidence = 0.0 if reason else self.calibration.score(feats)
         units = split.merged(selection.units)
