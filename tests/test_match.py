@@ -44,6 +44,16 @@ def test_a_paraphrase_with_slips_finds_its_entry(matcher: Matcher) -> None:
     assert _shown(matcher, "prix du passeport") == "Combien coûte un passeport ?"
 
 
+def test_who_writes_does_not_change_the_entry_shown(matcher: Matcher) -> None:
+    """A name, a phone number and a signature around the question (``sender.without_sender``): the same entry, and
+    another commune's question still nothing."""
+    signed = "Bonjour, je suis Mme Perrin. {} Cordialement, Jeanne Perrin, 06 39 98 12 34"
+    assert _shown(matcher, signed.format("horraires de la déchéterie ?")) == HOURS
+    assert _shown(matcher, signed.format("prix du passeport")) == "Combien coûte un passeport ?"
+    elsewhere = "Bonjour Madame, Monsieur, zone bleue a toulouse combien de temps Merci. Paul Girard"
+    assert _shown(matcher, elsewhere) is None
+
+
 def test_a_near_miss_is_never_shown_the_close_entry(matcher: Matcher) -> None:
     """The same place, another fact; the same fact, another place or commune; the opposite wish: no entry, though
     the words are close, and the neighbour is offered instead (« Vouliez-vous dire… »)."""

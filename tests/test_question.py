@@ -75,6 +75,9 @@ def test_other_communes_are_recognised() -> None:
     assert not other_commune("Combien de tours de scrutin ?", "Belval-sur-Ornette")
     assert not other_commune("horaires de la mairie de Belval-sur-Ornette", "Belval-sur-Ornette")
     assert not other_commune("Les horaires de la mairie de Paris ?", "Paris")
+    # A name that is no French word counts however written, in a message that uses capitals too.
+    assert other_commune("Bonjour, zone bleue a toulouse combien de temps", "Belval-sur-Ornette")
+    assert not other_commune("Bonjour, combien de tours de scrutin à l'élection de Belval ?", "Belval-sur-Ornette")
 
 
 def test_a_message_asking_several_things_is_split_into_its_questions() -> None:

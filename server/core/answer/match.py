@@ -39,6 +39,8 @@ autorisés ? ») stop nothing, and the acceptance weighs the candidate as any ot
 number or a named person (a signature closing the message, « Cordialement, Mme Perrin », left out) and an injection
 still stop it wherever they are.
 
+The text is read without who sends it (``sender.without_sender``: a name introducing or signing the message, a
+phone number, « Cordialement, … »): framed that way, faq-dev's recall was 0.118 instead of 0.608, and is 0.582.
 The answer is the best entry free of conflict, when it is accepted: a second logistic score (``match_accept``,
 fitted by ``python -m eval.faq_fit``), learnt on that best candidate of each labelled question of the twelve tuning
 sets, reads it with how far it leads the next entry free of conflict, and must reach the threshold. Three parts of
@@ -90,6 +92,7 @@ from server.core.answer.match_vectors import Vectors as Vectors
 from server.core.answer.match_vectors import vectors_for as vectors_for
 from server.core.answer.question import Question, analyse, expand
 from server.core.answer.scope import out_of_scope, personal_situation
+from server.core.answer.sender import without_sender
 from server.core.text import STOP_WORDS, fold, words
 
 log = logging.getLogger(__name__)
@@ -547,7 +550,7 @@ class Matcher:
 
     def decide(self, text: str) -> Decision:
         """The known question that answers ``text`` as asked, or None, plus up to 3 close ones to offer."""
-        text = text.strip()
+        text = without_sender(text.strip())
         if not text or not self.entries:
             return Decision(None, 0.0, reason="vide")
         ranked = self.rank(text)

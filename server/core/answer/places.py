@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from server.core.lexicon import french_words
 from server.core.text import fold
 
 CITIES_FILE = Path(__file__).parent / "data" / "villes.txt"
@@ -21,8 +22,10 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def other_commune(question: str, own_name: str) -> bool:
     """True when the question names one of the largest French communes other than ``own_name``.
 
-    Several names are also common words ("tours", "gap", "lens"): in a question that uses capitals, the name
-    must be written with one; an all-lower-case question (SMS style) is taken at its word.
+    Several names are also common words ("tours", "gap", "lens"): in a question that uses capitals, such a name
+    must be written with one; an all-lower-case question (SMS style) is taken at its word. A name that is no French
+    word counts however written (« Bonjour, zone bleue a toulouse » : the capital of « Bonjour » used to make
+    « toulouse » not count, and the FAQ showed Belval's blue-zone entry).
     """
     own = fold(own_name)
     folded = fold(question)
@@ -31,6 +34,6 @@ def other_commune(question: str, own_name: str) -> bool:
         if name == own:
             continue
         for match in pattern.finditer(folded):
-            if lower_only or question[match.start()].isupper():
+            if lower_only or name not in french_words() or question[match.start()].isupper():
                 return True
     return False
