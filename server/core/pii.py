@@ -30,7 +30,7 @@ PLACEHOLDERS wins (e-mail, then the numbers with a check key, then the patterns)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -241,12 +241,21 @@ def _names(text: str) -> Iterator[Span]:
         yield Span("nom", start, end, text[start:end])
 
 
-_DETECTORS = (_emails, _ibans, _nirs, _cards, _phones, _births, _addresses, _names)
+_DETECTORS: Final[dict[str, Callable[[str], Iterator[Span]]]] = {
+    "courriel": _emails,
+    "iban": _ibans,
+    "nir": _nirs,
+    "carte_bancaire": _cards,
+    "telephone": _phones,
+    "date_naissance": _births,
+    "adresse": _addresses,
+    "nom": _names,
+}
 
 
-def find(text: str) -> list[Span]:
-    """The personal data found in a text, in reading order, without overlaps."""
-    candidates = [span for detect in _DETECTORS for span in detect(text)]
+def find(text: str, kinds: Collection[str] = KINDS) -> list[Span]:
+    """The personal data of ``kinds`` (default: every kind) found in a text, in reading order, without overlaps."""
+    candidates = [span for kind in kinds for span in _DETECTORS[kind](text)]
     chosen: list[Span] = []
     for span in sorted(candidates, key=lambda s: (_PRIORITY[s.kind], s.start - s.end, s.start)):
         if all(span.end <= c.start or span.start >= c.end for c in chosen):

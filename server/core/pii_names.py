@@ -45,7 +45,8 @@ _KIN = (
     r"papy|agente?|locataire|propriétaire|tutrice|tuteur|patiente?)(?!\w)"
 )
 # What announces a name, and how sure it is: "sure" takes words in lower case too (what follows « je m'appelle » is a
-# name), "kin" takes a lower-case word that is no French word, "capital" only capitalised words.
+# name), "kin" and "introduced" take a lower-case word that is no French word, "capital" and "introduced-capital" only
+# capitalised words.
 _CUES: tuple[tuple[re.Pattern[str], str, bool], ...] = (  # the cue, how sure it is, whether it names the sender
     (re.compile(rf"(?<![\w.]){TITLES}(?=\s)"), "kin", False),
     (
@@ -59,7 +60,7 @@ _CUES: tuple[tuple[re.Pattern[str], str, bool], ...] = (  # the cue, how sure it
     (re.compile(r"(?i:\bje\s+soussign[ée]e?|\bmes\s+coordonn[ée]es\s*:)"), "capital", True),
     (re.compile(r"(?i:\bde\s+feu|\btitulaire(?:\s+du\s+compte)?\s*:|\bau\s+nom\s+de)"), "capital", False),
     # « je suis » is followed by an adjective as often as by a name (« je suis portugaise »): capitals only.
-    (re.compile(r"(?i:\b(?:je\s+suis|j['’]?suis|chui))(?=\s+[^\W\d_])"), "capital-introduced", True),
+    (re.compile(r"(?i:\b(?:je\s+suis|j['’]?suis|chui))(?=\s+[^\W\d_])"), "introduced-capital", True),
     (re.compile(r"(?i:\b(?:ici|c['’]est)|\bc)(?=\s+[^\W\d_])"), "introduced", True),
     (
         re.compile(rf"(?i:\b(?:(?:mon|ma|mes|notre|nos|son|sa|ses|votre|vos|leur|leurs)\s+|l['’]\s*){_KIN})\s*,?"),
@@ -112,7 +113,10 @@ _SHORTHAND = frozenset(
     " bcp tt tte ts mm jsuis chui cb cmb cmt koman kan quoi jcp jsp pr pk mtn auj dmn".split()
 )
 _MAX_WORDS = 5
-_TITLED_START = re.compile(rf"{TITLES}\s")
+# The cues that introduce the writer (« je suis », « ici », « c'est »): what follows must not be a French word
+# alone (``_introduced_ok``); after « je suis », which an adjective follows as often as a name, capitals only.
+_INTRODUCED = frozenset({"introduced", "introduced-capital"})
+_TAKES = {"introduced-capital": "capital"}
 # What may follow a signature's name: the end, a comma (then a phone, a role…), a new line, a parenthesis, a number.
 _SIGNED = re.compile(r"\s*(?:$|[,\n(]|\s\d)")
 # Where the words after the last sentence of a message begin (« … du CCAS. Alain Vidal »).
@@ -239,10 +243,10 @@ def _announced(text: str) -> list[tuple[tuple[int, int], bool]]:
     found: list[tuple[tuple[int, int], bool]] = []
     for cue, sure, sender in _CUES:
         for m in cue.finditer(text):
-            chain = list(_name_after(text, m.end(), "capital" if sure.startswith("capital") else sure))
+            chain = list(_name_after(text, m.end(), _TAKES.get(sure, sure)))
             if sure == "signature" and chain and not _SIGNED.match(text, chain[-1][1]):
                 continue  # « Merci, Belval est … » signs nothing
-            found += [(span, sender) for span in chain if not sure.endswith("introduced") or _introduced_ok(text, span)]
+            found += [(span, sender) for span in chain if sure not in _INTRODUCED or _introduced_ok(text, span)]
     found += [(span, True) for span in _signed_at_the_end(text)]
     found += [(m.span(1), True) for m in _CAPITALS_FIRST.finditer(text)]
     found += [(m.span(1), False) for m in _BORN.finditer(text) if _born_ok(m.group(1))]
@@ -272,7 +276,7 @@ def _signed_at_the_end(text: str) -> list[tuple[int, int]]:
 
 def _born_ok(value: str) -> bool:
     """A first name before « né le », not a word that happens to be capitalised (« Elle, née le … »)."""
-    if _TITLED_START.match(value):  # « Mme Cohen, née le … »: the title's cue finds the name
+    if _TITLE_AHEAD.match(value):  # « Mme Cohen, née le … »: the title's cue finds the name
         return False
     words = value.split()
     return len(words) > 1 or (fold(words[0]) not in _NOT_NAMES and fold(words[0]) not in french_words())

@@ -503,15 +503,20 @@ class Index:
                 raise
             raise VectorStoreDown(self.chroma_url, exc) from exc
 
-    def _matrix(self, collection: Any) -> np.ndarray:
-        matrix = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
-        found = 0
+    def _stored(self, collection: Any) -> Iterator[tuple[int, np.ndarray]]:
+        """Each chunk's embedding in ``collection``, read batch by batch, with the chunk's position in the table."""
         for start in range(0, len(self.chunks), _ADD_BATCH):
             ids = [c.chunk_id for c in self.chunks[start : start + _ADD_BATCH]]
             res = collection.get(ids=ids, include=["embeddings"])
             for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
-                matrix[self.positions[cid]] = vec
-                found += 1
+                yield self.positions[cid], np.asarray(vec, dtype=np.float32)
+
+    def _matrix(self, collection: Any) -> np.ndarray:
+        matrix = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
+        found = 0
+        for position, vec in self._stored(collection):
+            matrix[position] = vec
+            found += 1
         if found != len(self.chunks):
             raise IndexError_(f"Index incohérent : {found} vecteurs pour {len(self.chunks)} extraits.")
         return matrix
@@ -525,16 +530,12 @@ class Index:
         rows = np.zeros((len(self.chunks), self.manifest.dimension), dtype=np.float32)
         which = np.full(len(self.chunks), -1, dtype=np.int64)
         seen: dict[bytes, int] = {}
-        for start in range(0, len(self.chunks), _ADD_BATCH):
-            ids = [c.chunk_id for c in self.chunks[start : start + _ADD_BATCH]]
-            res = collection.get(ids=ids, include=["embeddings"])
-            for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
-                row = np.asarray(vec, dtype=np.float32)
-                key = hashlib.blake2b(row.tobytes(), digest_size=16).digest()
-                if key not in seen:
-                    seen[key] = len(seen)
-                    rows[seen[key]] = row
-                which[self.positions[cid]] = seen[key]
+        for position, row in self._stored(collection):
+            key = hashlib.blake2b(row.tobytes(), digest_size=16).digest()
+            if key not in seen:
+                seen[key] = len(seen)
+                rows[seen[key]] = row
+            which[position] = seen[key]
         if (which < 0).any():
             raise IndexError_(
                 f"Index incohérent : {int((which >= 0).sum())} vecteurs pour {len(self.chunks)} extraits."

@@ -57,8 +57,7 @@ def without_sender(text: str) -> str:
     """``text`` without the sender's personal data nor the sentences that only greet, introduce, sign or ask to be
     called back; ``text`` itself when nothing would be left."""
     cuts = sorted(
-        [(a, b, True) for a, b in sender_names(text)]
-        + [(s.start, s.end, False) for s in pii.find(text) if s.kind in SENDER_KINDS]
+        [(a, b, True) for a, b in sender_names(text)] + [(s.start, s.end, False) for s in pii.find(text, SENDER_KINDS)]
     )
     parts: list[str] = []
     pos = 0
